@@ -1,0 +1,11 @@
+/** Flags shared by several commands; each also reads a MIRROR_* environment variable (CI habit). */
+import { Flags } from '@oclif/core';
+
+/** `--config FILE` / MIRROR_CONFIG. */
+export const configFlag = Flags.string({ char: 'c', description: 'config file (default: mirror.config.{ts,mts,js,mjs,json} in the working directory)', env: 'MIRROR_CONFIG' });
+
+/** `--target ADDR` (repeatable) / MIRROR_TARGET (comma-separated). */
+export const targetFlag = Flags.string({ description: 'only this address and what it depends on (repeatable)', multiple: true, delimiter: ',', env: 'MIRROR_TARGET' });
+
+/** `--no-color` / MIRROR_NO_COLOR. */
+export const noColorFlag = Flags.boolean({ description: 'no ANSI colours', env: 'MIRROR_NO_COLOR' });

@@ -1,0 +1,44 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand, useColor } from '../cli/base-command.js';
+import { configFlag, noColorFlag, targetFlag } from '../cli/flags.js';
+import { writePlanFile } from '../plan/planfile.js';
+import { createPlan } from '../services/plan.js';
+
+/** `mirror plan`: show what apply would change. */
+export default class Plan extends BaseCommand {
+  static summary = 'Show what apply would build, merge, tag and attest.';
+  static description = 'Diffs the desired state (last N upstream versions × platforms, floating tags) against the registry and the state file.';
+  static examples = ['<%= config.bin %> plan', '<%= config.bin %> plan --format markdown > plan.md', '<%= config.bin %> plan --out plan.json --detailed-exitcode'];
+
+  static flags = {
+    config: configFlag,
+    out: Flags.string({ description: 'save the plan to FILE for `mirror apply FILE`', env: 'MIRROR_OUT' }),
+    json: Flags.boolean({ description: 'print the plan JSON on stdout and nothing else', env: 'MIRROR_JSON' }),
+    format: Flags.string({ description: 'output format', options: ['text', 'markdown', 'json'], env: 'MIRROR_FORMAT' }),
+    'detailed-exitcode': Flags.boolean({ description: 'exit 0 without changes, 2 with changes, 1 on error', env: 'MIRROR_DETAILED_EXITCODE' }),
+    target: targetFlag,
+    'refresh-only': Flags.boolean({ description: 'report drift only, propose nothing', env: 'MIRROR_REFRESH_ONLY' }),
+    'no-color': noColorFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Plan);
+    const format = flags.json ? 'json' : (flags.format ?? 'text');
+    const { plan } = await createPlan({
+      cwd: process.cwd(), config: flags.config, targets: flags.target, refreshOnly: flags['refresh-only'],
+      env: process.env, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
+    if (flags.out) await writePlanFile(flags.out, plan);
+    if (format === 'json') {
+      process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    } else if (format === 'markdown') {
+      const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');
+      process.stdout.write(renderPlanMarkdown(plan));
+    } else {
+      const { renderPlanText } = await import('../ui/plan-text.js');
+      process.stdout.write(renderPlanText(plan, { color: useColor(flags['no-color']) }));
+    }
+    const changes = plan.actions.length > 0 || (flags['refresh-only'] && plan.drift.length > 0);
+    if (flags['detailed-exitcode'] && changes) process.exitCode = 2;
+  }
+}

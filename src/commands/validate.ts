@@ -1,0 +1,16 @@
+import { BaseCommand } from '../cli/base-command.js';
+import { configFlag } from '../cli/flags.js';
+import { loadConfig } from '../config/load.js';
+
+/** `mirror validate`: check the config without touching any upstream or registry. */
+export default class Validate extends BaseCommand {
+  static summary = 'Check the config file.';
+  static flags = { config: configFlag };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Validate);
+    const config = await loadConfig({ cwd: process.cwd(), config: flags.config });
+    const images = config.apps.reduce((n, a) => n + a.images.length, 0);
+    process.stdout.write(`${config.file} is valid: ${config.apps.length} apps, ${images} images, registry ${config.registry.url}.\n`);
+  }
+}

@@ -1,0 +1,134 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { loadConfig, resolveConfig } from './load.js';
+
+const minimal = {
+  registry: { url: '127.0.0.1:5000/mirror', insecure: true },
+  apps: {
+    alpha: {
+      upstream: { type: 'github-releases', repository: 'acme/alpha' },
+      source: { git: 'https://example.invalid/alpha.git', ref: 'v{version}' },
+    },
+  },
+};
+
+async function tempDir() {
+  return mkdtemp(path.join(tmpdir(), 'mirror-config-'));
+}
+
+function issuesOf(value: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    resolveConfig(value, 'mirror.config.json', env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.issues];
+    throw error;
+  }
+  return [];
+}
+
+describe('config loading', () => {
+  it('loads a plain `export default {…}` from .ts, .mts, .mjs, .js and .json', async () => {
+    // Given the same config written in every accepted format
+    const dir = await tempDir();
+    const body = JSON.stringify(minimal);
+    const files: Record<string, string> = {
+      'a.ts': `const port: number = 5000;\nexport default ${body.replace('5000', '${port}').replace(/"url":"([^"]*)"/, '"url":`$1`')};\n`,
+      'b.mts': `export default ${body};\n`,
+      'c.mjs': `export default ${body};\n`,
+      'd.js': `export default ${body};\n`,
+      'e.json': body,
+    };
+    for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+    await writeFile(path.join(dir, 'package.json'), '{"type":"module"}');
+    for (const name of Object.keys(files)) {
+      // When it is loaded
+      const config = await loadConfig({ cwd: dir, config: name, env: {} });
+      // Then defaults are applied and the single-image app has one image named like the app
+      expect(config.registry.url, name).toBe('127.0.0.1:5000/mirror');
+      expect(config.apps[0].maxVersions).toBe(10);
+      expect(config.apps[0].platforms).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(config.apps[0].images.map((i) => i.name)).toEqual(['alpha']);
+      expect(config.state.path).toBe(path.join(dir, '.mirror/state.json'));
+    }
+  });
+
+  it('finds mirror.config.* in the working directory and says how to start when none exists', async () => {
+    const dir = await tempDir();
+    await expect(loadConfig({ cwd: dir, env: {} })).rejects.toMatchObject({
+      message: expect.stringMatching(/^No mirror config found in /), nextSteps: expect.stringContaining('mirror init'),
+    });
+    await writeFile(path.join(dir, 'mirror.config.json'), JSON.stringify(minimal));
+    const config = await loadConfig({ cwd: dir, env: {} });
+    expect(config.file).toBe(path.join(dir, 'mirror.config.json'));
+  });
+
+  it('validates the repository mirror.config.ts (the three seed apps)', async () => {
+    const config = await loadConfig({ cwd: path.resolve(import.meta.dirname, '../..'), env: {} });
+    expect(config.apps.map((a) => a.name)).toEqual(['mattermost', 'mostlymatter', 'outline']);
+    const outline = config.apps.find((a) => a.name === 'outline')!;
+    expect(outline.images.map((i) => i.name)).toEqual(['base-outline', 'outline']);
+    expect(outline.images[1].source.git).toBe('https://github.com/outline/outline.git');
+    const mostly = config.apps.find((a) => a.name === 'mostlymatter')!;
+    expect(mostly.requires).toHaveLength(1);
+    expect(mostly.images[0].patches).toHaveLength(3);
+  });
+
+  it('names the path of every problem', () => {
+    // Given a config missing the upstream repository, with a typo key and a bad platform
+    const issues = issuesOf({
+      registry: { url: 'r/x' },
+      defaults: { maxVersion: 3, platforms: ['amd64'] },
+      apps: { alpha: { upstream: { type: 'github-releases' }, source: { git: 'g' } } },
+    });
+    // Then each issue names where it is
+    expect(issues).toContain('apps.alpha.upstream.repository: Required');
+    expect(issues.some((i) => i.startsWith('defaults: Unrecognized key') && i.includes('maxVersion'))).toBe(true);
+    expect(issues).toContain('defaults.platforms.0: expected os/arch[/variant], e.g. linux/arm64');
+  });
+
+  it('rejects unknown placeholders, naming the placeholder and where it is', () => {
+    const issues = issuesOf({
+      ...minimal,
+      apps: { alpha: { ...minimal.apps.alpha, buildArgs: { PKG: 'https://x/{verison}/{arch}.tgz' }, requires: ['https://x/{image:alpha}'] } },
+    });
+    expect(issues).toContain('apps.alpha.buildArgs.PKG: unknown placeholder {verison}');
+    expect(issues).toContain('apps.alpha.requires.0: unknown placeholder {image:alpha}');
+  });
+
+  it('accepts {image:NAME} only for an image the build dependsOn, and reports dependsOn cycles', () => {
+    const base = { upstream: minimal.apps.alpha.upstream, source: minimal.apps.alpha.source };
+    expect(issuesOf({ ...minimal, apps: { o: { ...base, images: {
+      base: {}, app: { dependsOn: ['base'], buildArgs: { B: '{image:base}' } } } } } })).toEqual([]);
+    expect(issuesOf({ ...minimal, apps: { o: { ...base, images: {
+      base: {}, app: { buildArgs: { B: '{image:base}' } } } } } })).toContain('apps.o.images.app.buildArgs.B: unknown placeholder {image:base}');
+    const cyc = issuesOf({ ...minimal, apps: { o: { ...base, images: { a: { dependsOn: ['b'] }, b: { dependsOn: ['a'] } } } } });
+    expect(cyc.some((i) => /apps\.o\.images\.\w\.dependsOn: cycle/.test(i))).toBe(true);
+  });
+
+  it('resolves env: references, reporting unset required ones and leaving optional credentials unset', () => {
+    const value = { ...minimal, registry: { url: 'env:REG', username: 'env:U', password: 'env:P' } };
+    expect(issuesOf(value, {})).toEqual(['registry.url: environment variable REG is not set']);
+    const config = resolveConfig(value, 'f.json', { REG: 'localhost:5000/ns', U: 'bob', P: 's3cret' });
+    expect(config.registry).toMatchObject({ url: 'localhost:5000/ns', username: 'bob', password: 's3cret' });
+    // The hash is computed from the unresolved config, so secrets never influence or leak into it.
+    const other = resolveConfig(value, 'f.json', { REG: 'localhost:5000/ns', U: 'bob', P: 'different' });
+    expect(other.hash).toBe(config.hash);
+  });
+
+  it('rejects invalid regexes, capture-less tag patterns and bad semver ranges', () => {
+    const issues = issuesOf({ ...minimal, apps: { alpha: { ...minimal.apps.alpha,
+      upstream: { type: 'gitlab-tags', baseUrl: 'https://gitlab.example', project: 'a/b', tagPattern: '^v\\d+$', versions: '>=>1' } } } });
+    expect(issues).toContain('apps.alpha.upstream.tagPattern: needs a capture group for the version');
+    expect(issues).toContain('apps.alpha.upstream.versions: not a valid semver range ">=>1"');
+  });
+
+  it('lets apps override defaults', () => {
+    const config = resolveConfig({ ...minimal, defaults: { maxVersions: 3, platforms: ['linux/amd64'] },
+      apps: { alpha: { ...minimal.apps.alpha, maxVersions: 5 } } }, 'f.json', {});
+    expect(config.apps[0].maxVersions).toBe(5);
+    expect(config.apps[0].platforms).toEqual(['linux/amd64']);
+  });
+});

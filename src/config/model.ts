@@ -1,0 +1,67 @@
+/**
+ * The normalized config the planner and apply work from: defaults merged into every app,
+ * single-image apps turned into one image, images ordered so a base comes before what is FROM it.
+ */
+import type { FloatingTag, Patch, UpstreamConfig } from './schema.js';
+
+/** Attestation settings after defaults. */
+export interface AttestSettings {
+  sbom: boolean;
+  provenance: boolean;
+  sign: 'keyless' | { key: string } | false;
+}
+
+/** Retention after defaults (null = never delete). */
+export type RetentionSettings = {
+  keepLatest?: number;
+  keepTags?: string[];
+  maxAgeDays?: number;
+  protect?: string[];
+} | null;
+
+/** One image to build for every version of its app. */
+export interface ImageSpec {
+  name: string;
+  source: { git: string; ref: string };
+  context: string;
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  patches: Patch[];
+  dependsOn: string[];
+}
+
+/** One app with every default resolved. */
+export interface AppSpec {
+  name: string;
+  upstream: UpstreamConfig;
+  requires: string[];
+  maxVersions: number;
+  platforms: string[];
+  builder: 'auto' | 'buildx' | 'buildah';
+  floatingTags: FloatingTag[];
+  attest: AttestSettings;
+  retention: RetentionSettings;
+  /** Bases first (topological order of dependsOn). */
+  images: ImageSpec[];
+}
+
+/** The resolved config. */
+export interface ResolvedConfig {
+  /** Absolute path of the file it came from. */
+  file: string;
+  /** `sha256:…` of the validated config with `env:` references unresolved (secrets never hashed). */
+  hash: string;
+  registry: { url: string; insecure: boolean; username?: string; password?: string };
+  state: { path: string };
+  apps: AppSpec[];
+}
+
+/** Built-in defaults (SPEC §2). */
+export const DEFAULTS = {
+  maxVersions: 10,
+  platforms: ['linux/amd64', 'linux/arm64'],
+  builder: 'auto' as const,
+  floatingTags: ['latest'] as FloatingTag[],
+  attest: { sbom: true, provenance: true, sign: 'keyless' as const },
+  retention: null,
+};

@@ -1,0 +1,133 @@
+/**
+ * The zod schema of `mirror.config.ts` (SPEC §2). Objects are strict so a typo (`maxVersion`)
+ * is an error naming its path instead of a silently ignored key.
+ */
+import semver from 'semver';
+import { z } from 'zod';
+
+/** `os/arch[/variant]`, e.g. `linux/arm64`. */
+export const PlatformSchema = z
+  .string()
+  .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant], e.g. linux/arm64');
+
+const regexString = z.string().refine((s) => {
+  try { new RegExp(s); return true; } catch { return false; }
+}, 'not a valid regular expression');
+
+const upstreamCommon = {
+  tagPattern: regexString
+    .refine((s) => new RegExp(`${s}|`).exec('')!.length > 1, 'needs a capture group for the version')
+    .optional(),
+  includePrereleases: z.boolean().optional(),
+  versions: z.string().superRefine((r, ctx) => {
+    if (semver.validRange(r) === null) ctx.addIssue({ code: 'custom', message: `not a valid semver range "${r}"` });
+  }).optional(),
+};
+
+/** Where versions come from. */
+export const UpstreamSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('github-releases'),
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name'),
+    apiUrl: z.string().url().optional(),
+    ...upstreamCommon,
+  }),
+  z.strictObject({
+    type: z.literal('gitlab-tags'),
+    baseUrl: z.string().url(),
+    project: z.string().min(1),
+    ...upstreamCommon,
+  }),
+  z.strictObject({
+    type: z.literal('git-tags'),
+    url: z.string().min(1).refine((s) => !s.startsWith('-'), 'must not start with "-"'),
+    ...upstreamCommon,
+  }),
+]);
+
+/** A source edit applied before the build; a patch that changes nothing is an error at apply time. */
+export const PatchSchema = z.union([
+  z.strictObject({ unpinDigests: z.literal(true), file: z.string().optional() }),
+  z.strictObject({ file: z.string().min(1), replace: z.string().min(1), with: z.string() }),
+  z.strictObject({ file: z.string().min(1), after: regexString, insert: z.string() }),
+]);
+
+const SourceSchema = z.strictObject({
+  git: z.string().min(1).refine((s) => !s.startsWith('-'), 'must not start with "-"'),
+  ref: z.string().min(1).default('{tag}'),
+});
+
+const buildFields = {
+  source: SourceSchema.optional(),
+  context: z.string().optional(),
+  dockerfile: z.string().optional(),
+  buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid build-arg name'), z.string()).optional(),
+  patches: z.array(PatchSchema).optional(),
+};
+
+/** `sign: 'keyless' | { key: 'env:NAME' or a file path } | false`. */
+export const SignSchema = z.union([z.literal('keyless'), z.strictObject({ key: z.string().min(1) }), z.literal(false)]);
+
+/** Retention policy (off = null: the old pipeline never deleted). */
+export const RetentionSchema = z
+  .strictObject({
+    keepLatest: z.number().int().positive().optional(),
+    keepTags: z.array(regexString).optional(),
+    maxAgeDays: z.number().int().positive().optional(),
+    protect: z.array(z.string().regex(/^sha256:[a-f0-9]{64}$/)).optional(),
+  })
+  .nullable();
+
+const FLOATING = ['latest', '{major}', '{major}.{minor}'] as const;
+
+/** Keys that `defaults` sets and each app may override. */
+const overridable = {
+  maxVersions: z.number().int().min(1).max(1000).optional(),
+  platforms: z.array(PlatformSchema).min(1).optional(),
+  builder: z.enum(['auto', 'buildx', 'buildah']).optional(),
+  floatingTags: z.array(z.enum(FLOATING)).optional(),
+  attest: z
+    .strictObject({ sbom: z.boolean().optional(), provenance: z.boolean().optional(), sign: SignSchema.optional() })
+    .optional(),
+  retention: RetentionSchema.optional(),
+};
+
+const imageName = z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+
+/** One image of a multi-image app. */
+export const ImageSchema = z.strictObject({ ...buildFields, dependsOn: z.array(z.string()).optional() });
+
+/** One upstream app. */
+export const AppSchema = z.strictObject({
+  upstream: UpstreamSchema,
+  requires: z.array(z.string().min(1)).optional(),
+  ...buildFields,
+  images: z.record(imageName, ImageSchema).optional(),
+  ...overridable,
+});
+
+/** The whole config file. */
+export const ConfigSchema = z.strictObject({
+  registry: z.strictObject({
+    url: z.string().min(1),
+    insecure: z.boolean().default(false),
+    username: z.string().optional(),
+    password: z.string().optional(),
+  }),
+  state: z.strictObject({ path: z.string().min(1).default('.mirror/state.json') }).default({ path: '.mirror/state.json' }),
+  defaults: z.strictObject(overridable).default({}),
+  apps: z.record(imageName, AppSchema).refine((apps) => Object.keys(apps).length > 0, 'at least one app is required'),
+});
+
+/** What a user writes (input type: defaults optional). */
+export type MirrorConfig = z.input<typeof ConfigSchema>;
+/** A validated config with schema defaults applied. */
+export type ParsedConfig = z.output<typeof ConfigSchema>;
+/** One validated app. */
+export type ParsedApp = z.output<typeof AppSchema>;
+/** One validated patch. */
+export type Patch = z.output<typeof PatchSchema>;
+/** One validated upstream block. */
+export type UpstreamConfig = z.output<typeof UpstreamSchema>;
+/** A floating tag template. */
+export type FloatingTag = (typeof FLOATING)[number];

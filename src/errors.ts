@@ -1,0 +1,71 @@
+/**
+ * Errors by cause (Shopify CLI's habit). One top-level handler (src/cli/handle-error.ts) maps them
+ * to exit codes and one clear sentence; nothing else calls process.exit.
+ */
+
+/** Something the user can fix: bad config, rate limit, wrong credentials, corrupt state. Exit 1, no stack. */
+export class AbortError extends Error {
+  /** What to do next, printed after the message. */
+  readonly nextSteps?: string;
+  constructor(message: string, nextSteps?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+    this.nextSteps = nextSteps;
+  }
+}
+
+/** A broken invariant inside mirror itself. Exit 1, asks for a bug report. */
+export class BugError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BugError';
+  }
+}
+
+/** A child process (git, buildah, docker) failed. */
+export class ExternalError extends AbortError {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly stderr: string;
+  constructor(command: string, args: readonly string[], stderr: string, nextSteps?: string) {
+    const firstLine = stderr.trim().split('\n').filter(Boolean).pop() ?? 'no output';
+    super(`${command} ${args.slice(0, 2).join(' ')} failed: ${firstLine}`, nextSteps);
+    this.name = 'ExternalError';
+    this.command = command;
+    this.args = args;
+    this.stderr = stderr;
+  }
+}
+
+/** Config failed validation; each issue names its path (`apps.alpha.upstream.repository: Required`). */
+export class ConfigError extends AbortError {
+  readonly issues: readonly string[];
+  constructor(file: string, issues: readonly string[]) {
+    super(
+      `Invalid config ${file}: ${issues.join('; ')}`,
+      'Fix the config and run `mirror validate`.',
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/** An upstream API answered something unusable (rate limit, garbage, wrong shape, down). */
+export class UpstreamError extends AbortError {
+  readonly app: string;
+  readonly url: string;
+  constructor(app: string, url: string, message: string, nextSteps?: string, options?: { cause?: unknown }) {
+    super(`Upstream of app "${app}" (${url}): ${message}`, nextSteps, options);
+    this.name = 'UpstreamError';
+    this.app = app;
+    this.url = url;
+  }
+}
+
+/** The state file cannot be trusted; it is never overwritten when this is thrown. */
+export class StateError extends AbortError {
+  constructor(message: string, nextSteps?: string, options?: { cause?: unknown }) {
+    super(message, nextSteps, options);
+    this.name = 'StateError';
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The planner: desired state (window × images × platforms, floating tags) against what the
+ * registry and the state file say → actions with reasons and dependencies. Pure: no I/O here,
+ * everything it needs arrives in `Observed` and `State`.
+ */
+import semver from 'semver';
+import type { AppSpec, ImageSpec, ResolvedConfig } from '../config/model.js';
+import { buildAddress, indexAddress, matchesTarget, tagAddress } from '../state/addresses.js';
+import type { State } from '../state/types.js';
+import type { WindowVersion } from '../providers/upstream/types.js';
+import { emptyRepository, type Observed, type ObservedRepository } from './observed.js';
+import type { Action, ActionType, Drift, Plan, PlanApp } from './types.js';
+
+/** Options that change what the plan proposes. */
+export interface DiffOptions {
+  targets?: string[];
+  refreshOnly?: boolean;
+  now?: Date;
+  /** False when no state file exists yet: the plan then records no lineage. */
+  stateExists?: boolean;
+}
+
+/** Render a floating tag template for a version (`{major}.{minor}` → `10.3`). */
+export function floatingTagFor(template: string, version: string): string {
+  const v = semver.parse(version);
+  if (!v) return template;
+  return template.replace('{major}', String(v.major)).replace('{minor}', String(v.minor));
+}
+
+/** Every platform build of a version that the state records and the registry still has. */
+function reusableBuild(state: State, repo: ObservedRepository, address: string): boolean {
+  const rec = state.resources[address];
+  return rec?.type === 'build' && repo.manifests.get(rec.digest) === true;
+}
+
+interface Ctx {
+  config: ResolvedConfig;
+  state: State;
+  observed: Observed;
+  actions: Action[];
+  drift: Drift[];
+}
+
+function push(ctx: Ctx, action: Omit<Action, 'id'>): Action {
+  const full = { id: `${action.type}:${action.address}`, ...action };
+  ctx.actions.push(full);
+  return full;
+}
+
+/** Reason for building a version that the registry lacks. */
+function missingReason(ctx: Ctx, app: string, image: string, version: string): string {
+  const known = Object.values(ctx.state.resources)
+    .filter((r) => r.type === 'index' && r.app === app && r.image === image && r.version)
+    .map((r) => r.version as string);
+  if (known.length > 0 && known.every((k) => semver.gt(version, k))) return 'new upstream version';
+  return 'missing in registry';
+}
+
+function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion, merged: Map<string, Action>) {
+  const repo = ctx.observed.registry.get(image.name) ?? emptyRepository();
+  const idx = indexAddress(app.name, image.name, v.version);
+  const rec = ctx.state.resources[idx];
+  let reason: string;
+  if (repo.tags.has(v.version)) {
+    if (rec?.type !== 'index') return;
+    const actual = repo.tagDigests.get(v.version);
+    if (actual === undefined || actual === rec.digest) return;
+    ctx.drift.push({ address: idx, expected: rec.digest, actual });
+    reason = 'tag drifted: registry digest differs from state';
+  } else if (rec?.type === 'index') {
+    ctx.drift.push({ address: idx, expected: rec.digest, actual: null });
+    reason = 'deleted from registry outside mirror';
+  } else {
+    reason = missingReason(ctx, app.name, image.name, v.version);
+  }
+  const builds: string[] = [];
+  for (const platform of app.platforms) {
+    const address = buildAddress(app.name, image.name, v.version, platform);
+    if (reusableBuild(ctx.state, repo, address)) continue;
+    // A build FROM another image of the app needs that image's build of the same version and platform.
+    const dependsOn = image.dependsOn
+      .map((base) => `build:${buildAddress(app.name, base, v.version, platform)}`)
+      .filter((id) => ctx.actions.some((a) => a.id === id));
+    builds.push(push(ctx, { type: 'build', address, app: app.name, image: image.name, version: v.version, platform, reason, dependsOn }).id);
+  }
+  const mergeReason = builds.length === 0 && reason !== 'tag drifted: registry digest differs from state'
+    ? 'platform builds pushed in an earlier run; index missing'
+    : reason;
+  const merge = push(ctx, { type: 'merge', address: idx, app: app.name, image: image.name, version: v.version, reason: mergeReason, dependsOn: builds });
+  merged.set(v.version, merge);
+  const { sbom, provenance, sign } = app.attest;
+  if (sbom || provenance || sign) {
+    const what = [sbom && 'SBOM', provenance && 'provenance', sign && 'signature'].filter(Boolean).join(', ');
+    push(ctx, { type: 'attest', address: idx, app: app.name, image: image.name, version: v.version, reason: `new index needs ${what}`, dependsOn: [merge.id] });
+  }
+}
+
+/** Which window version a registry digest belongs to, if any is known. */
+function versionOfDigest(ctx: Ctx, app: AppSpec, image: string, repo: ObservedRepository, digest: string): string | undefined {
+  for (const [tag, d] of repo.tagDigests) if (d === digest && semver.valid(tag)) return tag;
+  for (const r of Object.values(ctx.state.resources)) {
+    if (r.type === 'index' && r.app === app.name && r.image === image && r.digest === digest) return r.version;
+  }
+  return undefined;
+}
+
+function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: WindowVersion[], merged: Map<string, Action>) {
+  const repo = ctx.observed.registry.get(image.name) ?? emptyRepository();
+  const targets = new Map<string, string>();
+  for (const template of app.floatingTags) {
+    for (const { version } of window) {
+      const tag = floatingTagFor(template, version);
+      const current = targets.get(tag);
+      if (!current || semver.gt(version, current)) targets.set(tag, version);
+    }
+  }
+  for (const [tag, version] of targets) {
+    const address = tagAddress(app.name, image.name, tag);
+    const current = repo.tags.has(tag) ? repo.tagDigests.get(tag) : undefined;
+    const recorded = ctx.state.resources[address];
+    if (recorded?.type === 'tag' && current && current !== recorded.digest) {
+      ctx.drift.push({ address, expected: recorded.digest, actual: current });
+    }
+    const merge = merged.get(version);
+    const targetDigest = merge ? undefined : repo.tagDigests.get(version);
+    if (!merge && current !== undefined && current === targetDigest) continue;
+    const from = current ? versionOfDigest(ctx, app, image.name, repo, current) : undefined;
+    const reason = current === undefined
+      ? `${tag} → ${version} (missing in registry)`
+      : from ? (from === version ? `${tag} re-points to the new ${version} index` : `${tag} moves ${from} → ${version}`)
+        : `${tag} moves from an unknown digest (${current.slice(0, 19)}…) → ${version}`;
+    push(ctx, {
+      type: 'tag', address, app: app.name, image: image.name, version, tag, ...(from ? { from } : {}),
+      reason, dependsOn: merge ? [merge.id] : [],
+    });
+  }
+}
+
+/** Keep targeted actions and everything they depend on (Terraform's -target). */
+function applyTargets(actions: Action[], targets: string[]): Action[] {
+  const byId = new Map(actions.map((a) => [a.id, a]));
+  const keep = new Set<string>();
+  const add = (a: Action) => {
+    if (keep.has(a.id)) return;
+    keep.add(a.id);
+    for (const dep of a.dependsOn) { const d = byId.get(dep); if (d) add(d); }
+  };
+  for (const a of actions) if (targets.some((t) => matchesTarget(a.address, t))) add(a);
+  return actions.filter((a) => keep.has(a.id));
+}
+
+/** Compute the plan. */
+export function diff(config: ResolvedConfig, state: State, observed: Observed, opts: DiffOptions = {}): Plan {
+  const ctx: Ctx = { config, state, observed, actions: [], drift: [] };
+  const apps: PlanApp[] = [];
+  for (const app of config.apps) {
+    const window = observed.windows.get(app.name) ?? [];
+    apps.push({ name: app.name, images: app.images.map((i) => i.name), window: window.map((w) => w.version), latest: window[0]?.version ?? null });
+    for (const image of app.images) {
+      const merged = new Map<string, Action>();
+      for (const v of window) planVersion(ctx, app, image, v, merged);
+      planFloatingTags(ctx, app, image, window, merged);
+    }
+  }
+  let actions = opts.refreshOnly ? [] : ctx.actions;
+  if (opts.targets && opts.targets.length > 0) actions = applyTargets(actions, opts.targets);
+  const summary: Record<ActionType, number> = { build: 0, merge: 0, tag: 0, attest: 0, prune: 0 };
+  for (const a of actions) summary[a.type] += 1;
+  return {
+    formatVersion: 1,
+    createdAt: (opts.now ?? new Date()).toISOString(),
+    configHash: config.hash,
+    registry: config.registry.url,
+    state: { lineage: opts.stateExists === false ? null : state.lineage, serial: state.serial },
+    ...(opts.refreshOnly ? { refreshOnly: true } : {}),
+    apps,
+    actions,
+    drift: ctx.drift,
+    summary,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The plan is plain data (SPEC §4, Terraform's rule: one plan, many renderers). Every human view
+ * and `--json` are drawn from this versioned shape.
+ */
+
+/** What an action does. */
+export type ActionType = 'build' | 'merge' | 'tag' | 'attest' | 'prune';
+
+/** One step of the plan. */
+export interface Action {
+  /** `${type}:${address}`, unique in a plan. */
+  id: string;
+  type: ActionType;
+  address: string;
+  app: string;
+  image: string;
+  version?: string;
+  platform?: string;
+  /** Floating tag actions: the tag (`latest`); `version` is its target. */
+  tag?: string;
+  /** Floating tag actions: the version the tag points at now, when known. */
+  from?: string;
+  /** Display-only reason (`missing in registry`, `latest moves 10.3.0 → 10.3.1`). */
+  reason: string;
+  /** Ids of actions that must finish first. */
+  dependsOn: string[];
+}
+
+/** A recorded digest that the registry no longer agrees with. */
+export interface Drift {
+  address: string;
+  expected: string;
+  /** The registry's digest, or null when the tag is gone. */
+  actual: string | null;
+}
+
+/** Per-app summary of the desired state. */
+export interface PlanApp {
+  name: string;
+  images: string[];
+  /** Newest first. */
+  window: string[];
+  latest: string | null;
+  warnings?: string[];
+}
+
+/** The plan (formatVersion 1). */
+export interface Plan {
+  formatVersion: 1;
+  createdAt: string;
+  configHash: string;
+  registry: string;
+  state: { lineage: string | null; serial: number };
+  refreshOnly?: boolean;
+  apps: PlanApp[];
+  actions: Action[];
+  drift: Drift[];
+  summary: Record<ActionType, number>;
+}

@@ -1,0 +1,76 @@
+/**
+ * Registry provider contracts. Layering follows regclient: reference parsing → HTTP (auth, retry,
+ * rate limits) → a client grouped by verb → a backend bound to `registry.url` that mirror talks to
+ * with image names. Two backends: HTTP (OCI distribution API) and `oci:<dir>` (OCI image layout).
+ */
+
+/** Media types mirror reads and writes. */
+export const MediaType = {
+  OciIndex: 'application/vnd.oci.image.index.v1+json',
+  OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+  OciConfig: 'application/vnd.oci.image.config.v1+json',
+  DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  DockerConfig: 'application/vnd.docker.container.image.v1+json',
+} as const;
+
+/** The Accept header for every manifest HEAD/GET (Distribution 2.8 answers 404 without them). */
+export const MANIFEST_ACCEPT = [
+  MediaType.OciIndex,
+  MediaType.OciManifest,
+  MediaType.DockerManifestList,
+  MediaType.DockerManifest,
+].join(', ');
+
+/** An OCI content descriptor (the subset mirror uses). */
+export interface Descriptor {
+  mediaType: string;
+  digest: string; // sha256:<64 hex>
+  size: number;
+  platform?: { os: string; architecture: string; variant?: string };
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+/** A fetched manifest: its descriptor (digest verified against the body) and raw bytes. */
+export interface FetchedManifest {
+  descriptor: Descriptor;
+  bytes: Uint8Array;
+}
+
+/** Counters the benchmark and tests read to prove request budgets. */
+export interface RequestStats {
+  requests: number;
+  byKind: Record<string, number>; // e.g. { 'tags/list': 3, 'manifest:HEAD': 10 }
+}
+
+/**
+ * The registry as mirror sees it: repositories addressed by image name under `registry.url`
+ * (`host:port/namespace` + `/` + image, or `<dir>/<image>` for an OCI layout).
+ */
+export interface RegistryBackend {
+  /** `registry.url` as configured, for messages. */
+  readonly url: string;
+  /** Full repository for an image, e.g. `localhost:5000/ns/mattermost`. */
+  repository(image: string): string;
+  /** All tags of the image's repository (following `Link` pagination); [] when the repository does not exist. */
+  listTags(image: string): Promise<string[]>;
+  /** HEAD a manifest by tag or digest; undefined when absent. */
+  headManifest(image: string, reference: string): Promise<Descriptor | undefined>;
+  /** GET a manifest by tag or digest; the digest is verified against the body. Throws NotFoundError when absent. */
+  getManifest(image: string, reference: string): Promise<FetchedManifest>;
+  /** PUT a manifest under a tag or its own digest; returns its descriptor. */
+  putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor>;
+  /** DELETE a manifest by digest (Distribution only deletes by digest). */
+  deleteManifest(image: string, digest: string): Promise<void>;
+  /** Whether a blob exists in the image's repository. */
+  hasBlob(image: string, digest: string): Promise<boolean>;
+  /** GET a blob (digest verified). */
+  getBlob(image: string, digest: string): Promise<Uint8Array>;
+  /** Upload a blob (skipped when present; cross-repo mount from `mountFrom` image when possible). */
+  putBlob(image: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<void>;
+  /** Request counters since creation. */
+  stats(): RequestStats;
+  /** Release sockets. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,124 @@
+/**
+ * Gather what the diff needs, with the fewest requests: one tag listing per repository, then HEADs
+ * only where the listing cannot answer (floating tags and their targets, versions recorded in
+ * state for drift, recorded build digests of versions whose index is missing). The old pipeline
+ * HEADed every version; a listing already says which are absent.
+ */
+import pLimit from 'p-limit';
+import type { ResolvedConfig } from '../config/model.js';
+import { floatingTagFor } from '../plan/diff.js';
+import { emptyRepository, type Observed, type ObservedRepository } from '../plan/observed.js';
+import type { RegistryBackend } from '../providers/registry/types.js';
+import { createUpstreamSource } from '../providers/upstream/index.js';
+import type { WindowVersion } from '../providers/upstream/types.js';
+import { resolveWindow } from '../providers/upstream/window.js';
+import { buildAddress, indexAddress } from '../state/addresses.js';
+import type { State } from '../state/types.js';
+
+/** Inputs of an observation. */
+export interface ObserveOptions {
+  config: ResolvedConfig;
+  state: State;
+  registry: RegistryBackend;
+  env?: NodeJS.ProcessEnv;
+  /** Called with each upstream warning (odd tags skipped, probes failed). */
+  warn?: (message: string) => void;
+  /** Only these apps (from --target); undefined = all. */
+  apps?: Set<string>;
+}
+
+/** Result of an observation. */
+export interface Observation {
+  observed: Observed;
+  warnings: Map<string, string[]>;
+  upstreamRequests: number;
+}
+
+/** Ask the upstreams and the registry what exists. */
+export async function observe(opts: ObserveOptions): Promise<Observation> {
+  const { config, state, registry } = opts;
+  const apps = config.apps.filter((a) => !opts.apps || opts.apps.has(a.name));
+  const upstreamLimit = pLimit(8);
+  const registryLimit = pLimit(16);
+  const warnings = new Map<string, string[]>();
+  let upstreamRequests = 0;
+
+  const windowsP = Promise.all(apps.map((app) => upstreamLimit(async () => {
+    const appWarnings: string[] = [];
+    const resolved = await resolveWindow({
+      app: app.name,
+      source: createUpstreamSource(app.name, app.upstream, { env: opts.env }),
+      maxVersions: app.maxVersions,
+      tagPattern: app.upstream.tagPattern,
+      includePrereleases: app.upstream.includePrereleases,
+      versions: app.upstream.versions,
+      requires: app.requires,
+      platforms: app.platforms,
+      registry: config.registry.url,
+      warn: (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); },
+    });
+    upstreamRequests += resolved.requests;
+    warnings.set(app.name, appWarnings);
+    return [app.name, resolved.versions] as const;
+  })));
+
+  const images = apps.flatMap((app) => app.images.map((image) => ({ app, image: image.name })));
+  const reposP = Promise.all(images.map(({ image }) => registryLimit(async () => {
+    const repo = emptyRepository();
+    repo.tags = new Set(await registry.listTags(image));
+    return [image, repo] as const;
+  })));
+
+  const [windowEntries, repoEntries] = await Promise.all([windowsP, reposP]);
+  const windows = new Map<string, WindowVersion[]>(windowEntries);
+  const repos = new Map<string, ObservedRepository>(repoEntries);
+
+  // Round 1: tags whose digest matters.
+  const heads: Array<Promise<void>> = [];
+  for (const { app, image } of images) {
+    const repo = repos.get(image) ?? emptyRepository();
+    const window = windows.get(app.name) ?? [];
+    const wanted = new Set<string>();
+    for (const template of app.floatingTags) {
+      const groups = new Map<string, string>();
+      for (const { version } of window) {
+        const tag = floatingTagFor(template, version);
+        if (!groups.has(tag)) groups.set(tag, version); // window is newest first
+      }
+      for (const [tag, target] of groups) { wanted.add(tag); wanted.add(target); }
+    }
+    for (const { version } of window) {
+      if (state.resources[indexAddress(app.name, image, version)]) wanted.add(version);
+    }
+    for (const tag of wanted) {
+      if (!repo.tags.has(tag)) continue;
+      heads.push(registryLimit(async () => {
+        const d = await registry.headManifest(image, tag);
+        if (d) repo.tagDigests.set(tag, d.digest);
+      }));
+    }
+  }
+  await Promise.all(heads);
+
+  // Round 2: recorded platform builds of versions whose index is missing or drifted (resume without rebuilding).
+  const digestHeads: Array<Promise<void>> = [];
+  for (const { app, image } of images) {
+    const repo = repos.get(image) ?? emptyRepository();
+    for (const { version } of windows.get(app.name) ?? []) {
+      const idx = state.resources[indexAddress(app.name, image, version)];
+      const present = repo.tags.has(version) && (!idx || repo.tagDigests.get(version) === idx.digest);
+      if (present) continue;
+      for (const platform of app.platforms) {
+        const rec = state.resources[buildAddress(app.name, image, version, platform)];
+        if (!rec || repo.manifests.has(rec.digest)) continue;
+        repo.manifests.set(rec.digest, false);
+        digestHeads.push(registryLimit(async () => {
+          repo.manifests.set(rec.digest, (await registry.headManifest(image, rec.digest)) !== undefined);
+        }));
+      }
+    }
+  }
+  await Promise.all(digestHeads);
+
+  return { observed: { windows, registry: repos }, warnings, upstreamRequests };
+}

@@ -1,0 +1,51 @@
+/** The `mirror plan` service: config → observation → pure diff. Never sees oclif. */
+import type { ResolvedConfig } from '../config/model.js';
+import { loadConfig } from '../config/load.js';
+import { diff } from '../plan/diff.js';
+import type { Plan } from '../plan/types.js';
+import { createRegistryBackend } from '../providers/registry/index.js';
+import type { RequestStats } from '../providers/registry/types.js';
+import { parseAddress } from '../state/addresses.js';
+import { FileStateStore } from '../state/file-store.js';
+import { newState } from '../state/new-state.js';
+import { observe } from './observe.js';
+
+/** Options of a plan run. */
+export interface PlanOptions {
+  cwd: string;
+  config?: string;
+  targets?: string[];
+  refreshOnly?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Upstream warnings (odd tags, failed probes) as they happen. */
+  warn?: (message: string) => void;
+}
+
+/** A computed plan and what it cost. */
+export interface PlanResult {
+  plan: Plan;
+  config: ResolvedConfig;
+  stats: { registry: RequestStats; upstreamRequests: number };
+}
+
+/** Compute a plan against the real upstreams, registry and state file. */
+export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
+  const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
+  const targets = opts.targets ?? [];
+  const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
+  const stored = await new FileStateStore(config.state.path).read();
+  const state = stored ?? newState();
+  const registry = createRegistryBackend(config.registry);
+  try {
+    const { observed, warnings, upstreamRequests } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, apps });
+    const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined });
+    if (apps) plan.apps = plan.apps.filter((a) => apps.has(a.name));
+    for (const app of plan.apps) {
+      const w = warnings.get(app.name);
+      if (w && w.length > 0) app.warnings = w;
+    }
+    return { plan, config, stats: { registry: registry.stats(), upstreamRequests } };
+  } finally {
+    await registry.close();
+  }
+}

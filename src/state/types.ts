@@ -1,0 +1,98 @@
+/**
+ * State model and storage contracts (SPEC §5). Storage sits behind small interfaces
+ * (Terraform's Persistent + Locker) with one conformance suite every implementation passes.
+ */
+import { z } from 'zod';
+
+const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'expected sha256:<64 hex>');
+
+/** A recorded resource: a platform build, a version index, or a floating tag. */
+export const ResourceSchema = z.object({
+  type: z.enum(['build', 'index', 'tag']),
+  app: z.string(),
+  image: z.string(),
+  version: z.string().optional(),
+  platform: z.string().optional(),
+  tag: z.string().optional(),
+  digest,
+  mediaType: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+  platforms: z.array(z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+  upstream: z.object({ tag: z.string(), commit: z.string().optional() }).optional(),
+  buildArgsHash: z.string().optional(),
+  builder: z.string().optional(),
+  attestations: z.record(z.string(), digest).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+/** A recorded resource. */
+export type Resource = z.infer<typeof ResourceSchema>;
+
+/** One append-only history event. */
+export const HistoryEventSchema = z.object({
+  time: z.string(),
+  who: z.string(),
+  action: z.string(),
+  address: z.string(),
+  digest: z.string().optional(),
+  previous: z.string().optional(),
+  upstream: z.object({ tag: z.string(), commit: z.string().optional() }).optional(),
+});
+/** One append-only history event. */
+export type HistoryEvent = z.infer<typeof HistoryEventSchema>;
+
+/** The whole state file. */
+export const StateSchema = z.object({
+  formatVersion: z.literal(1),
+  lineage: z.string().uuid(),
+  serial: z.number().int().nonnegative(),
+  resources: z.record(z.string(), ResourceSchema),
+  history: z.array(HistoryEventSchema),
+});
+/** The whole state file. */
+export type State = z.infer<typeof StateSchema>;
+
+/** Lock holder information, written beside the state. */
+export interface LockInfo {
+  id: string;
+  operation: string;
+  who: string;
+  host: string;
+  pid: number;
+  created: string;
+  expires: string;
+}
+
+/** Where state persists (Terraform's statemgr.Persistent). */
+export interface StateStore {
+  /** Human name for messages: the file path, or the OCI ref. */
+  readonly location: string;
+  /** The state, or undefined when none exists yet. Throws StateError (naming file and backup) when corrupt. */
+  read(): Promise<State | undefined>;
+  /**
+   * Persist atomically: serial is incremented by the store (returned state carries the new serial);
+   * the previous state is kept as a backup. Never overwrites a file it could not parse.
+   */
+  write(state: State): Promise<State>;
+}
+
+/** Mutual exclusion around a store (Terraform's statemgr.Locker). */
+export interface Locker {
+  /**
+   * Take the lock, waiting up to timeoutMs. Takes over a lock whose holder is provably gone
+   * (same host and dead pid, or lease expired) calling onTakeover with the old holder.
+   * Throws LockedError naming the holder on timeout. The lease is renewed until release().
+   */
+  acquire(operation: string, opts?: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void }): Promise<LockHandle>;
+  /** Current holder, if any. */
+  current(): Promise<LockInfo | undefined>;
+  /** Release a lock by id regardless of holder (`mirror force-unlock`). Throws when the id does not match. */
+  forceUnlock(id: string): Promise<void>;
+}
+
+/** A held lock. */
+export interface LockHandle {
+  readonly info: LockInfo;
+  release(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+/** Shared wording of plan renderers, so text, markdown and the Ink view say the same thing. */
+import type { Action, ActionType, Plan } from '../plan/types.js';
+
+/** Terraform-style marker per action type. */
+export const MARKERS: Record<ActionType, string> = { build: '+', merge: '~', tag: '→', attest: '✓', prune: '-' };
+
+const NOUNS: Record<ActionType, [string, string]> = {
+  build: ['build', 'builds'],
+  merge: ['merge', 'merges'],
+  tag: ['tag move', 'tag moves'],
+  attest: ['attestation', 'attestations'],
+  prune: ['prune', 'prunes'],
+};
+
+/** `Plan: 14 builds, 7 merges, 2 tag moves, 7 attestations.` or the no-change sentence. */
+export function summaryLine(plan: Plan): string {
+  const parts = (Object.keys(NOUNS) as ActionType[])
+    .filter((t) => plan.summary[t] > 0)
+    .map((t) => `${plan.summary[t]} ${NOUNS[t][plan.summary[t] === 1 ? 0 : 1]}`);
+  if (parts.length === 0) {
+    const versions = plan.apps.reduce((n, a) => n + a.window.length, 0);
+    return plan.refreshOnly
+      ? `Refresh only: ${plan.drift.length === 0 ? 'no drift' : `${plan.drift.length} drifted ${plan.drift.length === 1 ? 'address' : 'addresses'}`}.`
+      : `No changes. The registry matches the config (${plan.apps.length} apps, ${versions} versions).`;
+  }
+  return `Plan: ${parts.join(', ')}.`;
+}
+
+/** Actions grouped by app, in plan order. */
+export function actionsByApp(plan: Plan): Map<string, Action[]> {
+  const groups = new Map<string, Action[]>(plan.apps.map((a) => [a.name, []]));
+  for (const action of plan.actions) {
+    const list = groups.get(action.app) ?? [];
+    list.push(action);
+    groups.set(action.app, list);
+  }
+  return groups;
+}
+
+/** `10.3.1 … 10.2.0 (10 versions)`. */
+export function windowText(window: string[]): string {
+  if (window.length === 0) return 'no versions';
+  if (window.length === 1) return `${window[0]} (1 version)`;
+  return `${window[0]} … ${window[window.length - 1]} (${window.length} versions)`;
+}
+
+/** Short digest for humans: `sha256:0123456789ab`. */
+export function shortDigest(digest: string | null): string {
+  return digest ? digest.slice(0, 19) : 'absent';
+}
