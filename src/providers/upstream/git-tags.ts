@@ -1,0 +1,35 @@
+/** Any git remote: `git ls-remote --tags URL` (argument array, never a shell string). */
+import { execa } from 'execa';
+import { UpstreamError } from '../../errors.js';
+import type { UpstreamSource, UpstreamTag } from './types.js';
+
+/** Parse `git ls-remote --tags` output; peeled `^{}` lines give the commit of annotated tags. */
+export function parseLsRemote(stdout: string): UpstreamTag[] {
+  const tags = new Map<string, UpstreamTag>();
+  for (const line of stdout.split('\n')) {
+    const m = /^([0-9a-f]{40,64})\trefs\/tags\/(.+?)(\^\{\})?$/.exec(line.trim());
+    if (!m) continue;
+    const [, sha, name, peeled] = m;
+    const existing = tags.get(name);
+    if (!existing || peeled) tags.set(name, { tag: name, commit: sha });
+  }
+  return [...tags.values()];
+}
+
+/** Tags of a git remote, in one page. */
+export function gitTags(opts: { app: string; url: string }): UpstreamSource {
+  return {
+    url: opts.url,
+    async *pages(): AsyncIterable<UpstreamTag[]> {
+      if (opts.url.startsWith('-')) throw new UpstreamError(opts.app, opts.url, 'is not a git URL.');
+      const result = await execa('git', ['ls-remote', '--tags', '--', opts.url], {
+        reject: false, timeout: 60_000, env: { GIT_TERMINAL_PROMPT: '0' },
+      });
+      if (result.exitCode !== 0) {
+        const line = result.stderr.trim().split('\n').pop() ?? 'no output';
+        throw new UpstreamError(opts.app, opts.url, `git ls-remote failed: ${line}`, 'Check upstream.url and access to the remote.');
+      }
+      yield parseLsRemote(result.stdout);
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/** GitHub releases: `GET /repos/{owner}/{repo}/releases`, following `Link: rel="next"`. */
+import { z } from 'zod';
+import { UpstreamError } from '../../errors.js';
+import { getJson, header } from './http.js';
+import type { UpstreamSource, UpstreamTag } from './types.js';
+
+const ReleasesSchema = z.array(z.object({
+  tag_name: z.string(),
+  draft: z.boolean(),
+  prerelease: z.boolean(),
+}));
+
+/** The `rel="next"` URL of an RFC 8288 Link header. */
+export function nextLink(link: string | undefined): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** Options of the GitHub releases source. */
+export interface GithubOptions {
+  app: string;
+  repository: string;
+  apiUrl?: string;
+  token?: string;
+  perPage?: number;
+}
+
+/** Releases of one GitHub repository, newest first as GitHub lists them. */
+export function githubReleases(opts: GithubOptions): UpstreamSource {
+  const base = (opts.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+  const url = `${base}/repos/${opts.repository}/releases?per_page=${opts.perPage ?? 100}`;
+  const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  return {
+    url,
+    async *pages(): AsyncIterable<UpstreamTag[]> {
+      let next: string | undefined = url;
+      while (next) {
+        const pageUrl: string = next;
+        const { data, headers: h } = await getJson(opts.app, pageUrl, ReleasesSchema, {
+          headers,
+          onStatus: (status, rh) => {
+            if ((status === 403 || status === 429) && (header(rh, 'x-ratelimit-remaining') === '0' || header(rh, 'retry-after'))) {
+              const reset = Number(header(rh, 'x-ratelimit-reset'));
+              const when = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : 'later';
+              return new UpstreamError(opts.app, pageUrl, `GitHub API rate limit exceeded; it resets at ${when}.`,
+                opts.token ? 'Wait for the reset, or use a token with a higher limit.' : 'Set GITHUB_TOKEN (a token gets 5,000 requests an hour instead of 60), or wait for the reset.');
+            }
+            if (status === 401) return new UpstreamError(opts.app, pageUrl, 'GitHub rejected GITHUB_TOKEN (401).', 'Check or renew the token.');
+            if (status === 404) return new UpstreamError(opts.app, pageUrl, `repository ${opts.repository} was not found (404).`, 'Check upstream.repository (owner/name); private repositories need GITHUB_TOKEN.');
+            return undefined;
+          },
+        });
+        yield data.map((r) => ({ tag: r.tag_name, draft: r.draft, prerelease: r.prerelease }));
+        next = nextLink(header(h, 'link'));
+      }
+    },
+  };
+}

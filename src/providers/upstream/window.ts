@@ -1,0 +1,124 @@
+/**
+ * Version window: upstream tags → validated, filtered, semver-ordered versions, at most
+ * maxVersions, each available for every platform (`requires` probes).
+ *
+ * Pages are pulled only while the filtered candidates do not fill the window: upstream APIs list
+ * newest first, so a full window after page 1 is taken as the window. A backport cut after newer
+ * versions still sorts by semver inside what was read.
+ */
+import pLimit from 'p-limit';
+import semver from 'semver';
+import { renderTemplate, versionVars } from '../../config/template.js';
+import { probe } from './http.js';
+import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from './types.js';
+
+/** Default tag pattern: `v1.2.3` or `1.2.3`. */
+export const DEFAULT_TAG_PATTERN = '^v?(\\d+\\.\\d+\\.\\d+)$';
+const PRERELEASE_TAG_PATTERN = '^v?(\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z.-]+)?)$';
+
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const SAFE_CHARS = /^[A-Za-z0-9_.+-]+$/;
+
+/** Filters of the window. */
+export interface WindowFilter {
+  tagPattern?: string;
+  includePrereleases?: boolean;
+  versions?: string;
+}
+
+/** Why a tag cannot be used at all, or undefined when it is safe to pass on. */
+export function unsafeTagReason(tag: string): string | undefined {
+  if (tag.length > 128) return 'longer than 128 characters';
+  if (!SAFE_CHARS.test(tag)) return 'contains characters outside [A-Za-z0-9_.+-]';
+  if (!OCI_TAG.test(tag.replace(/\+/g, '_'))) return 'is not a valid OCI tag';
+  if (tag.includes('..')) return 'contains ".."';
+  return undefined;
+}
+
+/** Printable form of an untrusted tag for a warning (control characters escaped, length capped). */
+function shown(tag: string): string {
+  return JSON.stringify(tag.length > 80 ? `${tag.slice(0, 80)}…` : tag);
+}
+
+/** Validate and filter raw tags into window candidates (pure; newest first by semver). */
+export function selectCandidates(tags: UpstreamTag[], filter: WindowFilter, warn: (m: string) => void): WindowVersion[] {
+  // The default pattern admits a prerelease suffix only when prereleases are wanted.
+  const pattern = new RegExp(filter.tagPattern ?? (filter.includePrereleases ? PRERELEASE_TAG_PATTERN : DEFAULT_TAG_PATTERN));
+  const byVersion = new Map<string, WindowVersion>();
+  for (const t of tags) {
+    if (t.draft) continue;
+    const unsafe = unsafeTagReason(t.tag);
+    if (unsafe) { warn(`skipped tag ${shown(t.tag)}: ${unsafe}`); continue; }
+    const m = pattern.exec(t.tag);
+    if (!m) continue; // not this app's release naming (e.g. `v10.4.1` next to `v10.4.1-limitless`)
+    const version = m[1] === undefined ? undefined : semver.valid(m[1]);
+    if (!version) { warn(`skipped tag ${shown(t.tag)}: "${m[1] ?? ''}" is not a semver version`); continue; }
+    if (semver.prerelease(version) || t.prerelease) {
+      if (!filter.includePrereleases) continue;
+    }
+    if (filter.versions && !semver.satisfies(version, filter.versions, { includePrerelease: filter.includePrereleases })) continue;
+    const existing = byVersion.get(version);
+    if (existing) { warn(`tags ${shown(existing.tag)} and ${shown(t.tag)} both give version ${version}; keeping ${shown(existing.tag)}`); continue; }
+    byVersion.set(version, { version, tag: t.tag, ...(t.commit ? { commit: t.commit } : {}) });
+  }
+  return [...byVersion.values()].sort((a, b) => semver.rcompare(a.version, b.version));
+}
+
+/** Inputs of window resolution. */
+export interface ResolveWindowOptions extends WindowFilter {
+  app: string;
+  source: UpstreamSource;
+  maxVersions: number;
+  requires?: string[];
+  platforms: string[];
+  registry?: string;
+  warn?: (message: string) => void;
+  /** Replaceable for tests; default HEAD with redirects. */
+  probe?: (url: string) => Promise<{ ok: boolean; status: number | string }>;
+}
+
+/** Resolve an app's window, fetching pages and probing only as much as needed. */
+export async function resolveWindow(opts: ResolveWindowOptions): Promise<ResolvedWindow> {
+  const warnings: string[] = [];
+  const warn = (m: string) => { warnings.push(m); opts.warn?.(m); };
+  const doProbe = opts.probe ?? probe;
+  const limit = pLimit(8);
+  const raw: UpstreamTag[] = [];
+  const rejected = new Set<string>();
+  const accepted = new Map<string, WindowVersion>();
+  let requests = 0;
+  const pages = opts.source.pages()[Symbol.asyncIterator]();
+  let exhausted = false;
+
+  const candidates = () => selectCandidates(raw, opts, () => undefined).filter((c) => !rejected.has(c.version));
+  const checkAvailable = async (v: WindowVersion): Promise<boolean> => {
+    for (const template of opts.requires ?? []) {
+      const urls = opts.platforms.map((p) => renderTemplate(template, versionVars(v.version, v.tag, p, opts.registry)));
+      const results = await Promise.all([...new Set(urls)].map((url) => limit(async () => { requests++; return { url, ...(await doProbe(url)) }; })));
+      const failed = results.find((r) => !r.ok);
+      if (failed) { warn(`dropped ${v.version}: required ${failed.url} answered ${failed.status}`); return false; }
+    }
+    return true;
+  };
+
+  for (;;) {
+    let cands = candidates();
+    while (cands.length < opts.maxVersions && !exhausted) {
+      const next = await pages.next();
+      if (next.done) { exhausted = true; break; }
+      requests++;
+      raw.push(...next.value);
+      cands = candidates();
+    }
+    const top = cands.slice(0, opts.maxVersions);
+    const unchecked = top.filter((c) => !accepted.has(c.version));
+    const ok = await Promise.all(unchecked.map(async (c) => [c, await checkAvailable(c)] as const));
+    for (const [c, good] of ok) (good ? accepted.set(c.version, c) : rejected.add(c.version));
+    if (ok.every(([, good]) => good) || (exhausted && candidates().every((c) => accepted.has(c.version)))) {
+      const versions = candidates().filter((c) => accepted.has(c.version)).slice(0, opts.maxVersions);
+      // Warnings about skipped tags are reported once, for the tags that were actually read.
+      selectCandidates(raw, opts, warn);
+      return { app: opts.app, versions, warnings, requests };
+    }
+  }
+}
