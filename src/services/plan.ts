@@ -1,4 +1,5 @@
 /** The `mirror plan` service: config → observation → pure diff. Never sees oclif. */
+import path from 'node:path';
 import type { ResolvedConfig } from '../config/model.js';
 import { loadConfig } from '../config/load.js';
 import { diff } from '../plan/diff.js';
@@ -35,7 +36,7 @@ export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
   const stored = await new FileStateStore(config.state.path).read();
   const state = stored ?? newState();
-  const registry = createRegistryBackend(config.registry);
+  const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
     const { observed, warnings, upstreamRequests } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, apps });
     const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined });

@@ -1,0 +1,188 @@
+/**
+ * RegistryBackend over the OCI distribution API, bound to `registry.url` (`host/namespace`).
+ * Verbs follow regclient's grouping; every manifest body is checked against its digest before use.
+ */
+import { createHash } from 'node:crypto';
+import { resolveCredentials } from './credentials.js';
+import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
+import { headerOf, RegistryHttp, type RegistryResponse } from './http.js';
+import { isDigest } from './reference.js';
+import { MANIFEST_ACCEPT, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
+
+/** sha256 digest of bytes. */
+export function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** Manifests larger than this are refused (Distribution's own limit is 4 MiB). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** Options of the HTTP backend. */
+export interface HttpBackendOptions {
+  url: string;
+  host: string;
+  namespace: string;
+  insecure: boolean;
+  username?: string;
+  password?: string;
+  env?: NodeJS.ProcessEnv;
+  concurrency?: number;
+  retryBaseMs?: number;
+  retries?: number;
+}
+
+/** The OCI distribution API backend. */
+export class HttpRegistryBackend implements RegistryBackend {
+  readonly url: string;
+  private readonly http: RegistryHttp;
+
+  constructor(private readonly opts: HttpBackendOptions) {
+    this.url = opts.url;
+    this.http = new RegistryHttp({
+      host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs,
+      credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env),
+    });
+  }
+
+  private repo(image: string): string {
+    return this.opts.namespace ? `${this.opts.namespace}/${image}` : image;
+  }
+
+  repository(image: string): string {
+    return `${this.opts.host}/${this.repo(image)}`;
+  }
+
+  private ref(image: string, reference: string): string {
+    return `${this.repository(image)}${isDigest(reference) ? '@' : ':'}${reference}`;
+  }
+
+  private unexpected(res: RegistryResponse, what: string, reference: string): RegistryError {
+    let detail = '';
+    try { detail = ` (${(JSON.parse(res.body.toString()) as { errors?: { code?: string; message?: string }[] }).errors?.map((e) => e.code ?? e.message).join(', ')})`; } catch { /* not JSON */ }
+    return new RegistryError(reference, `Registry ${this.opts.host} answered HTTP ${res.status} to ${what} ${reference}${detail}.`, undefined, res.status);
+  }
+
+  async listTags(image: string): Promise<string[]> {
+    const repository = this.repo(image);
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    while (path) {
+      const res = await this.http.send({ method: 'GET', path, kind: 'tags/list', repository, reference: this.repository(image) });
+      if (res.status === 404) return tags;
+      if (res.status !== 200) throw this.unexpected(res, 'list tags of', this.repository(image));
+      let page: { tags?: string[] | null };
+      try { page = JSON.parse(res.body.toString()) as { tags?: string[] | null }; } catch {
+        throw new RegistryError(this.repository(image), `Registry ${this.opts.host} answered a tag list that is not JSON.`);
+      }
+      tags.push(...(page.tags ?? []).filter((t) => typeof t === 'string'));
+      const link = headerOf(res.headers, 'link');
+      const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+      path = next;
+    }
+    return tags;
+  }
+
+  async headManifest(image: string, reference: string): Promise<Descriptor | undefined> {
+    const repository = this.repo(image);
+    const ref = this.ref(image, reference);
+    const res = await this.http.send({ method: 'HEAD', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:HEAD', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT } });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw this.unexpected(res, 'HEAD', ref);
+    const digest = headerOf(res.headers, 'docker-content-digest');
+    const mediaType = headerOf(res.headers, 'content-type') ?? '';
+    const size = Number(headerOf(res.headers, 'content-length') ?? 0);
+    if (digest && isDigest(digest)) {
+      if (isDigest(reference) && digest !== reference) throw new DigestMismatchError(ref, `Registry ${this.opts.host} answered digest ${digest} for ${ref}.`);
+      return { mediaType, digest, size };
+    }
+    // Registries may omit the digest header on HEAD: fall back to GET, which verifies the body.
+    return (await this.getManifest(image, reference)).descriptor;
+  }
+
+  async getManifest(image: string, reference: string): Promise<FetchedManifest> {
+    const repository = this.repo(image);
+    const ref = this.ref(image, reference);
+    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:GET', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT } });
+    if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
+    if (res.status !== 200) throw this.unexpected(res, 'GET', ref);
+    if (res.body.length > MAX_MANIFEST_BYTES) throw new RegistryError(ref, `Manifest ${ref} is ${res.body.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit; refusing it.`);
+    const digest = sha256(res.body);
+    const claimed = headerOf(res.headers, 'docker-content-digest');
+    if ((isDigest(reference) && digest !== reference) || (claimed && claimed !== digest)) {
+      throw new DigestMismatchError(ref, `Registry ${this.opts.host} sent a manifest for ${ref} whose content is ${digest}${claimed ? ` but claimed ${claimed}` : ''}; refusing it.`);
+    }
+    const mediaType = headerOf(res.headers, 'content-type') ?? (JSON.parse(res.body.toString()) as { mediaType?: string }).mediaType ?? '';
+    return { descriptor: { mediaType, digest, size: res.body.length }, bytes: new Uint8Array(res.body) };
+  }
+
+  async putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
+    const repository = this.repo(image);
+    const ref = this.ref(image, reference);
+    const digest = sha256(bytes);
+    if (isDigest(reference) && reference !== digest) throw new DigestMismatchError(ref, `refusing to PUT content ${digest} under digest ${reference}.`);
+    const res = await this.http.send({ method: 'PUT', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:PUT', repository, reference: ref, headers: { 'content-type': mediaType }, body: bytes });
+    if (res.status !== 201 && res.status !== 200) throw this.unexpected(res, 'PUT', ref);
+    const claimed = headerOf(res.headers, 'docker-content-digest');
+    if (claimed && claimed !== digest) throw new DigestMismatchError(ref, `Registry ${this.opts.host} stored ${ref} as ${claimed}, not ${digest}.`);
+    return { mediaType, digest, size: bytes.length };
+  }
+
+  async deleteManifest(image: string, digest: string): Promise<void> {
+    const repository = this.repo(image);
+    const ref = this.ref(image, digest);
+    const res = await this.http.send({ method: 'DELETE', path: `/v2/${repository}/manifests/${digest}`, kind: 'manifest:DELETE', repository, reference: ref });
+    if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
+    if (res.status !== 202 && res.status !== 200) throw this.unexpected(res, 'DELETE', ref);
+  }
+
+  async hasBlob(image: string, digest: string): Promise<boolean> {
+    const repository = this.repo(image);
+    const res = await this.http.send({ method: 'HEAD', path: `/v2/${repository}/blobs/${digest}`, kind: 'blob:HEAD', repository, reference: this.ref(image, digest) });
+    if (res.status === 404) return false;
+    if (res.status === 200) return true;
+    throw this.unexpected(res, 'HEAD blob', this.ref(image, digest));
+  }
+
+  async getBlob(image: string, digest: string): Promise<Uint8Array> {
+    const repository = this.repo(image);
+    const ref = this.ref(image, digest);
+    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/blobs/${digest}`, kind: 'blob:GET', repository, reference: ref });
+    if (res.status === 404) throw new NotFoundError(ref, `blob ${ref} does not exist in the registry.`, undefined, 404);
+    if (res.status === 307 || res.status === 302) {
+      throw new RegistryError(ref, `Registry ${this.opts.host} redirects blob downloads; mirror does not follow them with credentials.`);
+    }
+    if (res.status !== 200) throw this.unexpected(res, 'GET blob', ref);
+    if (sha256(res.body) !== digest) throw new DigestMismatchError(ref, `blob ${ref} content does not match its digest; refusing it.`);
+    return new Uint8Array(res.body);
+  }
+
+  async putBlob(image: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<void> {
+    if (sha256(data) !== digest) throw new DigestMismatchError(this.ref(image, digest), `refusing to upload content that is not ${digest}.`);
+    if (await this.hasBlob(image, digest)) return;
+    const repository = this.repo(image);
+    const ref = this.ref(image, digest);
+    let start = `/v2/${repository}/blobs/uploads/`;
+    if (mountFrom) start += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(this.repo(mountFrom))}`;
+    const res = await this.http.send({ method: 'POST', path: start, kind: 'blob:POST', repository, reference: ref });
+    if (res.status === 201) return; // mounted from the other repository: no bytes sent
+    if (res.status !== 202) throw this.unexpected(res, 'start upload of', ref);
+    const location = headerOf(res.headers, 'location');
+    if (!location) throw new RegistryError(ref, `Registry ${this.opts.host} started an upload without a Location.`);
+    const absolute = /^https?:\/\//.test(location);
+    const url = new URL(location, 'http://relative.invalid');
+    url.searchParams.set('digest', digest);
+    const put = await this.http.send({
+      method: 'PUT', path: absolute ? url.href : url.pathname + url.search, kind: 'blob:PUT', repository, reference: ref,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) }, body: data,
+    });
+    if (put.status !== 201) throw this.unexpected(put, 'upload', ref);
+  }
+
+  stats(): RequestStats {
+    return this.http.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}

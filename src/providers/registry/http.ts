@@ -1,0 +1,242 @@
+/**
+ * HTTP layer of the registry client: one keep-alive pool per registry, a concurrency limit,
+ * auth challenges (Bearer token as GHCR and Docker Hub do, or Basic as htpasswd registries do),
+ * and retries with backoff on 429/5xx/resets honouring Retry-After. Credentials are sent only to
+ * the registry host and its token realm, never to a redirect target on another host.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import { Agent, Pool, request, type Dispatcher } from 'undici';
+import type { Credentials } from './credentials.js';
+import {
+  DeniedError, RateLimitedError, RegistryError, RegistryUnavailableError, UnauthorizedError,
+} from './errors.js';
+import type { RequestStats } from './types.js';
+
+/** One request to the registry API. */
+export interface RegistryRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'PATCH';
+  /** Path and query (`/v2/ns/app/tags/list`) or an absolute URL on the registry host (upload Location). */
+  path: string;
+  /** Counter name for stats (`tags/list`, `manifest:HEAD`, …). */
+  kind: string;
+  /** Repository for the token scope. */
+  repository: string;
+  /** Reference for error messages (`host/ns/app:1.0.0`). */
+  reference: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/** A response with its body read. */
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Transport options. */
+export interface RegistryHttpOptions {
+  host: string;
+  insecure: boolean;
+  credentials: () => Promise<Credentials>;
+  concurrency?: number;
+  retries?: number;
+  retryBaseMs?: number;
+  maxBodyBytes?: number;
+}
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const RETRY_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const realmAgent = new Agent({ keepAliveTimeout: 10_000 });
+
+/** First value of a header. */
+export function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Parse `Bearer realm="…",service="…",scope="…"` / `Basic realm="…"`. */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const m = /^(\w+)\s*(.*)$/s.exec(header.trim());
+  const params: Record<string, string> = {};
+  for (const p of (m?.[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
+  return { scheme: (m?.[1] ?? '').toLowerCase(), params };
+}
+
+/** Milliseconds to wait per Retry-After (seconds or HTTP date), capped. */
+export function retryAfterMs(value: string | undefined, fallback: number): number {
+  if (!value) return fallback;
+  const secs = Number(value);
+  const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(value) - Date.now();
+  return Math.min(Math.max(Number.isFinite(ms) ? ms : fallback, 0), 60_000);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The registry transport. */
+export class RegistryHttp {
+  readonly origin: string;
+  private readonly pool: Pool;
+  private readonly limit: LimitFunction;
+  private readonly tokens = new Map<string, string>();
+  private challenge?: { scheme: string; params: Record<string, string> };
+  private creds?: Promise<Credentials>;
+  private readonly counters: RequestStats = { requests: 0, byKind: {} };
+
+  constructor(private readonly opts: RegistryHttpOptions) {
+    this.origin = `${opts.insecure ? 'http' : 'https'}://${opts.host}`;
+    this.pool = new Pool(this.origin, { connections: opts.concurrency ?? 16, keepAliveTimeout: 10_000, pipelining: 1 });
+    this.limit = pLimit(opts.concurrency ?? 16);
+  }
+
+  /** Request counters. */
+  stats(): RequestStats {
+    return { requests: this.counters.requests, byKind: { ...this.counters.byKind } };
+  }
+
+  private credentials(): Promise<Credentials> {
+    this.creds ??= this.opts.credentials();
+    return this.creds;
+  }
+
+  private scope(req: RegistryRequest): string {
+    const actions = req.method === 'DELETE' ? 'pull,push,delete' : req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'pull,push';
+    return `repository:${req.repository}:${actions}`;
+  }
+
+  private async authHeader(req: RegistryRequest): Promise<string | undefined> {
+    if (!this.challenge) return undefined;
+    const creds = await this.credentials();
+    if (this.challenge.scheme === 'basic') {
+      if (!creds.username && !creds.password) return undefined;
+      return `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
+    }
+    if (this.challenge.scheme === 'bearer') {
+      const scope = this.scope(req);
+      let token = this.tokens.get(scope);
+      if (!token) {
+        token = await this.fetchToken(scope, creds, req.reference);
+        this.tokens.set(scope, token);
+      }
+      return `Bearer ${token}`;
+    }
+    return undefined;
+  }
+
+  private async fetchToken(scope: string, creds: Credentials, reference: string): Promise<string> {
+    const { realm, service } = this.challenge?.params ?? {};
+    if (!realm) throw new RegistryError(reference, `registry ${this.opts.host} asked for a bearer token without a realm.`);
+    const url = new URL(realm);
+    if (service) url.searchParams.set('service', service);
+    url.searchParams.set('scope', scope);
+    const headers: Record<string, string> = { 'user-agent': 'mirror' };
+    if (creds.username || creds.password) headers.authorization = `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
+    this.count('token');
+    let res;
+    try {
+      res = await request(url, { method: 'GET', headers, dispatcher: realmAgent, headersTimeout: 30_000 });
+    } catch (error) {
+      throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
+    }
+    const text = await res.body.text();
+    if (res.statusCode === 401 || res.statusCode === 403) throw this.unauthorized(reference, creds);
+    if (res.statusCode !== 200) throw new RegistryError(reference, `token service of registry ${this.opts.host} answered HTTP ${res.statusCode}.`);
+    try {
+      const json = JSON.parse(text) as { token?: string; access_token?: string };
+      const token = json.token ?? json.access_token;
+      if (!token) throw new Error('no token');
+      return token;
+    } catch {
+      throw new RegistryError(reference, `token service of registry ${this.opts.host} answered without a token.`);
+    }
+  }
+
+  private unauthorized(reference: string, creds: Credentials): UnauthorizedError {
+    return creds.source === 'anonymous'
+      ? new UnauthorizedError(reference, `Registry ${this.opts.host} requires credentials for ${reference} and none were found.`,
+        'Set registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD) or run `docker login`.', 401)
+      : new UnauthorizedError(reference, `Registry ${this.opts.host} rejected the credentials from ${creds.source} (user "${creds.username ?? ''}") for ${reference}.`,
+        'Check the username and password or token, and that it may push to this repository.', 401);
+  }
+
+  private count(kind: string) {
+    this.counters.requests += 1;
+    this.counters.byKind[kind] = (this.counters.byKind[kind] ?? 0) + 1;
+  }
+
+  /** Send a request with auth and retries; non-2xx answers are returned for the caller to map, except auth and exhausted retries. */
+  send(req: RegistryRequest): Promise<RegistryResponse> {
+    return this.limit(() => this.sendNow(req));
+  }
+
+  private async sendNow(req: RegistryRequest): Promise<RegistryResponse> {
+    const retries = this.opts.retries ?? 4;
+    const base = this.opts.retryBaseMs ?? 250;
+    let authRetried = false;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { 'user-agent': 'mirror', ...req.headers };
+      const auth = await this.authHeader(req);
+      if (auth) headers.authorization = auth;
+      const backoff = base * 2 ** attempt * (0.5 + Math.random());
+      let res: Dispatcher.ResponseData;
+      let body: Buffer;
+      this.count(req.kind);
+      try {
+        const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
+        if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
+        res = await this.pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        body = await this.readBody(res, req);
+      } catch (error) {
+        if (error instanceof RegistryError) throw error;
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (RETRY_CODES.has(code) && attempt < retries) { await sleep(backoff); continue; }
+        throw new RegistryUnavailableError(req.reference, `Registry ${this.opts.host} is not reachable: ${code || (error as Error).message}.`,
+          this.opts.insecure ? 'Check that the registry is running and the host:port is right.' : 'Check that the registry is running; a plain-HTTP registry needs registry.insecure: true.', undefined, { cause: error });
+      }
+      if (res.statusCode === 401) {
+        const header = headerOf(res.headers, 'www-authenticate');
+        const creds = await this.credentials();
+        if (header && !authRetried) {
+          const challenge = parseChallenge(header);
+          const changed = !this.challenge || this.challenge.scheme !== challenge.scheme || this.challenge.params.realm !== challenge.params.realm;
+          this.challenge = challenge;
+          this.tokens.delete(this.scope(req));
+          authRetried = true;
+          // Retry once when there is something new to send: first challenge, fresh token, or credentials for Basic.
+          if (changed || challenge.scheme === 'bearer') { attempt -= 1; continue; }
+        }
+        throw this.unauthorized(req.reference, creds);
+      }
+      if (res.statusCode === 403) {
+        throw new DeniedError(req.reference, `Registry ${this.opts.host} denied ${req.method} on ${req.reference} (403).`, 'The credentials work but lack permission (e.g. packages: write).', 403);
+      }
+      if (RETRY_STATUS.has(res.statusCode)) {
+        if (attempt < retries) { await sleep(retryAfterMs(headerOf(res.headers, 'retry-after'), backoff)); continue; }
+        if (res.statusCode === 429) throw new RateLimitedError(req.reference, `Registry ${this.opts.host} is rate limiting requests (429) for ${req.reference}, still after ${retries} retries.`, 'Wait and run again, or authenticate for a higher limit.', 429);
+        throw new RegistryUnavailableError(req.reference, `Registry ${this.opts.host} answered HTTP ${res.statusCode} for ${req.reference}, still after ${retries} retries.`, 'Run again later.', res.statusCode);
+      }
+      if (res.statusCode >= 500 && attempt < retries) { await sleep(backoff); continue; }
+      return { status: res.statusCode, headers: res.headers, body };
+    }
+  }
+
+  private async readBody(res: Dispatcher.ResponseData, req: RegistryRequest): Promise<Buffer> {
+    const max = this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        res.body.destroy();
+        throw new RegistryError(req.reference, `Registry ${this.opts.host} sent more than ${max} bytes for ${req.reference}; refusing it.`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Close sockets. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,24 @@
+/** Choose the registry backend for `registry.url`: the distribution API, or an OCI layout directory. */
+import path from 'node:path';
+import { HttpRegistryBackend } from './http-backend.js';
+import { OciLayoutBackend } from './oci-layout.js';
+import { parseRegistryUrl } from './reference.js';
+import type { RegistryBackend } from './types.js';
+
+/** Registry settings as the config resolves them. */
+export interface RegistrySettings {
+  url: string;
+  insecure?: boolean;
+  username?: string;
+  password?: string;
+}
+
+/** Create the backend; `oci:` paths are relative to `baseDir` (the config's directory). */
+export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJS.ProcessEnv; baseDir?: string; retryBaseMs?: number; retries?: number } = {}): RegistryBackend {
+  const loc = parseRegistryUrl(cfg.url);
+  if (loc.kind === 'oci') return new OciLayoutBackend(path.resolve(opts.baseDir ?? process.cwd(), loc.dir), cfg.url);
+  return new HttpRegistryBackend({
+    url: cfg.url, host: loc.host, namespace: loc.namespace, insecure: cfg.insecure ?? false,
+    username: cfg.username, password: cfg.password, env: opts.env, retryBaseMs: opts.retryBaseMs, retries: opts.retries,
+  });
+}

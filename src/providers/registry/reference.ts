@@ -1,0 +1,69 @@
+/** Parsing of `registry.url`, image references, tags and digests (the bottom layer, no I/O). */
+import { AbortError } from '../../errors.js';
+
+/** OCI distribution tag grammar. */
+export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** The only digest algorithm mirror writes and accepts. */
+export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+const HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
+const PATH_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
+/** Whether a string is a valid OCI tag. */
+export function isValidTag(tag: string): boolean {
+  return TAG_RE.test(tag);
+}
+
+/** Whether a string is a sha256 digest. */
+export function isDigest(ref: string): boolean {
+  return DIGEST_RE.test(ref);
+}
+
+/** Where `registry.url` points. */
+export type RegistryLocation =
+  | { kind: 'http'; host: string; namespace: string }
+  | { kind: 'oci'; dir: string };
+
+/** Parse `host[:port]/namespace` or `oci:<dir>`. */
+export function parseRegistryUrl(url: string): RegistryLocation {
+  if (url.startsWith('oci:')) {
+    const dir = url.slice(4);
+    if (!dir) throw new AbortError('registry.url "oci:" needs a directory, e.g. oci:./.mirror/oci.');
+    return { kind: 'oci', dir };
+  }
+  const cleaned = url.replace(/^(https?|docker):\/\//, '').replace(/\/+$/, '');
+  const [host, ...rest] = cleaned.split('/');
+  const namespace = rest.join('/');
+  if (!HOST_RE.test(host) || (namespace && !PATH_RE.test(namespace))) {
+    throw new AbortError(`registry.url "${url}" is not host[:port]/namespace.`, 'Example: ghcr.io/my-org/mirror, or oci:./.mirror/oci for a directory.');
+  }
+  return { kind: 'http', host: host === 'docker.io' ? 'registry-1.docker.io' : host, namespace };
+}
+
+/** A parsed image reference. */
+export interface ImageReference {
+  host: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** Parse `host[:port]/path[:tag][@sha256:…]`; Docker Hub short names get `library/` and its API host. */
+export function parseImageReference(ref: string): ImageReference {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) { digest = rest.slice(at + 1); rest = rest.slice(0, at); }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) { tag = rest.slice(colon + 1); rest = rest.slice(0, colon); }
+  const parts = rest.split('/');
+  let host = 'registry-1.docker.io';
+  if (parts.length > 1 && (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) host = parts.shift() as string;
+  if (host === 'docker.io') host = 'registry-1.docker.io';
+  if (host === 'registry-1.docker.io' && parts.length === 1) parts.unshift('library');
+  const repository = parts.join('/');
+  if (!PATH_RE.test(repository) || (tag !== undefined && !isValidTag(tag)) || (digest !== undefined && !isDigest(digest))) {
+    throw new AbortError(`"${ref}" is not a valid image reference.`);
+  }
+  return { host, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
