@@ -9,3 +9,9 @@ export const targetFlag = Flags.string({ description: 'only this address and wha
 
 /** `--no-color` / MIRROR_NO_COLOR. */
 export const noColorFlag = Flags.boolean({ description: 'no ANSI colours', env: 'MIRROR_NO_COLOR' });
+
+/** A repeatable flag as a list, whether it came from argv (array) or the environment (comma-separated string). */
+export function listFlag(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, useColor } from '../cli/base-command.js';
-import { configFlag, noColorFlag, targetFlag } from '../cli/flags.js';
+import { configFlag, listFlag, noColorFlag, targetFlag } from '../cli/flags.js';
 import { writePlanFile } from '../plan/planfile.js';
 import { createPlan } from '../services/plan.js';
 
@@ -25,11 +25,12 @@ export default class Plan extends BaseCommand {
     const { flags } = await this.parse(Plan);
     const format = flags.json ? 'json' : (flags.format ?? 'text');
     const { plan } = await createPlan({
-      cwd: process.cwd(), config: flags.config, targets: flags.target, refreshOnly: flags['refresh-only'],
-      env: process.env, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], env: process.env,
     });
     if (flags.out) await writePlanFile(flags.out, plan);
     if (format === 'json') {
+      // Warnings are in the plan (apps[].warnings); stderr repeats them for people reading CI logs.
+      for (const app of plan.apps) for (const w of app.warnings ?? []) process.stderr.write(`warning: ${app.name}: ${w}\n`);
       process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     } else if (format === 'markdown') {
       const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');

@@ -100,6 +100,33 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   }
   await Promise.all(heads);
 
+  // Round 1b: a floating tag that will move — find which version it points at now, so the reason
+  // can say `latest moves 10.3.0 → 10.3.1`. Newest first; usually the first HEAD matches.
+  await Promise.all(images.map(({ app, image }) => registryLimit(async () => {
+    const repo = repos.get(image) ?? emptyRepository();
+    const window = windows.get(app.name) ?? [];
+    const recorded = new Set(Object.values(state.resources).filter((r) => r.type === 'index' && r.image === image && r.app === app.name).map((r) => r.digest));
+    for (const template of app.floatingTags) {
+      const group = new Map<string, string[]>();
+      for (const { version } of window) {
+        const tag = floatingTagFor(template, version);
+        group.set(tag, [...(group.get(tag) ?? []), version]);
+      }
+      for (const [tag, versions] of group) {
+        const current = repo.tagDigests.get(tag);
+        if (!current || current === repo.tagDigests.get(versions[0]) || recorded.has(current)) continue;
+        for (const version of versions.slice(1)) {
+          if (!repo.tags.has(version)) continue;
+          if (!repo.tagDigests.has(version)) {
+            const d = await registry.headManifest(image, version);
+            if (d) repo.tagDigests.set(version, d.digest);
+          }
+          if (repo.tagDigests.get(version) === current) break;
+        }
+      }
+    }
+  })));
+
   // Round 2: recorded platform builds of versions whose index is missing or drifted (resume without rebuilding).
   const digestHeads: Array<Promise<void>> = [];
   for (const { app, image } of images) {

@@ -49,14 +49,26 @@ export function parseAddress(address: string): ParsedAddress {
   return { app, ...(image ? { image } : {}), ...(version ? { version } : {}), ...(platform ? { platform } : {}), ...(tag ? { tag } : {}) };
 }
 
-/** Whether `address` is `target` or lies under it (`mattermost` covers the app, `x@1.0.0` its platform builds). */
+/**
+ * Whether `address` is `target` or lies under it: `mattermost` covers the whole app (all images,
+ * versions, tags), `outline/base-outline` one image, `x@1.0.0` the index and its platform builds.
+ * Compared by parts, so `outline/outline` (explicit) and `outline@1.0.0` (image omitted) agree.
+ */
 export function matchesTarget(address: string, target: string): boolean {
   if (address === target) return true;
-  if (!address.startsWith(target)) return false;
-  const next = address[target.length];
-  const t = parseAddress(target);
-  if (t.platform || t.tag) return false;
-  if (t.version) return next === '/';
-  // An app target covers its images, versions and tags; an app/image target its versions and tags.
-  return next === '@' || next === ':' || (!t.image && next === '/');
+  const t = parseAddress(target); // a garbage target is the user's error: say so
+  let a: ParsedAddress;
+  try {
+    a = parseAddress(address);
+  } catch {
+    return false;
+  }
+  if (a.app !== t.app) return false;
+  if (t.image !== undefined && (a.image ?? a.app) !== t.image) return false;
+  if (t.tag !== undefined) return a.tag === t.tag;
+  if (t.version !== undefined) {
+    if (a.version !== t.version) return false;
+    return t.platform === undefined || a.platform === t.platform;
+  }
+  return true;
 }

@@ -1,82 +1,153 @@
 /**
  * The conformance suite every StateStore + Locker passes (Terraform's statemgr habit), fakes
- * included, so a new backend (oci) is correct by the same tests.
+ * included, so a new backend (oci) is correct by the same tests and the fake cannot drift.
  */
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { AbortError, BugError, StateError } from '../errors.js';
+import { LockedError } from './lock.js';
 import { newState } from './new-state.js';
-import type { Locker, StateStore } from './types.js';
+import type { LockInfo, Locker, State, StateStore } from './types.js';
 
-/** A store under test. */
+/** One implementation under test, on fresh empty storage. */
 export interface StoreUnderTest {
   store: StateStore;
   locker: Locker;
-  /** A second locker on the same storage (another process's view). */
-  otherLocker: Locker;
-  /** A locker whose leases expire at once (a holder that stopped renewing). */
-  expiringLocker: Locker;
+  /**
+   * Another locker on the same storage (another process's view). `leaseMs` + `renew: false`
+   * make a holder whose lease lapses: a CI job that was killed without releasing.
+   */
+  peer(opts?: { leaseMs?: number; renew?: boolean }): Locker;
   cleanup(): Promise<void>;
 }
 
-/** Declare the conformance tests for one implementation. */
-export function storeConformance(make: () => Promise<StoreUnderTest>): void {
-  it('reads undefined before the first write, then what was written', async () => {
-    const t = await make();
-    try {
-      expect(await t.store.read()).toBeUndefined();
-      const s = newState();
-      s.resources['a@1.0.0'] = { type: 'index', app: 'a', image: 'a', version: '1.0.0', digest: `sha256:${'a'.repeat(64)}`, createdAt: 'x', updatedAt: 'x' };
-      const written = await t.store.write(s);
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+
+function withResource(s: State, version: string): State {
+  const now = new Date().toISOString();
+  return { ...s, resources: { ...s.resources, [`a@${version}`]: { type: 'index', app: 'a', image: 'a', version, digest: digest('a'), createdAt: now, updatedAt: now } } };
+}
+
+/** Declare the conformance tests for one implementation under `describe(name)`. */
+export function describeStoreConformance(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  const withStore = (fn: (t: StoreUnderTest) => Promise<void>) => async () => {
+    const t = await makeStore();
+    try { await fn(t); } finally { await t.cleanup(); }
+  };
+
+  describe(`${name} conformance`, () => {
+    it('reads undefined before the first write, then exactly what was written', withStore(async ({ store }) => {
+      expect(await store.read()).toBeUndefined();
+      const written = await store.write(withResource(newState(), '1.0.0'));
       expect(written.serial).toBe(1);
-      expect(await t.store.read()).toEqual(written);
-    } finally { await t.cleanup(); }
-  });
+      expect(written.resources['a@1.0.0'].digest).toBe(digest('a'));
+      expect(await store.read()).toEqual(written);
+    }));
 
-  it('increments serial on every write and refuses a stale or foreign write', async () => {
-    const t = await make();
-    try {
-      const first = await t.store.write(newState());
-      const second = await t.store.write(first);
-      expect(second.serial).toBe(2);
-      expect(second.lineage).toBe(first.lineage);
-      await expect(t.store.write(first)).rejects.toThrow(/serial 1 → 2|changed/);
-      await expect(t.store.write({ ...second, lineage: newState().lineage })).rejects.toThrow(/lineage/);
-      expect((await t.store.read())?.serial).toBe(2);
-    } finally { await t.cleanup(); }
-  });
+    it('hands out copies: mutating what was read or returned does not change what is stored', withStore(async ({ store }) => {
+      const written = await store.write(newState());
+      written.resources.x = written.resources.x ?? { type: 'tag', app: 'x', image: 'x', digest: digest('b'), createdAt: '', updatedAt: '' };
+      const read = (await store.read())!;
+      expect(read.resources).toEqual({});
+      read.history.push({ time: '', who: '', action: 'x', address: 'x' });
+      expect((await store.read())!.history).toEqual([]);
+    }));
 
-  it('holds the lock exclusively: a second taker waits, then fails naming the holder; release frees it', async () => {
-    const t = await make();
-    try {
-      const held = await t.locker.acquire('apply');
-      const started = Date.now();
-      await expect(t.otherLocker.acquire('apply', { timeoutMs: 300 })).rejects.toThrow(new RegExp(`locked by .*lock ID ${held.info.id}`));
-      expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+    it('increments serial on every write and keeps the lineage', withStore(async ({ store }) => {
+      let s = await store.write(newState());
+      const lineage = s.lineage;
+      for (const expected of [2, 3, 4]) {
+        s = await store.write(withResource(s, `1.0.${expected}`));
+        expect(s.serial).toBe(expected);
+        expect(s.lineage).toBe(lineage);
+      }
+      expect((await store.read())!.serial).toBe(4);
+    }));
+
+    it('refuses a stale write (disk moved past the serial the caller read) and a foreign lineage', withStore(async ({ store }) => {
+      const first = await store.write(newState());
+      const second = await store.write(first);
+      const stale = await store.write(withResource(first, '9.9.9')).catch((e: unknown) => e);
+      expect(stale).toBeInstanceOf(StateError);
+      expect((stale as Error).message).toMatch(/serial 1 → 2/);
+      const foreign = await store.write({ ...second, lineage: newState().lineage }).catch((e: unknown) => e);
+      expect(foreign).toBeInstanceOf(StateError);
+      expect((foreign as Error).message).toMatch(/lineage/);
+      expect(await store.read()).toEqual(second);
+    }));
+
+    it('treats writing an invalid state as a bug and stores nothing', withStore(async ({ store }) => {
+      const bad = { ...newState(), resources: { x: { type: 'index', digest: 'nope' } } } as unknown as State;
+      await expect(store.write(bad)).rejects.toBeInstanceOf(BugError);
+      expect(await store.read()).toBeUndefined();
+    }));
+
+    it('holds the lock exclusively: a second taker waits its timeout, then fails naming the holder', withStore(async ({ locker, peer }) => {
+      const held = await locker.acquire('apply');
+      expect(await locker.current()).toMatchObject({ id: held.info.id, operation: 'apply', pid: process.pid });
+      for (const other of [peer(), locker]) {
+        const started = Date.now();
+        const error = await other.acquire('plan', { timeoutMs: 250 }).catch((e: unknown) => e);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+        expect(error).toBeInstanceOf(LockedError);
+        expect(error).toBeInstanceOf(AbortError);
+        expect((error as Error).message).toMatch(new RegExp(`is locked by .+ \\(pid ${process.pid}.*apply, since .*lock ID ${held.info.id}\\)`));
+        expect((error as AbortError).nextSteps).toContain(`mirror force-unlock ${held.info.id}`);
+      }
       await held.release();
-      const again = await t.otherLocker.acquire('apply', { timeoutMs: 300 });
+    }));
+
+    it('release lets another acquire, and then only removes its own lock', withStore(async ({ locker, peer }) => {
+      const held = await locker.acquire('apply');
+      await held.release();
+      expect(await locker.current()).toBeUndefined();
+      const again = await peer().acquire('apply', { timeoutMs: 250 });
       expect(again.info.id).not.toBe(held.info.id);
+      await held.release(); // a second release of a lock no longer ours must not free someone else's
+      expect((await locker.current())?.id).toBe(again.info.id);
       await again.release();
-    } finally { await t.cleanup(); }
-  });
+    }));
 
-  it('takes over an expired lease, telling who held it', async () => {
-    const t = await make();
-    try {
-      const old = await t.expiringLocker.acquire('apply');
-      await new Promise((r) => setTimeout(r, 30));
-      const seen: string[] = [];
-      const taken = await t.locker.acquire('apply', { timeoutMs: 1000, onTakeover: (o) => seen.push(o.id) });
-      expect(seen).toEqual([old.info.id]);
+    it('a waiting acquire gets the lock as soon as the holder releases', withStore(async ({ locker, peer }) => {
+      const held = await locker.acquire('apply');
+      setTimeout(() => void held.release(), 100);
+      const next = await peer().acquire('apply', { timeoutMs: 2000 });
+      expect((await locker.current())?.id).toBe(next.info.id);
+      await next.release();
+    }));
+
+    it('takes over an expired lease, telling who held it', withStore(async ({ locker, peer }) => {
+      const old = await peer({ leaseMs: 50, renew: false }).acquire('apply');
+      await new Promise((r) => setTimeout(r, 80));
+      const seen: LockInfo[] = [];
+      const taken = await locker.acquire('apply', { timeoutMs: 1000, onTakeover: (o) => seen.push(o) });
+      expect(seen.map((o) => o.id)).toEqual([old.info.id]);
+      expect((await locker.current())?.id).toBe(taken.info.id);
+      await old.release(); // the old holder coming back must not free the new lock
+      expect((await locker.current())?.id).toBe(taken.info.id);
       await taken.release();
-    } finally { await t.cleanup(); }
-  });
+    }));
 
-  it('force-unlock needs the right id', async () => {
-    const t = await make();
-    try {
-      const held = await t.locker.acquire('apply');
-      await expect(t.otherLocker.forceUnlock('not-the-id')).rejects.toThrow(/does not match/);
-      await t.otherLocker.forceUnlock(held.info.id);
-      expect(await t.locker.current()).toBeUndefined();
-    } finally { await t.cleanup(); }
+    it('does not take over a live lease', withStore(async ({ locker, peer }) => {
+      const held = await peer({ leaseMs: 5000 }).acquire('apply');
+      const seen: LockInfo[] = [];
+      await expect(locker.acquire('apply', { timeoutMs: 100, onTakeover: (o) => seen.push(o) })).rejects.toBeInstanceOf(LockedError);
+      expect(seen).toEqual([]);
+      await held.release();
+    }));
+
+    it('force-unlock refuses a wrong id naming the real one, and releases with the right one', withStore(async ({ locker, peer }) => {
+      await expect(locker.forceUnlock('nothing-held')).rejects.toBeInstanceOf(AbortError);
+      const held = await locker.acquire('apply');
+      const wrong = await peer().forceUnlock('not-the-id').catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(AbortError);
+      expect((wrong as Error).message).toMatch(new RegExp(`does not match.*${held.info.id}`));
+      expect((await locker.current())?.id).toBe(held.info.id);
+      await peer().forceUnlock(held.info.id);
+      expect(await locker.current()).toBeUndefined();
+      const next = await peer().acquire('apply');
+      await held.release();
+      expect((await locker.current())?.id).toBe(next.info.id);
+      await next.release();
+    }));
   });
 }

@@ -1,85 +1,238 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { StateError } from '../errors.js';
+import { BugError, StateError } from '../errors.js';
 import { FileStateStore } from './file-store.js';
-import { FileLocker, parseDuration } from './lock.js';
+import { FileLocker, LockedError, parseDuration, whoAmI } from './lock.js';
 import { newState } from './new-state.js';
+import type { LockHandle, LockInfo, State } from './types.js';
 
 async function stateFile() {
   return path.join(await mkdtemp(path.join(tmpdir(), 'mirror-fs-')), 'state.json');
 }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
+const withTag = (s: State, tag: string): State => ({ ...s, history: [...s.history, { time: 'now', who: 'test', action: 'tag', address: `a:${tag}` }] });
 
 describe('FileStateStore', () => {
-  it('refuses a corrupt file, naming it and the backup, and never overwrites it', async () => {
+  it('refuses a corrupt file in one sentence naming it and the backup, and never overwrites it', async () => {
     // Given a state written twice (so a backup exists), then corrupted
     const file = await stateFile();
     const store = new FileStateStore(file);
     const first = await store.write(newState());
     await store.write(first);
-    await writeFile(file, '{"formatVersion": 1, "lineage": ');
-    // When it is read or written
-    const error = await store.read().catch((e) => e);
-    // Then the error names the file and the backup, and the bytes are untouched by a write attempt
+    const garbage = '{"formatVersion": 1, "lineage": ';
+    await writeFile(file, garbage);
+    // When it is read
+    const error = await store.read().catch((e: unknown) => e);
+    // Then the error names the file, the problem and the backup, with what to do next
     expect(error).toBeInstanceOf(StateError);
-    expect(error.message).toContain(`State file ${file} is corrupt`);
-    expect(error.nextSteps).toContain(`${file}.backup`);
+    const { message, nextSteps } = error as StateError;
+    expect(message).toMatch(new RegExp(`^State file ${file} is corrupt: not valid JSON \\(.+\\); the previous state is in ${file}\\.backup\\.$`));
+    expect(nextSteps).toContain(`cp ${file}.backup ${file}`);
+    expect(nextSteps).toContain('fix the file by hand');
+    // And a write is refused, leaving the corrupt bytes and the backup as they were
     await expect(store.write(first)).rejects.toBeInstanceOf(StateError);
-    expect(await readFile(file, 'utf8')).toBe('{"formatVersion": 1, "lineage": ');
-    expect(JSON.parse(await readFile(`${file}.backup`, 'utf8')).serial).toBe(1);
+    await expect(store.write(newState())).rejects.toBeInstanceOf(StateError);
+    expect(await readFile(file, 'utf8')).toBe(garbage);
+    expect((await readJson(store.backupPath)).serial).toBe(1);
   });
 
-  it('names the first wrong field of a file that parses but is not state', async () => {
+  it('names the first wrong field of a file that parses but is not state, and says there is no backup', async () => {
     const file = await stateFile();
     await writeFile(file, JSON.stringify({ ...newState(), serial: 'seven' }));
-    await expect(new FileStateStore(file).read()).rejects.toThrow(/is corrupt: serial: /);
+    const error = (await new FileStateStore(file).read().catch((e: unknown) => e)) as StateError;
+    expect(error.message).toMatch(/is corrupt: serial: .*there is no backup/);
+    expect(error.nextSteps).toMatch(/fix the file by hand/i);
+  });
+
+  it('treats an empty file as corrupt, not as "no state yet"', async () => {
+    const file = await stateFile();
+    await writeFile(file, '');
+    const store = new FileStateStore(file);
+    await expect(store.read()).rejects.toThrow(/is corrupt: the file is empty/);
+    await expect(store.write(newState())).rejects.toBeInstanceOf(StateError);
+    expect(await readFile(file, 'utf8')).toBe('');
   });
 
   it('ignores temp files left by a killed writer', async () => {
+    // Given a good state and the temp file of a writer killed before its rename
     const file = await stateFile();
     const store = new FileStateStore(file);
     const written = await store.write(newState());
     await writeFile(`${file}.tmp-999-abcd`, '{"half":');
+    // Then reads see the good state and writes go on
     expect(await store.read()).toEqual(written);
+    expect((await store.write(written)).serial).toBe(2);
+  });
+
+  it('keeps the previous state, byte for byte, as the backup', async () => {
+    const file = await stateFile();
+    const store = new FileStateStore(file);
+    const first = await store.write(newState());
+    const firstBytes = await readFile(file, 'utf8');
+    const second = await store.write(withTag(first, 'latest'));
+    expect(await readFile(store.backupPath, 'utf8')).toBe(firstBytes);
+    await store.write(second);
+    expect((await readJson(store.backupPath)).history).toHaveLength(1);
+    expect((await readJson(store.backupPath)).serial).toBe(2);
+  });
+
+  it('creates parent directories and leaves no temp files behind', async () => {
+    const file = path.join(path.dirname(await stateFile()), 'a', 'b', 'state.json');
+    const store = new FileStateStore(file);
+    await store.write(await store.write(newState()));
+    expect((await readdir(path.dirname(file))).sort()).toEqual(['state.json', 'state.json.backup']);
+  });
+
+  it('lets exactly one of two concurrent writers of the same serial win', async () => {
+    // Given two stores (two services in one process) that both read serial 1
+    const file = await stateFile();
+    const base = await new FileStateStore(file).write(newState());
+    const [a, b] = [new FileStateStore(file), new FileStateStore(file)];
+    // When both write at once
+    const results = await Promise.allSettled([a.write(withTag(base, 'a')), b.write(withTag(base, 'b'))]);
+    // Then one lands at serial 2 and the other is refused as stale, not silently lost
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(StateError);
+    expect((await a.read())!.serial).toBe(2);
+  });
+
+  it('treats writing invalid state as a bug, naming the file and the field', async () => {
+    const file = await stateFile();
+    const bad = { ...newState(), lineage: 'not-a-uuid' };
+    const error = await new FileStateStore(file).write(bad).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BugError);
+    expect((error as Error).message).toContain(`${file}: lineage:`);
   });
 });
 
 describe('FileLocker', () => {
+  const lockOf = (file: string, over: Partial<LockInfo>): LockInfo => ({
+    id: 'other', operation: 'apply', who: 'ci@runner', host: os.hostname(), pid: process.pid,
+    created: new Date().toISOString(), expires: new Date(Date.now() + 60_000).toISOString(), ...over,
+  });
+
   it('takes over a lock whose holder on this host is dead, reporting the holder', async () => {
     // Given a lock file written for a process that has exited
     const file = await stateFile();
-    const child = await execa(process.execPath, ['-e', 'console.log(process.pid)']);
-    const deadPid = Number(child.stdout);
-    const locker = new FileLocker(file);
-    const held = await locker.acquire('apply');
-    await held.release();
-    const lockInfo = { ...held.info, id: 'dead-holder', pid: deadPid };
-    await writeFile(`${file}.lock`, JSON.stringify(lockInfo));
-    // When another run takes the lock
+    const child = await execa(process.execPath, ['-e', '0']);
+    const deadPid = child.pid!;
+    await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'dead-holder', pid: deadPid })));
+    // When another run takes the lock, without waiting
     const seen: string[] = [];
     const taken = await new FileLocker(file).acquire('apply', { onTakeover: (o) => seen.push(`${o.id}:${o.pid}`) });
     // Then it gets it at once and was told who held it
     expect(seen).toEqual([`dead-holder:${deadPid}`]);
-    expect(JSON.parse(await readFile(`${file}.lock`, 'utf8')).id).toBe(taken.info.id);
+    expect((await readJson(`${file}.lock`)).id).toBe(taken.info.id);
     await taken.release();
   });
 
-  it('renews its lease while held', async () => {
+  it('does not take over a dead pid on another host while its lease runs', async () => {
     const file = await stateFile();
-    const handle = await new FileLocker(file, { leaseMs: 300 }).acquire('apply');
-    const before = JSON.parse(await readFile(`${file}.lock`, 'utf8')).expires;
-    await new Promise((r) => setTimeout(r, 250));
-    const after = JSON.parse(await readFile(`${file}.lock`, 'utf8')).expires;
+    const child = await execa(process.execPath, ['-e', '0']);
+    await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'remote', host: 'elsewhere', pid: child.pid! })));
+    const error = await new FileLocker(file).acquire('apply').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockedError);
+    expect((error as Error).message).toContain('pid');
+    expect((error as Error).message).toContain('on elsewhere');
+    expect((error as Error).message).toContain('lock ID remote');
+  });
+
+  it('treats a fresh unreadable lock file as held, and one older than the lease as abandoned', async () => {
+    // Given a lock file that is not JSON (a holder mid-create, or killed mid-create)
+    const file = await stateFile();
+    await writeFile(`${file}.lock`, '{"id": "half');
+    // Then while fresh it holds the state
+    await expect(new FileLocker(file, { leaseMs: 10_000 }).acquire('apply', { timeoutMs: 50 })).rejects.toThrow(/locked by an unreadable lock file/);
+    // And once older than the lease it is taken over
+    const old = new Date(Date.now() - 20_000);
+    await utimes(`${file}.lock`, old, old);
+    const seen: string[] = [];
+    const taken = await new FileLocker(file, { leaseMs: 10_000 }).acquire('apply', { onTakeover: (o) => seen.push(o.id) });
+    expect(seen).toEqual(['unreadable']);
+    await taken.release();
+  });
+
+  it('lets exactly one of many concurrent acquirers win a free lock', async () => {
+    const file = await stateFile();
+    const lockers = Array.from({ length: 8 }, () => new FileLocker(file, { pollMs: 10 }));
+    const results = await Promise.allSettled(lockers.map((l) => l.acquire('apply', { timeoutMs: 0 })));
+    const won = results.filter((r): r is PromiseFulfilledResult<LockHandle> => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LockedError);
+    expect((await readJson(`${file}.lock`)).id).toBe(won[0].value.info.id);
+    await won[0].value.release();
+  });
+
+  it('lets exactly one of many concurrent takers take over an expired lock', async () => {
+    for (let round = 0; round < 5; round++) {
+      // Given an expired lock (a CI job killed on another runner)
+      const file = await stateFile();
+      await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'expired', host: 'gone', expires: new Date(Date.now() - 1000).toISOString() })));
+      // When eight runs try to take it over at the same moment
+      const takeovers: string[] = [];
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () =>
+        new FileLocker(file, { pollMs: 10 }).acquire('apply', { timeoutMs: 0, onTakeover: (o) => takeovers.push(o.id) })));
+      // Then one took it over, once, and the file holds that winner's lock
+      const won = results.filter((r): r is PromiseFulfilledResult<LockHandle> => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      expect(takeovers).toEqual(['expired']);
+      expect((await readJson(`${file}.lock`)).id).toBe(won[0].value.info.id);
+      await won[0].value.release();
+    }
+  });
+
+  it('renews its lease while held, and a release during a renewal leaves no lock behind', async () => {
+    const file = await stateFile();
+    const handle = await new FileLocker(file, { leaseMs: 90 }).acquire('apply');
+    const before = (await readJson(`${file}.lock`)).expires;
+    await sleep(150);
+    const after = (await readJson(`${file}.lock`)).expires;
     expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
     await handle.release();
+    await sleep(100);
+    expect(await readdir(path.dirname(file))).toEqual([]);
+  });
+
+  it('stops renewing once its lock was force-unlocked, so it never overwrites the next holder', async () => {
+    const file = await stateFile();
+    const first = await new FileLocker(file, { leaseMs: 60 }).acquire('apply');
+    await new FileLocker(file).forceUnlock(first.info.id);
+    const second = await new FileLocker(file).acquire('apply');
+    await sleep(120);
+    expect((await readJson(`${file}.lock`)).id).toBe(second.info.id);
+    await first.release();
+    expect((await readJson(`${file}.lock`)).id).toBe(second.info.id);
+    await second.release();
+  });
+
+  it('stamps the lease when the lock is taken, not when waiting began', async () => {
+    const file = await stateFile();
+    const held = await new FileLocker(file).acquire('apply');
+    setTimeout(() => void held.release(), 300);
+    const next = await new FileLocker(file, { leaseMs: 200, pollMs: 20 }).acquire('apply', { timeoutMs: 2000 });
+    expect(Date.parse(next.info.expires)).toBeGreaterThan(Date.now() + 100);
+    await next.release();
+  });
+
+  it('names the CI run as the holder in GitHub Actions, else user@host', () => {
+    expect(whoAmI({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' }))
+      .toBe('https://github.com/o/r/actions/runs/42');
+    expect(whoAmI({})).toMatch(new RegExp(`^.+@${os.hostname()}$`));
   });
 
   it('parses durations and refuses garbage', () => {
     expect(parseDuration('30s')).toBe(30_000);
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('2m')).toBe(120_000);
-    expect(() => parseDuration('soon')).toThrow(/not a duration/);
+    expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('45')).toBe(45_000);
+    for (const bad of ['soon', '', '-1s', '10x', '1m30']) expect(() => parseDuration(bad)).toThrow(/not a duration/);
   });
 });

@@ -5,34 +5,44 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { BugError, StateError } from '../errors.js';
 import { StateSchema, type State, type StateStore } from './types.js';
 
-/** Write a file atomically and durably. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+/** Write a file atomically and durably: a crash leaves either the old bytes or the new ones, never half. */
+export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = await open(tmp, 'w', 0o600);
+  const handle = await open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw error;
   }
+  await handle.close();
   try {
     await rename(tmp, file);
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
     throw error;
   }
-  const dir = await open(path.dirname(file), constants.O_RDONLY);
-  try { await dir.sync(); } catch { /* some filesystems refuse fsync on directories */ } finally { await dir.close(); }
+  await syncDir(path.dirname(file));
 }
 
-/** lowdb adapter: raw text in, raw text out; parsing and validation stay in the store. */
-class DurableTextFile implements Adapter<string> {
+// The rename itself is only durable once the directory entry is flushed.
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, constants.O_RDONLY);
+    try { await handle.sync(); } finally { await handle.close(); }
+  } catch { /* Windows and some filesystems refuse to open or fsync a directory */ }
+}
+
+/** lowdb adapter: raw text in, raw text out, so parsing errors can name the file and the backup. */
+class DurableTextFile implements Adapter<string | null> {
   constructor(private readonly file: string) {}
   async read(): Promise<string | null> {
     try {
@@ -42,71 +52,110 @@ class DurableTextFile implements Adapter<string> {
       throw error;
     }
   }
-  async write(data: string): Promise<void> {
+  async write(data: string | null): Promise<void> {
+    if (data === null) throw new BugError('DurableTextFile.write called without data');
     await writeFileAtomic(this.file, data);
   }
 }
 
-/** Parse and validate state text; the error names the file, the first problem and the backup. */
+/** Parse and validate state text; the error is one sentence naming the file, the first problem and the backup. */
 export function parseState(text: string, file: string, backup?: string): State {
-  const hint = backup ? `Restore the backup ${backup} (mirror keeps one beside the state) or fix the file by hand; mirror will not overwrite it.`
-    : 'Fix the file by hand or restore it from version control; mirror will not overwrite it.';
+  const fail = (problem: string): never => {
+    const where = backup ? `; the previous state is in ${backup}` : ` and there is no backup (${file}.backup)`;
+    const next = backup
+      ? `Restore the backup (cp ${backup} ${file}) or fix the file by hand; mirror will not overwrite it.`
+      : 'Fix the file by hand or restore it from version control; mirror will not overwrite it.';
+    throw new StateError(`State file ${file} is corrupt: ${problem}${where}.`, next);
+  };
+  if (text.trim() === '') return fail('the file is empty');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new StateError(`State file ${file} is corrupt: not valid JSON (${(error as Error).message}).`, hint);
+    return fail(`not valid JSON (${(error as Error).message})`);
   }
   const parsed = StateSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join('.') || '(root)';
-    throw new StateError(`State file ${file} is corrupt: ${where}: ${issue.message}.`, hint);
+    return fail(`${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
   }
   return parsed.data;
 }
 
+// Two stores on one path in one process must not interleave check-and-write; across processes
+// the Locker is what serializes writers (the serial check then catches anyone who skipped it).
+const writeQueues = new Map<string, Promise<unknown>>();
+function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const run = (writeQueues.get(key) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  writeQueues.set(key, tail);
+  void tail.then(() => { if (writeQueues.get(key) === tail) writeQueues.delete(key); });
+  return run;
+}
+
 /** A state file on the local disk (SPEC §5 default backend). */
 export class FileStateStore implements StateStore {
+  /** Absolute path of the state file. */
   readonly location: string;
+  /** The previous good state, rewritten before every replace (`<file>.backup`). */
   readonly backupPath: string;
-  private readonly db: Low<string>;
+  private readonly db: Low<string | null>;
 
   constructor(file: string) {
     this.location = path.resolve(file);
     this.backupPath = `${this.location}.backup`;
-    this.db = new Low(new DurableTextFile(this.location), '');
+    this.db = new Low<string | null>(new DurableTextFile(this.location), null);
   }
 
-  private async backupHint(): Promise<string | undefined> {
-    try { await readFile(this.backupPath); return this.backupPath; } catch { return undefined; }
+  private async existingBackup(): Promise<string | undefined> {
+    try { await access(this.backupPath); return this.backupPath; } catch { return undefined; }
   }
 
+  /** The state, undefined when the file does not exist; StateError when it exists but is not valid state. */
   async read(): Promise<State | undefined> {
-    await this.db.read();
-    if (this.db.data === null || this.db.data === '') return undefined;
-    return parseState(this.db.data, this.location, await this.backupHint());
+    return (await this.readRaw())?.state;
   }
 
+  private async readRaw(): Promise<{ text: string; state: State } | undefined> {
+    await this.db.read();
+    const text = this.db.data;
+    if (text === null) return undefined;
+    return { text, state: parseState(text, this.location, await this.existingBackup()) };
+  }
+
+  /**
+   * Replace the file with `state` at serial+1. Refused when the file on disk is corrupt, belongs to
+   * another lineage, or moved past the serial the caller read (someone else wrote meanwhile).
+   */
   async write(state: State): Promise<State> {
-    const next: State = { ...state, serial: state.serial + 1 };
-    const valid = StateSchema.safeParse(next);
-    if (!valid.success) throw new BugError(`refusing to write invalid state: ${valid.error.issues[0].message}`);
-    await mkdir(path.dirname(this.location), { recursive: true });
-    const current = await this.read(); // throws on a corrupt file: it is never overwritten
-    if (current) {
-      if (current.lineage !== state.lineage) {
-        throw new StateError(`State file ${this.location} belongs to another lineage (${current.lineage}, not ${state.lineage}).`,
-          'Another state was put in its place; check the path in the config.');
-      }
-      if (current.serial !== state.serial) {
-        throw new StateError(`State file ${this.location} changed while this run held it (serial ${state.serial} → ${current.serial}).`,
-          'Another process wrote it; run the command again.');
-      }
-      await copyFile(this.location, this.backupPath);
+    const valid = StateSchema.safeParse({ ...state, serial: state.serial + 1 });
+    if (!valid.success) {
+      const issue = valid.error.issues[0];
+      throw new BugError(`Refusing to write invalid state to ${this.location}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
     }
-    this.db.data = `${JSON.stringify(next, null, 2)}\n`;
-    await this.db.write();
-    return next;
+    const next = valid.data;
+    return serialized(this.location, async () => {
+      await mkdir(path.dirname(this.location), { recursive: true });
+      const current = await this.readRaw(); // throws on a corrupt file: it is never overwritten
+      if (current) {
+        if (current.state.lineage !== state.lineage) {
+          throw new StateError(
+            `State file ${this.location} belongs to another lineage (${current.state.lineage}, not ${state.lineage}).`,
+            'Another state was put in its place; check state.path in the config, or use `mirror state push` to replace it on purpose.',
+          );
+        }
+        if (current.state.serial !== state.serial) {
+          throw new StateError(
+            `State file ${this.location} changed since it was read (serial ${state.serial} → ${current.state.serial}).`,
+            'Another process wrote it; run the command again so it starts from the new state.',
+          );
+        }
+        // Backup from the bytes just validated, atomically, so a crash never leaves a half backup.
+        await writeFileAtomic(this.backupPath, current.text);
+      }
+      this.db.data = `${JSON.stringify(next, null, 2)}\n`;
+      await this.db.write();
+      return structuredClone(next);
+    });
   }
 }

@@ -4,39 +4,48 @@
  * on the same host a dead pid is proof enough to take it over at once.
  */
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { AbortError } from '../errors.js';
 import { writeFileAtomic } from './file-store.js';
 import type { LockHandle, LockInfo, Locker } from './types.js';
 
 /** The state is held by someone else and stayed so for the whole --lock-timeout. */
 export class LockedError extends AbortError {
+  /** Who holds the lock, as read from it. */
   readonly holder: LockInfo;
-  constructor(file: string, holder: LockInfo) {
+  constructor(state: string, holder: LockInfo) {
     super(
-      `State ${file} is locked by ${holder.who} (pid ${holder.pid} on ${holder.host}, ${holder.operation}, since ${holder.created}, lock ID ${holder.id}).`,
-      `Wait for it to finish, or if that process is gone: mirror force-unlock ${holder.id}`,
+      `State ${state} is locked by ${holder.who} (pid ${holder.pid} on ${holder.host}, ${holder.operation}, since ${holder.created}, lock ID ${holder.id}).`,
+      `Wait for it to finish and run again (or raise --lock-timeout); if that process is gone for good: mirror force-unlock ${holder.id}`,
     );
     this.name = 'LockedError';
     this.holder = holder;
   }
 }
 
-/** `30s`, `2m`, `500ms`, `1h`, or plain seconds → milliseconds. */
+/** `500ms`, `30s`, `2m`, `1h`, or plain seconds → milliseconds; flags and env vars share one syntax. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new AbortError(`"${text}" is not a duration.`, 'Use a number with a unit: 500ms, 30s, 2m, 1h.');
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(m[1]) * unit);
 }
 
-/** Who is running: the CI run URL in GitHub Actions, else user@host. */
+/** Who is running, for lock and history: the CI run URL in GitHub Actions (the useful link), else user@host. */
 export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
   if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
     return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
   }
-  return `${os.userInfo().username}@${os.hostname()}`;
+  let user: string;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // Containers often run as a uid with no passwd entry.
+    user = env.USER ?? env.LOGNAME ?? `uid${process.getuid?.() ?? '?'}`;
+  }
+  return `${user}@${os.hostname()}`;
 }
 
 function pidAlive(pid: number): boolean {
@@ -44,107 +53,189 @@ function pidAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    // EPERM: it exists but belongs to someone else; only ESRCH proves it is gone.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
 /** Options of a FileLocker. */
 export interface FileLockerOptions {
+  /** How long a lock stays valid without renewal (default 60 s). */
   leaseMs?: number;
+  /** How often a waiting acquire looks again (default 200 ms). */
   pollMs?: number;
+  /** How often a held lock is renewed (default leaseMs/3); 0 never renews, i.e. a holder that hung. */
+  renewMs?: number;
+}
+
+interface SeenLock {
+  info: LockInfo;
+  raw: string;
 }
 
 /** Lock file `<state>.lock` (SPEC §5). */
 export class FileLocker implements Locker {
+  /** Path of the lock file. */
   readonly file: string;
+  private readonly state: string;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly renewMs: number;
 
   constructor(statePath: string, opts: FileLockerOptions = {}) {
+    this.state = statePath;
     this.file = `${statePath}.lock`;
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.pollMs = opts.pollMs ?? 200;
+    this.renewMs = opts.renewMs ?? Math.max(10, Math.floor(this.leaseMs / 3));
   }
 
+  /** The holder as written in the lock file, or undefined when unlocked. */
   async current(): Promise<LockInfo | undefined> {
-    let text: string;
+    return (await this.read())?.info;
+  }
+
+  private async read(): Promise<SeenLock | undefined> {
+    let raw: string;
+    let mtimeMs: number;
     try {
-      text = await readFile(this.file, 'utf8');
+      [raw, mtimeMs] = await Promise.all([readFile(this.file, 'utf8'), stat(this.file).then((s) => s.mtimeMs)]);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (code(error) === 'ENOENT') return undefined;
       throw error;
     }
     try {
-      return JSON.parse(text) as LockInfo;
-    } catch {
-      // Half-written by a process killed mid-create: held, but with an already-expired lease.
-      return { id: 'unreadable', operation: 'unknown', who: 'unknown', host: 'unknown', pid: 0, created: new Date(0).toISOString(), expires: new Date(0).toISOString() };
-    }
-  }
-
-  private stale(info: LockInfo): boolean {
-    if (Date.parse(info.expires) < Date.now()) return true;
-    return info.host === os.hostname() && info.pid > 0 && !pidAlive(info.pid);
-  }
-
-  private async tryCreate(info: LockInfo): Promise<boolean> {
-    try {
-      const handle = await open(this.file, 'wx', 0o644);
-      try { await handle.writeFile(JSON.stringify(info, null, 2)); await handle.sync(); } finally { await handle.close(); }
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    }
-  }
-
-  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void } = {}): Promise<LockHandle> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 0);
-    const now = () => new Date();
-    const info: LockInfo = {
-      id: randomUUID(), operation, who: whoAmI(), host: os.hostname(), pid: process.pid,
-      created: now().toISOString(), expires: new Date(Date.now() + this.leaseMs).toISOString(),
-    };
-    for (;;) {
-      if (await this.tryCreate(info)) return this.handle(info);
-      const holder = await this.current();
-      if (holder && this.stale(holder)) {
-        // Rename first: of two processes taking over the same stale lock, only one rename succeeds.
-        const grave = `${this.file}.stale-${randomUUID()}`;
-        try {
-          await rename(this.file, grave);
-          await unlink(grave).catch(() => undefined);
-          opts.onTakeover?.(holder);
-        } catch { /* someone else took it over first */ }
-        continue;
-      }
-      if (Date.now() >= deadline) throw new LockedError(this.file.replace(/\.lock$/, ''), holder ?? info);
-      await sleep(this.pollMs);
-    }
-  }
-
-  private handle(info: LockInfo): LockHandle {
-    const renew = setInterval(() => {
-      const renewed = { ...info, expires: new Date(Date.now() + this.leaseMs).toISOString() };
-      void this.current().then((cur) => (cur?.id === info.id ? writeFileAtomic(this.file, JSON.stringify(renewed, null, 2)) : undefined)).catch(() => undefined);
-    }, Math.max(50, Math.floor(this.leaseMs / 3)));
-    renew.unref();
+      const info = JSON.parse(raw) as LockInfo;
+      if (typeof info?.id === 'string' && typeof info.expires === 'string') return { info, raw };
+    } catch { /* fall through */ }
+    // Not JSON: maybe being written right now (open 'wx' then write), maybe left by a crash.
+    // Held for one lease from its mtime, then stale like any other abandoned lock.
     return {
-      info,
-      release: async () => {
-        clearInterval(renew);
-        const cur = await this.current();
-        if (cur?.id === info.id) await unlink(this.file).catch(() => undefined);
+      raw,
+      info: {
+        id: 'unreadable', operation: 'unknown', who: `an unreadable lock file ${this.file}`, host: 'unknown', pid: 0,
+        created: new Date(mtimeMs).toISOString(), expires: new Date(mtimeMs + this.leaseMs).toISOString(),
       },
     };
   }
 
+  private stale(info: LockInfo): boolean {
+    if (!(Date.parse(info.expires) >= Date.now())) return true; // expired, or an unparsable date
+    return info.host === os.hostname() && info.pid > 0 && !pidAlive(info.pid);
+  }
+
+  private async tryCreate(info: LockInfo): Promise<boolean> {
+    let handle;
+    try {
+      handle = await open(this.file, 'wx', 0o644);
+    } catch (error) {
+      if (code(error) === 'EEXIST') return false;
+      if (code(error) !== 'ENOENT') throw error;
+      // The first apply locks before the state (and its directory) exists.
+      await mkdir(path.dirname(this.file), { recursive: true });
+      return this.tryCreate(info);
+    }
+    try { await handle.writeFile(JSON.stringify(info, null, 2)); await handle.sync(); } finally { await handle.close(); }
+    return true;
+  }
+
+  /**
+   * Remove the lock `seen` if the file still holds exactly it. Rename is atomic, so of several
+   * takers only one moves the file; whoever moved something else (a lock created or renewed
+   * since it looked) puts it back with link(), which never clobbers a newer lock.
+   */
+  private async remove(seen: SeenLock): Promise<boolean> {
+    const grave = `${this.file}.stale-${randomUUID()}`;
+    try {
+      await rename(this.file, grave);
+    } catch (error) {
+      if (code(error) === 'ENOENT') return false;
+      throw error;
+    }
+    const moved = await readFile(grave, 'utf8').catch(() => undefined);
+    if (moved === seen.raw) {
+      await unlink(grave).catch(() => undefined);
+      return true;
+    }
+    try {
+      await link(grave, this.file);
+    } catch (error) {
+      // EEXIST: a newer lock is already there. Anything else: no hard links here, move it back.
+      if (code(error) !== 'EEXIST') await rename(grave, this.file).catch(() => undefined);
+    }
+    await unlink(grave).catch(() => undefined);
+    return false;
+  }
+
+  /** Take the lock, waiting up to timeoutMs; provably abandoned locks are taken over (see Locker). */
+  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void } = {}): Promise<LockHandle> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 0);
+    const id = randomUUID();
+    const who = whoAmI();
+    for (;;) {
+      // Timestamps at creation, not at the first attempt: a long wait must not yield a lock born expired.
+      const info: LockInfo = {
+        id, operation, who, host: os.hostname(), pid: process.pid,
+        created: new Date().toISOString(), expires: new Date(Date.now() + this.leaseMs).toISOString(),
+      };
+      if (await this.tryCreate(info)) return this.handle(info);
+      const seen = await this.read();
+      if (!seen) continue; // released between our attempt and our look: try again at once
+      if (this.stale(seen.info) && (await this.remove(seen))) {
+        opts.onTakeover?.(seen.info);
+        continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new LockedError(this.state, seen.info);
+      await sleep(Math.min(this.pollMs, left));
+    }
+  }
+
+  private handle(info: LockInfo): LockHandle {
+    let stopped = false;
+    let inflight: Promise<void> = Promise.resolve();
+    const renew = async () => {
+      const seen = await this.read();
+      if (stopped) return;
+      if (seen?.info.id !== info.id) {
+        // Force-unlocked or taken over after our lease lapsed: never write a lock we no longer own.
+        stopped = true;
+        clearInterval(timer);
+        return;
+      }
+      await writeFileAtomic(this.file, JSON.stringify({ ...info, expires: new Date(Date.now() + this.leaseMs).toISOString() }, null, 2));
+    };
+    const timer = setInterval(() => {
+      if (!stopped) inflight = inflight.then(renew).catch(() => undefined);
+    }, this.renewMs > 0 ? this.renewMs : 2 ** 31 - 1);
+    timer.unref();
+    return {
+      info,
+      release: async () => {
+        stopped = true;
+        clearInterval(timer);
+        await inflight; // a renewal in flight would otherwise recreate the file after we unlink it
+        const seen = await this.read();
+        if (seen?.info.id === info.id) await this.remove(seen);
+      },
+    };
+  }
+
+  /** Remove the lock if its id is `id` (`mirror force-unlock`); otherwise say which id is held. */
   async forceUnlock(id: string): Promise<void> {
-    const cur = await this.current();
-    if (!cur) throw new AbortError(`State ${this.file.replace(/\.lock$/, '')} is not locked.`);
-    if (cur.id !== id) throw new AbortError(`Lock ID ${id} does not match the lock held (${cur.id}, by ${cur.who}).`, `Run mirror force-unlock ${cur.id} if that holder is gone.`);
-    await unlink(this.file);
+    const seen = await this.read();
+    if (!seen) throw new AbortError(`State ${this.state} is not locked (no ${this.file}).`, 'Nothing to unlock.');
+    if (seen.info.id !== id) {
+      throw new AbortError(
+        `Lock ID ${id} does not match the lock held on ${this.state} (lock ID ${seen.info.id}, by ${seen.info.who}).`,
+        `Check that holder is gone, then run: mirror force-unlock ${seen.info.id}`,
+      );
+    }
+    if (!(await this.remove(seen))) {
+      throw new AbortError(`The lock on ${this.state} changed while unlocking it.`, 'Run `mirror force-unlock` again with the ID it reports.');
+    }
   }
 }

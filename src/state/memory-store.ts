@@ -1,60 +1,91 @@
 /** In-memory StateStore + Locker: the fake for planner unit tests; passes the same conformance suite. */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { StateError } from '../errors.js';
+import { AbortError, BugError, StateError } from '../errors.js';
 import { LockedError } from './lock.js';
 import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore } from './types.js';
 
-/** State kept in memory. */
+/** State kept in memory, as JSON text so callers can never alias what is stored. */
 export class MemoryStateStore implements StateStore {
+  /** Shown in messages. */
   readonly location = 'memory';
   private stored?: string;
 
-  async read(): Promise<State | undefined> {
-    return this.stored ? StateSchema.parse(JSON.parse(this.stored)) : undefined;
+  /** Optionally seeded with a state (stored as given, serial untouched), like a file already on disk. */
+  constructor(initial?: State) {
+    if (initial) this.stored = JSON.stringify(StateSchema.parse(initial));
   }
 
+  /** The stored state, undefined before the first write. */
+  async read(): Promise<State | undefined> {
+    return this.stored === undefined ? undefined : StateSchema.parse(JSON.parse(this.stored));
+  }
+
+  /** Store state at serial+1 with the same lineage and staleness checks as the file store. */
   async write(state: State): Promise<State> {
+    const valid = StateSchema.safeParse({ ...state, serial: state.serial + 1 });
+    if (!valid.success) throw new BugError(`Refusing to write invalid state to memory: ${valid.error.issues[0].message}`);
     const current = await this.read();
-    if (current && current.lineage !== state.lineage) throw new StateError('state belongs to another lineage');
-    if (current && current.serial !== state.serial) throw new StateError(`state changed (serial ${state.serial} → ${current.serial})`);
-    const next = StateSchema.parse({ ...state, serial: state.serial + 1 });
-    this.stored = JSON.stringify(next);
-    return next;
+    if (current && current.lineage !== state.lineage) {
+      throw new StateError(`State memory belongs to another lineage (${current.lineage}, not ${state.lineage}).`);
+    }
+    if (current && current.serial !== state.serial) {
+      throw new StateError(`State memory changed since it was read (serial ${state.serial} → ${current.serial}).`);
+    }
+    this.stored = JSON.stringify(valid.data);
+    return JSON.parse(this.stored) as State;
   }
 }
 
-/** A lock kept in memory, with the same lease semantics as FileLocker. */
-export class MemoryLocker implements Locker {
-  /** Lockers sharing a cell see each other's locks (two processes, one storage). */
-  constructor(private readonly cell: { held?: LockInfo } = {}, private readonly leaseMs = 60_000, private readonly pollMs = 20) {}
-  private get held(): LockInfo | undefined { return this.cell.held; }
-  private set held(v: LockInfo | undefined) { this.cell.held = v; }
+/** Shared storage of MemoryLockers: lockers built on one cell see each other's locks. */
+export interface MemoryLockCell {
+  held?: LockInfo;
+}
 
+/** A lock kept in memory, with FileLocker's lease semantics (no renewal: the fake's holders never hang). */
+export class MemoryLocker implements Locker {
+  constructor(
+    private readonly cell: MemoryLockCell = {},
+    private readonly opts: { leaseMs?: number; pollMs?: number; who?: string } = {},
+  ) {}
+
+  /** The current holder, if any. */
   async current(): Promise<LockInfo | undefined> {
-    return this.held;
+    return this.cell.held && { ...this.cell.held };
   }
 
+  /** Take the lock, waiting up to timeoutMs; an expired lease is taken over. */
   async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void } = {}): Promise<LockHandle> {
     const deadline = Date.now() + (opts.timeoutMs ?? 0);
+    const leaseMs = this.opts.leaseMs ?? 60_000;
     for (;;) {
-      if (this.held && Date.parse(this.held.expires) < Date.now()) {
-        opts.onTakeover?.(this.held);
-        this.held = undefined;
+      const held = this.cell.held;
+      if (held && Date.parse(held.expires) < Date.now()) {
+        this.cell.held = undefined;
+        opts.onTakeover?.(held);
       }
-      if (!this.held) {
-        const info: LockInfo = { id: randomUUID(), operation, who: 'test', host: os.hostname(), pid: process.pid,
-          created: new Date().toISOString(), expires: new Date(Date.now() + this.leaseMs).toISOString() };
-        this.held = info;
-        return { info, release: async () => { if (this.held?.id === info.id) this.held = undefined; } };
+      if (!this.cell.held) {
+        const info: LockInfo = {
+          id: randomUUID(), operation, who: this.opts.who ?? 'test@memory', host: os.hostname(), pid: process.pid,
+          created: new Date().toISOString(), expires: new Date(Date.now() + leaseMs).toISOString(),
+        };
+        this.cell.held = info;
+        return { info, release: async () => { if (this.cell.held?.id === info.id) this.cell.held = undefined; } };
       }
-      if (Date.now() >= deadline) throw new LockedError('memory', this.held);
-      await new Promise((r) => setTimeout(r, this.pollMs));
+      const left = deadline - Date.now();
+      if (left <= 0) throw new LockedError('memory', this.cell.held);
+      await new Promise((r) => setTimeout(r, Math.min(this.opts.pollMs ?? 20, left)));
     }
   }
 
+  /** Remove the lock if its id is `id`. */
   async forceUnlock(id: string): Promise<void> {
-    if (this.held?.id !== id) throw new StateError(`Lock ID ${id} does not match the lock held (${this.held?.id ?? 'none'}).`);
-    this.held = undefined;
+    const held = this.cell.held;
+    if (!held) throw new AbortError('State memory is not locked.', 'Nothing to unlock.');
+    if (held.id !== id) {
+      throw new AbortError(`Lock ID ${id} does not match the lock held on memory (lock ID ${held.id}, by ${held.who}).`,
+        `Run mirror force-unlock ${held.id} if that holder is gone.`);
+    }
+    this.cell.held = undefined;
   }
 }

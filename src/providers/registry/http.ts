@@ -202,8 +202,9 @@ export class RegistryHttp {
           this.challenge = challenge;
           this.tokens.delete(this.scope(req));
           authRetried = true;
-          // Retry once when there is something new to send: first challenge, fresh token, or credentials for Basic.
-          if (changed || challenge.scheme === 'bearer') { attempt -= 1; continue; }
+          // Retry once when there is something new to send: this request went out without auth (a
+          // concurrent request may have learnt the challenge meanwhile), the challenge changed, or a fresh token.
+          if (!auth || changed || challenge.scheme === 'bearer') { attempt -= 1; continue; }
         }
         throw this.unauthorized(req.reference, creds);
       }

@@ -45,8 +45,10 @@ export function gitlabTags(opts: GitlabOptions): UpstreamSource {
         if (data.length === 0) return;
         yield data.map((t) => ({ tag: t.name, ...(t.commit?.id ? { commit: t.commit.id } : {}) }));
         const next = Number(header(h, 'x-next-page'));
-        // Stop on a short page too: some GitLab proxies drop the x-next-page header.
-        if (!Number.isInteger(next) || next <= page || data.length < perPage) return;
+        // Stop on a short page too (some proxies drop x-next-page); "short" against the page size the
+        // server says it used, since servers cap per_page below what was asked.
+        const served = Number(header(h, 'x-per-page')) || perPage;
+        if (!Number.isInteger(next) || next <= page || data.length < served) return;
         page = next;
       }
     },
