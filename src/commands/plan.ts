@@ -24,10 +24,12 @@ export default class Plan extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan);
     const format = flags.json ? 'json' : (flags.format ?? 'text');
-    const { plan } = await createPlan({
+    const { plan, stats } = await createPlan({
       cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], env: process.env,
     });
     if (flags.out) await writePlanFile(flags.out, plan);
+    // Request counts for benchmarks and budgets (bench/plan reads this line).
+    if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify(stats)}\n`);
     if (format === 'json') {
       // Warnings are in the plan (apps[].warnings); stderr repeats them for people reading CI logs.
       for (const app of plan.apps) for (const w of app.warnings ?? []) process.stderr.write(`warning: ${app.name}: ${w}\n`);

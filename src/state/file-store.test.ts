@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { BugError, StateError } from '../errors.js';
 import { FileStateStore } from './file-store.js';
@@ -14,6 +15,12 @@ async function stateFile() {
   return path.join(await mkdtemp(path.join(tmpdir(), 'mirror-fs-')), 'state.json');
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The pid of a process that has exited (`node -e 0`). */
+async function deadProcess(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await once(child, 'exit');
+  return child.pid!;
+}
 const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
 const withTag = (s: State, tag: string): State => ({ ...s, history: [...s.history, { time: 'now', who: 'test', action: 'tag', address: `a:${tag}` }] });
 
@@ -56,6 +63,15 @@ describe('FileStateStore', () => {
     await expect(store.read()).rejects.toThrow(/is corrupt: the file is empty/);
     await expect(store.write(newState())).rejects.toBeInstanceOf(StateError);
     expect(await readFile(file, 'utf8')).toBe('');
+  });
+
+  it('reads undefined again once the file is gone (no stale cached copy)', async () => {
+    const file = await stateFile();
+    const store = new FileStateStore(file);
+    await store.write(newState());
+    const { unlink } = await import('node:fs/promises');
+    await unlink(file);
+    expect(await store.read()).toBeUndefined();
   });
 
   it('ignores temp files left by a killed writer', async () => {
@@ -120,8 +136,7 @@ describe('FileLocker', () => {
   it('takes over a lock whose holder on this host is dead, reporting the holder', async () => {
     // Given a lock file written for a process that has exited
     const file = await stateFile();
-    const child = await execa(process.execPath, ['-e', '0']);
-    const deadPid = child.pid!;
+    const deadPid = await deadProcess();
     await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'dead-holder', pid: deadPid })));
     // When another run takes the lock, without waiting
     const seen: string[] = [];
@@ -134,8 +149,7 @@ describe('FileLocker', () => {
 
   it('does not take over a dead pid on another host while its lease runs', async () => {
     const file = await stateFile();
-    const child = await execa(process.execPath, ['-e', '0']);
-    await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'remote', host: 'elsewhere', pid: child.pid! })));
+    await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'remote', host: 'elsewhere', pid: await deadProcess() })));
     const error = await new FileLocker(file).acquire('apply').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockedError);
     expect((error as Error).message).toContain('pid');

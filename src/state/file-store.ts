@@ -41,20 +41,25 @@ async function syncDir(dir: string): Promise<void> {
   } catch { /* Windows and some filesystems refuse to open or fsync a directory */ }
 }
 
+/** What the adapter moves: raw text, boxed because lowdb ignores falsy reads (an empty file is corrupt, not absent). */
+interface RawFile {
+  text: string;
+}
+
 /** lowdb adapter: raw text in, raw text out, so parsing errors can name the file and the backup. */
-class DurableTextFile implements Adapter<string | null> {
+class DurableTextFile implements Adapter<RawFile | null> {
   constructor(private readonly file: string) {}
-  async read(): Promise<string | null> {
+  async read(): Promise<RawFile | null> {
     try {
-      return await readFile(this.file, 'utf8');
+      return { text: await readFile(this.file, 'utf8') };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
   }
-  async write(data: string | null): Promise<void> {
+  async write(data: RawFile | null): Promise<void> {
     if (data === null) throw new BugError('DurableTextFile.write called without data');
-    await writeFileAtomic(this.file, data);
+    await writeFileAtomic(this.file, data.text);
   }
 }
 
@@ -99,12 +104,12 @@ export class FileStateStore implements StateStore {
   readonly location: string;
   /** The previous good state, rewritten before every replace (`<file>.backup`). */
   readonly backupPath: string;
-  private readonly db: Low<string | null>;
+  private readonly db: Low<RawFile | null>;
 
   constructor(file: string) {
     this.location = path.resolve(file);
     this.backupPath = `${this.location}.backup`;
-    this.db = new Low<string | null>(new DurableTextFile(this.location), null);
+    this.db = new Low<RawFile | null>(new DurableTextFile(this.location), null);
   }
 
   private async existingBackup(): Promise<string | undefined> {
@@ -117,9 +122,10 @@ export class FileStateStore implements StateStore {
   }
 
   private async readRaw(): Promise<{ text: string; state: State } | undefined> {
+    this.db.data = null; // lowdb keeps the previous data when the file has since vanished
     await this.db.read();
-    const text = this.db.data;
-    if (text === null) return undefined;
+    if (this.db.data === null) return undefined;
+    const { text } = this.db.data;
     return { text, state: parseState(text, this.location, await this.existingBackup()) };
   }
 
@@ -153,7 +159,7 @@ export class FileStateStore implements StateStore {
         // Backup from the bytes just validated, atomically, so a crash never leaves a half backup.
         await writeFileAtomic(this.backupPath, current.text);
       }
-      this.db.data = `${JSON.stringify(next, null, 2)}\n`;
+      this.db.data = { text: `${JSON.stringify(next, null, 2)}\n` };
       await this.db.write();
       return structuredClone(next);
     });

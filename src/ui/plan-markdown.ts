@@ -25,6 +25,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     const actions = groups.get(app.name) ?? [];
     out.push(`<details><summary><b>${app.name}</b>: ${actions.length === 0 ? 'up to date' : `${actions.length} action(s)`}</summary>`, '');
     for (const w of app.warnings ?? []) out.push(`- ⚠️ ${cell(w)}`);
+    if ((app.warnings ?? []).length > 0) out.push('');
     if (actions.length > 0) {
       out.push('| | Action | Address | Reason |', '|---|---|---|---|');
       for (const a of actions) out.push(`| ${MARKERS[a.type]} | ${a.type} | \`${a.address}\` | ${cell(a.reason)} |`);
