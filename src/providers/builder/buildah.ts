@@ -1,0 +1,59 @@
+/**
+ * buildah: daemonless, rootless-capable, so it runs where no Docker engine does (CI containers,
+ * this project's tests). Built images are pushed to a temporary OCI layout and uploaded by digest
+ * through mirror's registry client: `buildah push docker://REPO` without a tag writes `:latest`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { run } from '../../system/exec.js';
+import type { BuildRequest, BuildResult, Builder } from './types.js';
+import { uploadLayout } from './upload-layout.js';
+
+/** buildah options. */
+export interface BuildahOptions {
+  /** Storage root shared by the builds of one apply (base layers pulled once). */
+  root: string;
+  runroot: string;
+  /** Registries (host:port) reached over plain HTTP. */
+  insecureRegistries?: string[];
+}
+
+/** The `buildah build` argument list for a request (exported for tests). */
+export function buildahBuildArgs(req: BuildRequest, opts: BuildahOptions, tag: string): string[] {
+  const args = [...globalArgs(opts), 'build', '--isolation', 'chroot', '--platform', req.platform,
+    '--file', path.join(req.sourceDir, req.dockerfile), '--tag', tag, '--pull'];
+  // buildah has one switch for every registry of the build; only loopback/insecure-configured ones get it.
+  if (opts.insecureRegistries && opts.insecureRegistries.length > 0) args.push('--tls-verify=false');
+  for (const [k, v] of Object.entries(req.buildArgs)) args.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of Object.entries(req.labels)) args.push('--label', `${k}=${v}`);
+  args.push(path.join(req.sourceDir, req.context));
+  return args;
+}
+
+function globalArgs(opts: BuildahOptions): string[] {
+  return ['--root', opts.root, '--runroot', opts.runroot, '--storage-driver', 'vfs'];
+}
+
+const ENV = { STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' };
+
+/** The buildah builder. */
+export class BuildahBuilder implements Builder {
+  readonly name = 'buildah' as const;
+  constructor(private readonly opts: BuildahOptions) {}
+
+  async build(req: BuildRequest): Promise<BuildResult> {
+    const tag = `localhost/mirror-build-${randomBytes(6).toString('hex')}`;
+    const steps = 'Install buildah (apt-get install buildah); arm64 on amd64 also needs qemu-user-static and binfmt-support.';
+    await run('buildah', buildahBuildArgs(req, this.opts, tag), { env: ENV, log: req.log, signal: req.signal, nextSteps: steps });
+    const layout = await mkdtemp(path.join(tmpdir(), 'mirror-oci-'));
+    try {
+      await run('buildah', [...globalArgs(this.opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
+      return await uploadLayout(layout, req.registry, req.image);
+    } finally {
+      await rm(layout, { recursive: true, force: true });
+      await run('buildah', [...globalArgs(this.opts), 'rmi', tag], { env: ENV }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/** `builder: auto | buildx | buildah` → a Builder. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { AbortError } from '../../errors.js';
+import { BuildahBuilder } from './buildah.js';
+import { BuildxBuilder } from './buildx.js';
+import type { Builder } from './types.js';
+
+async function answers(command: string, args: string[]): Promise<boolean> {
+  const r = await execa(command, args, { reject: false, timeout: 10_000 });
+  return r.exitCode === 0;
+}
+
+/** Pick the builder: buildx when a docker daemon answers, else buildah, else an error saying what to install. */
+export async function createBuilder(kind: 'auto' | 'buildx' | 'buildah', opts: { workDir?: string; insecureRegistries?: string[]; cacheDir?: string } = {}): Promise<Builder> {
+  const buildah = async () => {
+    const root = opts.workDir ?? await mkdtemp(path.join(tmpdir(), 'mirror-buildah-'));
+    return new BuildahBuilder({ root: path.join(root, 'root'), runroot: path.join(root, 'runroot'), insecureRegistries: opts.insecureRegistries });
+  };
+  if (kind === 'buildah') return buildah();
+  if (kind === 'buildx') return new BuildxBuilder({ cacheDir: opts.cacheDir });
+  if (await answers('docker', ['info', '--format', '{{.ServerVersion}}'])) return new BuildxBuilder({ cacheDir: opts.cacheDir });
+  if (await answers('buildah', ['--version'])) return buildah();
+  throw new AbortError('No builder found: no docker daemon answers and buildah is not installed.',
+    'Install buildah (apt-get install buildah), or Docker with the buildx plugin; arm64 on amd64 also needs qemu-user-static.');
+}

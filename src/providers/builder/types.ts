@@ -1,0 +1,36 @@
+/** Builder contracts: one platform image built from a prepared context and pushed by digest, no tag. */
+import type { RegistryBackend } from '../registry/types.js';
+
+/** What to build. */
+export interface BuildRequest {
+  /** Checked-out, patched source root. */
+  sourceDir: string;
+  /** Build context relative to sourceDir. */
+  context: string;
+  /** Dockerfile relative to sourceDir. */
+  dockerfile: string;
+  platform: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  /** Image name under registry.url; the push goes to backend.repository(image) by digest. */
+  image: string;
+  registry: RegistryBackend;
+  /** Plain HTTP / no TLS verification for the target registry (and only it). */
+  insecureRegistry?: string;
+  /** Build log lines, for ::group:: blocks and the live view. */
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** What a build pushed. */
+export interface BuildResult {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/** A container builder. */
+export interface Builder {
+  readonly name: 'buildah' | 'buildx';
+  build(request: BuildRequest): Promise<BuildResult>;
+}

@@ -1,0 +1,43 @@
+/**
+ * The one place child processes start: argument arrays only (never a shell string), output
+ * streamed line by line to a log callback, failures as ExternalError with the stderr tail.
+ */
+import { execa } from 'execa';
+import { ExternalError } from '../errors.js';
+
+/** Options of a child process run. */
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  nextSteps?: string;
+}
+
+/** Run a command; resolves with stdout, throws ExternalError on a non-zero exit. */
+export async function run(command: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  const child = execa(command, args, {
+    cwd: opts.cwd, env: opts.env, input: opts.input, reject: false, cancelSignal: opts.signal, timeout: opts.timeoutMs,
+    all: true, stripFinalNewline: true,
+  });
+  if (opts.log) {
+    let buffer = '';
+    child.all?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) opts.log?.(line);
+    });
+  }
+  const result = await child;
+  if (result.exitCode !== 0) {
+    const tail = (result.all ?? `${result.stderr}`).split('\n').slice(-20).join('\n');
+    if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message))) {
+      throw new ExternalError(command, args, `${command}: command not found`, opts.nextSteps ?? `Install ${command}.`);
+    }
+    throw new ExternalError(command, args, tail || String(result.message), opts.nextSteps);
+  }
+  return String(result.stdout);
+}
