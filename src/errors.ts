@@ -27,9 +27,11 @@ export class ExternalError extends AbortError {
   readonly command: string;
   readonly args: readonly string[];
   readonly stderr: string;
-  constructor(command: string, args: readonly string[], stderr: string, nextSteps?: string) {
-    const firstLine = stderr.trim().split('\n').filter(Boolean).pop() ?? 'no output';
-    super(`${command} ${args.slice(0, 2).join(' ')} failed: ${firstLine}`, nextSteps);
+  constructor(command: string, args: readonly string[], stderr: string, nextSteps?: string, label?: string) {
+    const lastLine = stderr.trim().split('\n').filter(Boolean).pop() ?? 'no output';
+    // Name the subcommand (`buildah build`), not global flags like `--root /tmp/…`.
+    const sub = args.find((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1].startsWith('--') && !args[i - 1].includes('=')));
+    super(`${label ?? `${command}${sub ? ` ${sub}` : ''}`} failed: ${lastLine}`, nextSteps);
     this.name = 'ExternalError';
     this.command = command;
     this.args = args;

@@ -155,7 +155,11 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
   const apps: PlanApp[] = [];
   for (const app of config.apps) {
     const window = observed.windows.get(app.name) ?? [];
-    apps.push({ name: app.name, images: app.images.map((i) => i.name), window: window.map((w) => w.version), latest: window[0]?.version ?? null });
+    const commits = Object.fromEntries(window.filter((w) => w.commit).map((w) => [w.version, w.commit as string]));
+    apps.push({
+      name: app.name, images: app.images.map((i) => i.name), window: window.map((w) => w.version), latest: window[0]?.version ?? null,
+      tags: Object.fromEntries(window.map((w) => [w.version, w.tag])), ...(Object.keys(commits).length > 0 ? { commits } : {}),
+    });
     for (const image of app.images) {
       const merged = new Map<string, Action>();
       for (const v of window) planVersion(ctx, app, image, v, merged);

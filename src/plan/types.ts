@@ -41,6 +41,10 @@ export interface PlanApp {
   /** Newest first. */
   window: string[];
   latest: string | null;
+  /** Upstream tag of each window version (`10.3.1` → `v10.3.1`), for `{tag}` and checkouts at apply. */
+  tags: Record<string, string>;
+  /** Commit each tag points at, when the upstream said it. */
+  commits?: Record<string, string>;
   warnings?: string[];
 }
 

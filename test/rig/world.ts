@@ -14,11 +14,13 @@ import { startRegistry, type TestRegistry } from './registry.js';
 import {
   MATTERMOST_RELEASES, MOSTLYMATTER_MISSING_ARM64, MOSTLYMATTER_TAGS, OUTLINE_RELEASES, mostlymatterBinaryPath,
 } from './seed-world.js';
+import { createSeedSources, type SeedSources } from './sources.js';
 import { startUpstreamEmulator, type UpstreamEmulator } from './upstream.js';
 
 /** A running seed world. */
 export interface SeedWorld {
   dir: string;
+  sources?: SeedSources;
   configPath: string;
   config: MirrorConfig;
   registry: TestRegistry;
@@ -30,7 +32,8 @@ export interface SeedWorld {
 }
 
 /** The seed apps' config against the local emulators (SPEC §2 shape, local URLs). */
-export function seedConfig(registryUrl: string, upstreamUrl: string, stateDir = '.mirror'): MirrorConfig {
+export function seedConfig(registryUrl: string, upstreamUrl: string, repos?: { mattermost: string; mostlymatter: string; outline: string }, stateDir = '.mirror'): MirrorConfig {
+  const git = (app: string) => repos?.[app as keyof typeof repos] ?? `${upstreamUrl}/git/${app}.git`;
   return {
     registry: { url: registryUrl, insecure: true },
     state: { path: `${stateDir}/state.json` },
@@ -38,7 +41,7 @@ export function seedConfig(registryUrl: string, upstreamUrl: string, stateDir = 
     apps: {
       mattermost: {
         upstream: { type: 'github-releases', repository: 'mattermost/mattermost', apiUrl: upstreamUrl },
-        source: { git: `${upstreamUrl}/git/mattermost.git`, ref: 'v{version}' },
+        source: { git: git('mattermost'), ref: 'v{version}' },
         context: 'server/build', dockerfile: 'server/build/Dockerfile',
         buildArgs: { MM_PACKAGE: `${upstreamUrl}/releases/{version}/mattermost-{version}-linux-{arch}.tar.gz?src=docker` },
         patches: [{ unpinDigests: true }],
@@ -46,7 +49,7 @@ export function seedConfig(registryUrl: string, upstreamUrl: string, stateDir = 
       mostlymatter: {
         upstream: { type: 'gitlab-tags', baseUrl: upstreamUrl, project: 'framasoft/framateam/mostlymatter', tagPattern: '^v(\\d+\\.\\d+\\.\\d+)-limitless$' },
         requires: [`${upstreamUrl}/projects/mostlymatter/mostlymatter-{arch}-v{version}`],
-        source: { git: `${upstreamUrl}/git/mostlymatter.git`, ref: '{tag}' },
+        source: { git: git('mostlymatter'), ref: '{tag}' },
         context: 'server/build', dockerfile: 'server/build/Dockerfile',
         buildArgs: {
           MM_PACKAGE: `${upstreamUrl}/releases/{version}/mattermost-{version}-linux-{arch}.tar.gz`,
@@ -61,7 +64,7 @@ export function seedConfig(registryUrl: string, upstreamUrl: string, stateDir = 
       },
       outline: {
         upstream: { type: 'github-releases', repository: 'outline/outline', apiUrl: upstreamUrl },
-        source: { git: `${upstreamUrl}/git/outline.git`, ref: 'v{version}' },
+        source: { git: git('outline'), ref: 'v{version}' },
         images: {
           'base-outline': { dockerfile: 'Dockerfile.base' },
           outline: { dockerfile: 'Dockerfile', dependsOn: ['base-outline'], buildArgs: { BASE_IMAGE: '{image:base-outline}' } },
@@ -102,16 +105,17 @@ export async function publishVersions(backend: RegistryBackend, image: string, v
   return digests;
 }
 
-/** Start the seed world. */
-export async function startSeedWorld(opts: { perPage?: number } = {}): Promise<SeedWorld> {
+/** Start the seed world; `sources` also creates buildable upstream repositories for those versions. */
+export async function startSeedWorld(opts: { perPage?: number; sources?: { mattermost: string[]; mostlymatter: string[]; outline: string[] } } = {}): Promise<SeedWorld> {
   const [registry, upstream] = await Promise.all([startRegistry(), startUpstreamEmulator()]);
   loadSeedUpstream(upstream, opts.perPage);
   const dir = await mkdtemp(path.join(tmpdir(), 'mirror-world-'));
   const configPath = path.join(dir, 'mirror.config.json');
-  const config = seedConfig(registry.url('mirror'), upstream.url);
   const backend = createRegistryBackend({ url: registry.url('mirror'), insecure: true }, { env: {} });
+  const sources = opts.sources ? await createSeedSources(dir, backend, upstream, opts.sources) : undefined;
+  const config = seedConfig(registry.url('mirror'), upstream.url, sources?.repos);
   const world: SeedWorld = {
-    dir, configPath, config, registry, upstream, backend,
+    dir, configPath, config, registry, upstream, backend, sources,
     writeConfig: async (c) => { world.config = c; await writeFile(configPath, JSON.stringify(c, null, 2)); },
     stop: async () => {
       await backend.close();

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { Action } from '../plan/types.js';
+import { execute, type ApplyEvent } from './executor.js';
+
+const act = (id: string, dependsOn: string[] = [], platform?: string): Action => ({
+  id, type: id.startsWith('build') ? 'build' : 'merge', address: id, app: 'a', image: 'a', reason: 'r', dependsOn, ...(platform ? { platform } : {}),
+});
+
+describe('executor', () => {
+  it('runs in dependency order, fails only dependants, finishes the rest', async () => {
+    // Given two versions whose arm64 build of v1 fails
+    const actions = [
+      act('build:v1/amd', [], 'amd'), act('build:v1/arm', [], 'arm'), act('merge:v1', ['build:v1/amd', 'build:v1/arm']),
+      act('build:v2/amd', [], 'amd'), act('build:v2/arm', [], 'arm'), act('merge:v2', ['build:v2/amd', 'build:v2/arm']),
+    ];
+    const order: string[] = [];
+    const events: ApplyEvent[] = [];
+    // When they run
+    const outcome = await execute(actions, {
+      parallelism: 4,
+      run: async (a) => { order.push(a.id); await new Promise((r) => setTimeout(r, 5)); if (a.id === 'build:v1/arm') throw new Error('exit 1\nmore'); return undefined; },
+      emit: (e) => events.push(e),
+    });
+    // Then v2 completes, v1's merge is skipped naming the failed build, and the failure keeps its first line
+    expect(outcome.done.sort()).toEqual(['build:v1/amd', 'build:v2/amd', 'build:v2/arm', 'merge:v2']);
+    expect(outcome.failed).toEqual([{ id: 'build:v1/arm', error: 'exit 1' }]);
+    expect(outcome.skipped).toEqual([{ id: 'merge:v1', reason: 'depends on build:v1/arm, which failed' }]);
+    expect(order.indexOf('merge:v2')).toBeGreaterThan(order.indexOf('build:v2/arm'));
+  });
+
+  it('builds one image per platform at a time, and respects parallelism', async () => {
+    let concurrent = 0; let peak = 0; const perPlatform = new Map<string, number>(); let platformPeak = 0;
+    const actions = Array.from({ length: 6 }, (_, i) => act(`build:${i}`, [], i % 2 ? 'arm' : 'amd'));
+    await execute(actions, {
+      parallelism: 4,
+      run: async (a) => {
+        concurrent++; peak = Math.max(peak, concurrent);
+        perPlatform.set(a.platform!, (perPlatform.get(a.platform!) ?? 0) + 1); platformPeak = Math.max(platformPeak, perPlatform.get(a.platform!)!);
+        await new Promise((r) => setTimeout(r, 10));
+        concurrent--; perPlatform.set(a.platform!, perPlatform.get(a.platform!)! - 1);
+        return undefined;
+      },
+      emit: () => undefined,
+    });
+    expect(peak).toBe(2);
+    expect(platformPeak).toBe(1);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * The DAG executor: independent actions in parallel (`parallelism`), builds one per platform at a
+ * time, a failed action fails only what depends on it and everything else finishes.
+ */
+import type { Action } from '../plan/types.js';
+
+/** Lifecycle events of an action (also the `--json` lines of apply). */
+export type ApplyEvent =
+  | { event: 'start'; id: string; type: Action['type']; address: string; time: string }
+  | { event: 'done'; id: string; type: Action['type']; address: string; time: string; ms: number; digest?: string }
+  | { event: 'failed'; id: string; type: Action['type']; address: string; time: string; ms: number; error: string }
+  | { event: 'skipped'; id: string; type: Action['type']; address: string; time: string; reason: string }
+  | { event: 'log'; id: string; line: string };
+
+/** How the run ended. */
+export interface ApplyOutcome {
+  done: string[];
+  failed: Array<{ id: string; error: string }>;
+  skipped: Array<{ id: string; reason: string }>;
+}
+
+/** Executor options. */
+export interface ExecuteOptions {
+  parallelism: number;
+  run(action: Action): Promise<string | undefined>;
+  /** Actions that are not run, with why (e.g. --only excluded attest). */
+  skip?(action: Action): string | undefined;
+  emit(event: ApplyEvent): void;
+}
+
+/** Run the actions as a DAG. Dependencies not in the list count as satisfied (done in an earlier run or elsewhere). */
+export async function execute(actions: Action[], opts: ExecuteOptions): Promise<ApplyOutcome> {
+  const ids = new Set(actions.map((a) => a.id));
+  const status = new Map<string, 'pending' | 'running' | 'done' | 'failed' | 'skipped'>(actions.map((a) => [a.id, 'pending']));
+  const outcome: ApplyOutcome = { done: [], failed: [], skipped: [] };
+  const busyPlatforms = new Set<string>();
+  let running = 0;
+  const now = () => new Date().toISOString();
+
+  return new Promise((resolve) => {
+    const finishIfIdle = () => {
+      if (running === 0 && [...status.values()].every((s) => s !== 'pending' && s !== 'running')) resolve(outcome);
+    };
+    const markSkipped = (a: Action, reason: string) => {
+      status.set(a.id, 'skipped');
+      outcome.skipped.push({ id: a.id, reason });
+      opts.emit({ event: 'skipped', id: a.id, type: a.type, address: a.address, time: now(), reason });
+    };
+    const pump = () => {
+      let progressed = true;
+      while (progressed) {
+        progressed = false;
+        for (const a of actions) {
+          if (status.get(a.id) !== 'pending') continue;
+          const deps = a.dependsOn.filter((d) => ids.has(d));
+          const blocked = deps.find((d) => status.get(d) === 'failed' || status.get(d) === 'skipped');
+          if (blocked) { markSkipped(a, `depends on ${blocked}, which ${status.get(blocked) === 'failed' ? 'failed' : 'was skipped'}`); progressed = true; continue; }
+          const own = opts.skip?.(a);
+          if (own) { markSkipped(a, own); progressed = true; continue; }
+          if (!deps.every((d) => status.get(d) === 'done')) continue;
+          if (running >= opts.parallelism) continue;
+          // One build per platform at a time: a native runner builds one image at a time well, two badly.
+          if (a.type === 'build' && busyPlatforms.has(a.platform ?? '')) continue;
+          start(a);
+          progressed = true;
+        }
+      }
+      finishIfIdle();
+    };
+    const start = (a: Action) => {
+      status.set(a.id, 'running');
+      running += 1;
+      if (a.type === 'build') busyPlatforms.add(a.platform ?? '');
+      const t0 = Date.now();
+      opts.emit({ event: 'start', id: a.id, type: a.type, address: a.address, time: now() });
+      opts.run(a).then(
+        (digest) => {
+          status.set(a.id, 'done');
+          outcome.done.push(a.id);
+          opts.emit({ event: 'done', id: a.id, type: a.type, address: a.address, time: now(), ms: Date.now() - t0, ...(digest ? { digest } : {}) });
+        },
+        (error: Error) => {
+          status.set(a.id, 'failed');
+          const message = error.message.split('\n')[0];
+          outcome.failed.push({ id: a.id, error: message });
+          opts.emit({ event: 'failed', id: a.id, type: a.type, address: a.address, time: now(), ms: Date.now() - t0, error: message });
+        },
+      ).finally(() => {
+        running -= 1;
+        if (a.type === 'build') busyPlatforms.delete(a.platform ?? '');
+        pump();
+      });
+    };
+    pump();
+  });
+}

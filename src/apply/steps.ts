@@ -1,0 +1,120 @@
+/**
+ * The apply steps (SPEC §6). Each does its I/O and records its result in state at once; none
+ * decides what should exist (that is the planner's job).
+ */
+import { createHash } from 'node:crypto';
+import { AbortError, BugError } from '../errors.js';
+import { renderTemplate, versionVars } from '../config/template.js';
+import type { Action } from '../plan/types.js';
+import { isDigest } from '../providers/registry/reference.js';
+import { MediaType, type Descriptor } from '../providers/registry/types.js';
+import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
+import { specsOf, type ApplyContext } from './context.js';
+import { applyPatches } from './patches.js';
+
+const parse = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, any>;
+
+/** `repository@digest` of another image of the app for the same version and platform (`{image:NAME}`). */
+async function imageRef(ctx: ApplyContext, app: string, image: string, version: string, platform: string): Promise<string> {
+  const recorded = ctx.recorder.state.resources[buildAddress(app, image, version, platform)];
+  if (recorded) return `${ctx.registry.repository(image)}@${recorded.digest}`;
+  // Built in an earlier run and published: take the platform entry of its index.
+  const index = await ctx.registry.getManifest(image, version).catch(() => undefined);
+  const entry = index && (parse(index.bytes).manifests as Descriptor[] | undefined)?.find((m) => m.platform && `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` === platform);
+  if (!entry) throw new AbortError(`${buildAddress(app, image, version, platform)} is needed as a base image but is neither recorded nor published.`, `Apply it first: mirror apply --target ${indexAddress(app, image, version)}`);
+  return `${ctx.registry.repository(image)}@${entry.digest}`;
+}
+
+/** Build one platform image and push it by digest. */
+export async function buildStep(ctx: ApplyContext, action: Action): Promise<string> {
+  const { app, image, planApp } = specsOf(ctx, action.app, action.image);
+  const version = action.version as string;
+  const platform = action.platform as string;
+  const tag = planApp.tags[version];
+  if (!tag) throw new BugError(`plan has no upstream tag for ${action.app} ${version}`);
+  const vars = versionVars(version, tag, platform, ctx.config.registry.url);
+  vars.images = {};
+  for (const dep of image.dependsOn) vars.images[dep] = await imageRef(ctx, app.name, dep, version, platform);
+  const log = (line: string) => ctx.log(action.id, line);
+  const checkout = await ctx.sources.checkout(image.source.git, renderTemplate(image.source.ref, vars), log);
+  const dir = await ctx.sources.workingCopy(checkout);
+  const patches = image.patches.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'string' && k !== 'file' && k !== 'after' ? renderTemplate(v, vars) : v]))) as typeof image.patches;
+  await applyPatches(dir, patches, image.dockerfile, `apps.${app.name}${app.images.length > 1 ? `.images.${image.name}` : ''}`);
+  const buildArgs = Object.fromEntries(Object.entries(image.buildArgs).map(([k, v]) => [k, renderTemplate(v, vars)]));
+  const labels = {
+    'org.opencontainers.image.version': version,
+    'org.opencontainers.image.source': image.source.git,
+    'org.opencontainers.image.revision': checkout.commit,
+    'org.opencontainers.image.created': new Date().toISOString(),
+    'org.opencontainers.image.title': image.name,
+  };
+  const builder = await ctx.builder(app);
+  const started = new Date().toISOString();
+  const result = await builder.build({
+    sourceDir: dir, context: image.context, dockerfile: image.dockerfile, platform, buildArgs, labels,
+    image: image.name, registry: ctx.registry, log, signal: ctx.signal,
+  });
+  const now = new Date().toISOString();
+  const upstream = { tag, commit: checkout.commit };
+  await ctx.recorder.record(action.address, {
+    type: 'build', app: app.name, image: image.name, version, platform, digest: result.digest, mediaType: result.mediaType, size: result.size,
+    upstream, builder: builder.name,
+    buildArgsHash: `sha256:${createHash('sha256').update(JSON.stringify(Object.entries(buildArgs).sort())).digest('hex')}`,
+    createdAt: started, updatedAt: now,
+  }, 'build', upstream);
+  return result.digest;
+}
+
+/** Platform of a pushed image, read from its config (never assumed from the plan). */
+async function platformOf(ctx: ApplyContext, image: string, digest: string): Promise<Descriptor> {
+  const manifest = await ctx.registry.getManifest(image, digest);
+  const body = parse(manifest.bytes);
+  const config = parse(await ctx.registry.getBlob(image, body.config.digest));
+  return {
+    mediaType: manifest.descriptor.mediaType || body.mediaType || MediaType.OciManifest, digest, size: manifest.bytes.length,
+    platform: { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) },
+  };
+}
+
+/** Merge the platform digests into an OCI index under the version tag. No blob moves. */
+export async function mergeStep(ctx: ApplyContext, action: Action): Promise<string> {
+  const { app, image, planApp } = specsOf(ctx, action.app, action.image);
+  const version = action.version as string;
+  const entries: Descriptor[] = [];
+  let upstream: { tag: string; commit?: string } | undefined;
+  for (const platform of app.platforms) {
+    const rec = ctx.recorder.state.resources[buildAddress(app.name, image.name, version, platform)];
+    if (!rec) throw new AbortError(`Cannot merge ${action.address}: no digest recorded for ${platform}.`, 'Run the builds first (or fold their fragments into state).');
+    upstream ??= rec.upstream;
+    const entry = await platformOf(ctx, image.name, rec.digest);
+    const actual = `${entry.platform?.os}/${entry.platform?.architecture}${entry.platform?.variant ? `/${entry.platform.variant}` : ''}`;
+    if (!actual.startsWith(platform)) throw new AbortError(`${rec.digest} recorded for ${platform} of ${action.address} is an ${actual} image; refusing to publish it.`);
+    entries.push(entry);
+  }
+  const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries };
+  const bytes = new Uint8Array(Buffer.from(JSON.stringify(index)));
+  const put = await ctx.registry.putManifest(image.name, version, bytes, MediaType.OciIndex);
+  const now = new Date().toISOString();
+  upstream ??= { tag: planApp.tags[version] ?? version };
+  await ctx.recorder.record(action.address, {
+    type: 'index', app: app.name, image: image.name, version, digest: put.digest, mediaType: MediaType.OciIndex, size: put.size,
+    platforms: app.platforms, tags: [version], upstream, createdAt: now, updatedAt: now,
+  }, 'merge', upstream);
+  return put.digest;
+}
+
+/** Point a floating tag at a version's index (same manifest bytes, so the same digest). */
+export async function tagStep(ctx: ApplyContext, action: Action): Promise<string> {
+  const version = action.version as string;
+  const tag = action.tag as string;
+  const rec = ctx.recorder.state.resources[indexAddress(action.app, action.image, version)];
+  const reference = rec?.digest ?? version;
+  const manifest = await ctx.registry.getManifest(action.image, reference);
+  if (!isDigest(manifest.descriptor.digest)) throw new BugError('manifest without digest');
+  const put = await ctx.registry.putManifest(action.image, tag, manifest.bytes, manifest.descriptor.mediaType);
+  const now = new Date().toISOString();
+  await ctx.recorder.record(tagAddress(action.app, action.image, tag), {
+    type: 'tag', app: action.app, image: action.image, version, tag, digest: put.digest, mediaType: put.mediaType, createdAt: now, updatedAt: now,
+  }, 'tag');
+  return put.digest;
+}

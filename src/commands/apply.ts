@@ -1,0 +1,67 @@
+import { appendFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand, useColor } from '../cli/base-command.js';
+import { configFlag, listFlag, targetFlag } from '../cli/flags.js';
+import { AbortError } from '../errors.js';
+import type { ActionType, Plan } from '../plan/types.js';
+import { parseDuration } from '../state/lock.js';
+import { applyPlan } from '../services/apply.js';
+import { createLinePrinter, summaryMarkdown, summaryText } from '../ui/apply-lines.js';
+
+const TYPES: ActionType[] = ['build', 'merge', 'tag', 'attest', 'prune'];
+
+/** `mirror apply [PLANFILE]`: make the registry match the config. */
+export default class Apply extends BaseCommand {
+  static summary = 'Build, merge, tag and attest what the plan says is missing.';
+  static examples = ['<%= config.bin %> apply', '<%= config.bin %> apply --auto-approve', '<%= config.bin %> apply plan.json'];
+  static args = { planfile: Args.string({ description: 'a plan saved with `mirror plan --out` (applied exactly, refused when stale)' }) };
+  static flags = {
+    config: configFlag,
+    'auto-approve': Flags.boolean({ description: 'do not ask for confirmation', env: 'MIRROR_AUTO_APPROVE' }),
+    target: targetFlag,
+    parallelism: Flags.integer({ description: 'actions run at once (builds: one per platform at a time)', default: 4, min: 1, env: 'MIRROR_PARALLELISM' }),
+    'lock-timeout': Flags.string({ description: 'how long to wait for the state lock', default: '0s', env: 'MIRROR_LOCK_TIMEOUT' }),
+    only: Flags.string({ description: 'only these action types (comma-separated: build,merge,tag,attest)', env: 'MIRROR_ONLY' }),
+    platform: Flags.string({ description: 'only the builds of this platform (a native runner)', env: 'MIRROR_PLATFORM' }),
+    json: Flags.boolean({ description: 'one JSON event per line on stdout', env: 'MIRROR_JSON' }),
+    'no-color': Flags.boolean({ description: 'no ANSI colours', env: 'MIRROR_NO_COLOR' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Apply);
+    const only = flags.only ? listFlag(flags.only) : undefined;
+    const bad = only?.find((t) => !TYPES.includes(t as ActionType));
+    if (bad) throw new AbortError(`--only: unknown action type "${bad}".`, `Use some of ${TYPES.join(', ')}.`);
+    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    if (!args.planfile && !flags['auto-approve'] && !interactive) {
+      throw new AbortError('Refusing to apply without confirmation: this is not an interactive terminal.',
+        'Pass --auto-approve, or save a plan and apply it: mirror plan --out plan.json && mirror apply plan.json');
+    }
+    const write = (s: string) => process.stdout.write(s);
+    const print = flags.json ? (e: object) => write(`${JSON.stringify(e)}\n`) : createLinePrinter(write, { githubActions: process.env.GITHUB_ACTIONS === 'true' });
+    const confirm = args.planfile || flags['auto-approve'] ? undefined : async (plan: Plan) => {
+      const { renderPlanText } = await import('../ui/plan-text.js');
+      write(renderPlanText(plan, { color: useColor(flags['no-color']) }));
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question('\nApply these actions? Only "yes" or "y" applies: ');
+      rl.close();
+      return /^(y|yes)$/i.test(answer.trim());
+    };
+    const result = await applyPlan({
+      cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
+      platform: flags.platform, parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
+      confirm, emit: print, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
+    if (result.aborted) {
+      process.stderr.write('Apply cancelled; nothing was changed.\n');
+      process.exitCode = 1;
+      return;
+    }
+    const { outcome } = result;
+    if (flags.json) write(`${JSON.stringify({ event: 'summary', ...outcome })}\n`);
+    else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : summaryText(outcome));
+    if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summaryMarkdown(outcome));
+    if (outcome.failed.length > 0) process.exitCode = 1;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The `mirror apply` service: lock → plan (or a saved plan, checked fresh) → confirm → execute
+ * the DAG, recording every step in state → summary. Never sees oclif.
+ */
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { AppSpec } from '../config/model.js';
+import { AbortError } from '../errors.js';
+import { execute, type ApplyEvent, type ApplyOutcome } from '../apply/executor.js';
+import type { ApplyContext } from '../apply/context.js';
+import { StateRecorder } from '../apply/recorder.js';
+import { SourceCache } from '../apply/source.js';
+import { assertFresh } from '../apply/stale.js';
+import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
+import { readPlanFile } from '../plan/planfile.js';
+import type { Action, ActionType, Plan } from '../plan/types.js';
+import { createBuilder } from '../providers/builder/index.js';
+import type { Builder } from '../providers/builder/types.js';
+import { createRegistryBackend } from '../providers/registry/index.js';
+import { parseRegistryUrl } from '../providers/registry/reference.js';
+import { matchesTarget } from '../state/addresses.js';
+import { FileStateStore } from '../state/file-store.js';
+import { FileLocker, whoAmI } from '../state/lock.js';
+import { newState } from '../state/new-state.js';
+import { createPlan } from './plan.js';
+
+/** Options of an apply run. */
+export interface ApplyOptions {
+  cwd: string;
+  config?: string;
+  planFile?: string;
+  targets?: string[];
+  only?: ActionType[];
+  platform?: string;
+  parallelism?: number;
+  lockTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Show the plan and ask; resolve false to abort. Absent = approved (auto-approve or saved plan). */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  emit: (event: ApplyEvent) => void;
+  warn?: (message: string) => void;
+}
+
+/** How an apply ended. */
+export interface ApplyResult {
+  plan: Plan;
+  outcome: ApplyOutcome;
+  aborted?: boolean;
+}
+
+/** Why an action does not run in this invocation, if it does not. */
+function exclusion(action: Action, opts: ApplyOptions): string | undefined {
+  if (opts.only && !opts.only.includes(action.type)) return `not in --only ${opts.only.join(',')}`;
+  if (opts.platform && (action.type !== 'build' || action.platform !== opts.platform)) return `--platform ${opts.platform} runs only its builds`;
+  if (action.type === 'attest') return 'attestation (SBOM, provenance, signature) is not implemented yet; set attest: { sbom: false, provenance: false, sign: false } to plan without it';
+  return undefined;
+}
+
+/** Apply a plan. */
+export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
+  const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
+  const store = new FileStateStore(config.state.path);
+  const locker = new FileLocker(config.state.path);
+  const lock = await locker.acquire('apply', {
+    timeoutMs: opts.lockTimeoutMs ?? 0,
+    onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
+  });
+  const sources = new SourceCache();
+  const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
+  try {
+    let plan: Plan;
+    if (opts.planFile) {
+      plan = await readPlanFile(opts.planFile);
+      assertFresh(plan, await store.read(), config.hash, opts.planFile);
+    } else {
+      plan = (await createPlan({ cwd: opts.cwd, config: opts.config, targets: opts.targets, env: opts.env })).plan;
+    }
+    const targets = opts.targets ?? [];
+    const actions = targets.length > 0 && opts.planFile ? plan.actions.filter((a) => targets.some((t) => matchesTarget(a.address, t))) : plan.actions;
+    if (actions.length === 0) return { plan, outcome: { done: [], failed: [], skipped: [] } };
+    if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: { done: [], failed: [], skipped: [] }, aborted: true };
+
+    const state = (await store.read()) ?? newState();
+    const who = whoAmI(opts.env);
+    const recorder = new StateRecorder(store, state, who);
+    const loc = parseRegistryUrl(config.registry.url);
+    const insecure = loc.kind === 'http' && config.registry.insecure ? [loc.host] : [];
+    const builders = new Map<string, Promise<Builder>>();
+    const ctx: ApplyContext = {
+      config, plan, registry, recorder, sources, who,
+      builder: (app: AppSpec) => {
+        let b = builders.get(app.builder);
+        if (!b) { b = createBuilder(app.builder, { insecureRegistries: insecure }); builders.set(app.builder, b); }
+        return b;
+      },
+      log: (id, line) => opts.emit({ event: 'log', id, line }),
+    };
+    const outcome = await execute(actions, {
+      parallelism: opts.parallelism ?? 4,
+      skip: (a) => exclusion(a, opts),
+      emit: opts.emit,
+      run: async (a) => {
+        if (a.type === 'build') return buildStep(ctx, a);
+        if (a.type === 'merge') return mergeStep(ctx, a);
+        if (a.type === 'tag') return tagStep(ctx, a);
+        throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
+      },
+    });
+    return { plan, outcome };
+  } finally {
+    await sources.cleanup();
+    await registry.close();
+    await lock.release();
+  }
+}
