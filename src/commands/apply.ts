@@ -62,6 +62,7 @@ export default class Apply extends BaseCommand {
     if (flags.json) write(`${JSON.stringify({ event: 'summary', ...outcome })}\n`);
     else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : summaryText(outcome));
     if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summaryMarkdown(outcome));
+    if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify({ registry: result.stats })}\n`);
     if (outcome.failed.length > 0) process.exitCode = 1;
   }
 }

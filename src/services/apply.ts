@@ -16,6 +16,7 @@ import { readPlanFile } from '../plan/planfile.js';
 import type { Action, ActionType, Plan } from '../plan/types.js';
 import { createBuilder } from '../providers/builder/index.js';
 import type { Builder } from '../providers/builder/types.js';
+import type { RequestStats } from '../providers/registry/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import { parseRegistryUrl } from '../providers/registry/reference.js';
 import { matchesTarget } from '../state/addresses.js';
@@ -46,6 +47,8 @@ export interface ApplyResult {
   plan: Plan;
   outcome: ApplyOutcome;
   aborted?: boolean;
+  /** Requests the apply steps made (the plan's own are not counted). */
+  stats?: RequestStats;
 }
 
 /** Why an action does not run in this invocation, if it does not. */
@@ -106,7 +109,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
       },
     });
-    return { plan, outcome };
+    return { plan, outcome, stats: registry.stats() };
   } finally {
     await sources.cleanup();
     await registry.close();
