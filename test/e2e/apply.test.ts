@@ -85,13 +85,18 @@ describe('mirror apply against the seed-shaped rig (real buildah, arm64 through 
     // Given 10.6.0 whose arm64 tarball is missing upstream
     world.upstream.github.setReleases('mattermost/mattermost', [{ tag_name: 'v10.6.0' }, { tag_name: 'v10.5.0' }, ...MATTERMOST_RELEASES]);
     world.upstream.files.delete('/releases/10.6.0/mattermost-10.6.0-linux-arm64.tar.gz');
-    const first = await run(['apply', '--auto-approve']);
+    const summary = path.join(world.dir, 'step-summary.md');
+    const first = await run(['apply', '--auto-approve'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
     // Then the arm64 build fails, its merge and the latest move are skipped, the rest is done, exit 1
     expect(first.exitCode).toBe(1);
     expect(first.stdout).toMatch(/✗ build mattermost@10\.6\.0\/linux\/arm64: FAILED: buildah build failed/);
     expect(first.stdout).toContain('Apply: 1 done, 1 failed, 2 skipped.');
     expect(first.stdout).toContain('skipped merge:mattermost@10.6.0: depends on build:mattermost@10.6.0/linux/arm64, which failed');
     expect(JSON.parse(await skopeo(['list-tags', `docker://${world.registry.host}/mirror/mattermost`])).Tags).not.toContain('10.6.0');
+    // And in GitHub Actions the failed build's log is a ::group:: block and the step summary lists the failure
+    expect(first.stdout).toMatch(/::group::build mattermost@10\.6\.0\/linux\/arm64 log\n[^]*STEP[^]*::endgroup::/);
+    expect(first.stdout).toContain('::error title=mirror build failed::mattermost@10.6.0/linux/arm64');
+    expect(await readFile(summary, 'utf8')).toContain('| `build:mattermost@10.6.0/linux/arm64` | ❌ failed | buildah build failed');
     // When the tarball appears and apply runs again
     const { gzipSync } = await import('node:zlib');
     const { tarWithFile } = await import('../rig/oci.js');
