@@ -69,6 +69,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
   });
   const sources = new SourceCache();
+  const builders = new Map<string, Promise<Builder>>();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
     let plan: Plan;
@@ -88,7 +89,6 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const recorder = new StateRecorder(store, state, who);
     const loc = parseRegistryUrl(config.registry.url);
     const insecure = loc.kind === 'http' && config.registry.insecure ? [loc.host] : [];
-    const builders = new Map<string, Promise<Builder>>();
     const ctx: ApplyContext = {
       config, plan, registry, recorder, sources, who,
       builder: (app: AppSpec) => {
@@ -111,6 +111,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     });
     return { plan, outcome, stats: registry.stats() };
   } finally {
+    await Promise.all([...builders.values()].map(async (b) => (await b.catch(() => undefined))?.close()));
     await sources.cleanup();
     await registry.close();
     await lock.release();

@@ -18,6 +18,8 @@ export interface BuildahOptions {
   runroot: string;
   /** Registries (host:port) reached over plain HTTP. */
   insecureRegistries?: string[];
+  /** A directory this builder created and removes on close (holds root and runroot). */
+  ownedDir?: string;
 }
 
 /** The `buildah build` argument list for a request (exported for tests). */
@@ -43,17 +45,32 @@ export class BuildahBuilder implements Builder {
   readonly name = 'buildah' as const;
   constructor(private readonly opts: BuildahOptions) {}
 
+  /**
+   * One storage root per platform: the executor runs one build per platform at a time, so no two
+   * buildah processes share a root. Sharing one raced: pulling `base:1` for arm64 moves the name
+   * off the amd64 image while a parallel amd64 build is resolving it ("image not known").
+   */
+  private rootFor(platform: string): BuildahOptions {
+    const slug = platform.replace(/\//g, '-');
+    return { ...this.opts, root: path.join(this.opts.root, slug), runroot: path.join(this.opts.runroot, slug) };
+  }
+
+  async close(): Promise<void> {
+    for (const dir of [this.opts.root, this.opts.runroot, this.opts.ownedDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  }
+
   async build(req: BuildRequest): Promise<BuildResult> {
+    const opts = this.rootFor(req.platform);
     const tag = `localhost/mirror-build-${randomBytes(6).toString('hex')}`;
     const steps = 'Install buildah (apt-get install buildah); arm64 on amd64 also needs qemu-user-static and binfmt-support.';
-    await run('buildah', buildahBuildArgs(req, this.opts, tag), { env: ENV, log: req.log, signal: req.signal, nextSteps: steps });
+    await run('buildah', buildahBuildArgs(req, opts, tag), { env: ENV, log: req.log, signal: req.signal, nextSteps: steps });
     const layout = await mkdtemp(path.join(tmpdir(), 'mirror-oci-'));
     try {
-      await run('buildah', [...globalArgs(this.opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
+      await run('buildah', [...globalArgs(opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
       return await uploadLayout(layout, req.registry, req.image);
     } finally {
       await rm(layout, { recursive: true, force: true });
-      await run('buildah', [...globalArgs(this.opts), 'rmi', tag], { env: ENV }).catch(() => undefined);
+      await run('buildah', [...globalArgs(opts), 'rmi', tag], { env: ENV }).catch(() => undefined);
     }
   }
 }

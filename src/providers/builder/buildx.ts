@@ -28,6 +28,9 @@ export class BuildxBuilder implements Builder {
   readonly name = 'buildx' as const;
   constructor(private readonly opts: { cacheDir?: string } = {}) {}
 
+  /** The cache is kept on purpose: it is what makes the next run fast. */
+  async close(): Promise<void> {}
+
   async build(req: BuildRequest): Promise<BuildResult> {
     const dir = await mkdtemp(path.join(tmpdir(), 'mirror-buildx-'));
     const metadata = path.join(dir, 'metadata.json');

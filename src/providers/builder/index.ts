@@ -16,8 +16,9 @@ async function answers(command: string, args: string[]): Promise<boolean> {
 /** Pick the builder: buildx when a docker daemon answers, else buildah, else an error saying what to install. */
 export async function createBuilder(kind: 'auto' | 'buildx' | 'buildah', opts: { workDir?: string; insecureRegistries?: string[]; cacheDir?: string } = {}): Promise<Builder> {
   const buildah = async () => {
-    const root = opts.workDir ?? await mkdtemp(path.join(tmpdir(), 'mirror-buildah-'));
-    return new BuildahBuilder({ root: path.join(root, 'root'), runroot: path.join(root, 'runroot'), insecureRegistries: opts.insecureRegistries });
+    const owned = opts.workDir ? undefined : await mkdtemp(path.join(tmpdir(), 'mirror-buildah-'));
+    const root = opts.workDir ?? (owned as string);
+    return new BuildahBuilder({ root: path.join(root, 'root'), runroot: path.join(root, 'runroot'), insecureRegistries: opts.insecureRegistries, ownedDir: owned });
   };
   if (kind === 'buildah') return buildah();
   if (kind === 'buildx') return new BuildxBuilder({ cacheDir: opts.cacheDir });

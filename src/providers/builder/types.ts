@@ -33,4 +33,6 @@ export interface BuildResult {
 export interface Builder {
   readonly name: 'buildah' | 'buildx';
   build(request: BuildRequest): Promise<BuildResult>;
+  /** Remove what the builder keeps for the run (buildah's storage root). */
+  close(): Promise<void>;
 }
