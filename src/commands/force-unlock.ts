@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { configFlag } from '../cli/flags.js';
 import { loadConfig } from '../config/load.js';
-import { FileLocker } from '../state/lock.js';
+import { openStateBackend } from '../state/backend.js';
 
 /** `mirror force-unlock LOCK_ID`: release a lock whose holder cannot (Terraform's force-unlock). */
 export default class ForceUnlock extends BaseCommand {
@@ -13,7 +13,12 @@ export default class ForceUnlock extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ForceUnlock);
     const config = await loadConfig({ cwd: process.cwd(), config: flags.config });
-    await new FileLocker(config.state.path).forceUnlock(args.id);
-    process.stdout.write(`Released lock ${args.id} on ${config.state.path}.\n`);
+    const backend = await openStateBackend(config);
+    try {
+      await backend.locker.forceUnlock(args.id);
+    } finally {
+      await backend.close();
+    }
+    process.stdout.write(`Released lock ${args.id} on ${backend.store.location}.\n`);
   }
 }

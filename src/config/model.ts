@@ -52,7 +52,8 @@ export interface ResolvedConfig {
   /** `sha256:…` of the validated config with `env:` references unresolved (secrets never hashed). */
   hash: string;
   registry: { url: string; insecure: boolean; username?: string; password?: string };
-  state: { path: string };
+  /** `path` is absolute; for the oci backend it is where local-only files (nothing today) would live. */
+  state: { backend: 'file' | 'oci'; path: string; ref?: string };
   apps: AppSpec[];
 }
 

@@ -131,5 +131,8 @@ export function normalizeConfig(cfg: ParsedConfig, file: string, env: NodeJS.Pro
   };
   if (errors.length > 0) return { errors };
   const statePath = path.resolve(path.dirname(file), cfg.state.path);
-  return { config: { file, hash: configHash(cfg), registry, state: { path: statePath }, apps }, errors: [] };
+  const stateRef = resolveEnv(cfg.state.ref, 'state.ref', env, errors);
+  if (errors.length > 0) return { errors };
+  const state = { backend: cfg.state.backend, path: statePath, ...(stateRef ? { ref: stateRef } : {}) };
+  return { config: { file, hash: configHash(cfg), registry, state, apps }, errors: [] };
 }

@@ -114,7 +114,15 @@ export const ConfigSchema = z.strictObject({
     username: z.string().optional(),
     password: z.string().optional(),
   }),
-  state: z.strictObject({ path: z.string().min(1).default('.mirror/state.json') }).default({ path: '.mirror/state.json' }),
+  // `file` (default): a JSON file; `oci`: an OCI artifact `REGISTRY/REPO:TAG` shared by CI runners.
+  state: z
+    .strictObject({
+      backend: z.enum(['file', 'oci']).default('file'),
+      path: z.string().min(1).default('.mirror/state.json'),
+      ref: z.string().min(1).optional(),
+    })
+    .refine((s) => s.backend !== 'oci' || s.ref !== undefined, { message: "backend 'oci' needs ref: 'REGISTRY/REPO:TAG'", path: ['ref'] })
+    .default({ backend: 'file', path: '.mirror/state.json' }),
   defaults: z.strictObject(overridable).default({}),
   apps: z.record(imageName, AppSchema).refine((apps) => Object.keys(apps).length > 0, 'at least one app is required'),
 });

@@ -20,8 +20,8 @@ import type { RequestStats } from '../providers/registry/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import { parseRegistryUrl } from '../providers/registry/reference.js';
 import { matchesTarget } from '../state/addresses.js';
-import { FileStateStore } from '../state/file-store.js';
-import { FileLocker, whoAmI } from '../state/lock.js';
+import { openStateBackend } from '../state/backend.js';
+import { whoAmI } from '../state/lock.js';
 import { newState } from '../state/new-state.js';
 import { createPlan } from './plan.js';
 
@@ -62,12 +62,12 @@ function exclusion(action: Action, opts: ApplyOptions): string | undefined {
 /** Apply a plan. */
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-  const store = new FileStateStore(config.state.path);
-  const locker = new FileLocker(config.state.path);
+  const backend = await openStateBackend(config, { env: opts.env });
+  const { store, locker } = backend;
   const lock = await locker.acquire('apply', {
     timeoutMs: opts.lockTimeoutMs ?? 0,
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
-  });
+  }).catch(async (error: unknown) => { await backend.close(); throw error; });
   const sources = new SourceCache();
   const builders = new Map<string, Promise<Builder>>();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
@@ -115,5 +115,6 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     await sources.cleanup();
     await registry.close();
     await lock.release();
+    await backend.close();
   }
 }

@@ -7,7 +7,7 @@ import type { Plan } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RequestStats } from '../providers/registry/types.js';
 import { parseAddress } from '../state/addresses.js';
-import { FileStateStore } from '../state/file-store.js';
+import { openStateBackend } from '../state/backend.js';
 import { newState } from '../state/new-state.js';
 import { observe } from './observe.js';
 
@@ -34,7 +34,8 @@ export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
   const targets = opts.targets ?? [];
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
-  const stored = await new FileStateStore(config.state.path).read();
+  const backend = await openStateBackend(config, { env: opts.env });
+  const stored = await backend.store.read().finally(() => backend.close());
   const state = stored ?? newState();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {

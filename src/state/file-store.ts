@@ -164,4 +164,16 @@ export class FileStateStore implements StateStore {
       return structuredClone(next);
     });
   }
+
+  async replace(state: State): Promise<State> {
+    const next = StateSchema.parse(state);
+    return serialized(this.location, async () => {
+      await mkdir(path.dirname(this.location), { recursive: true });
+      const current = await this.readRaw().catch(() => undefined);
+      if (current) await writeFileAtomic(this.backupPath, current.text);
+      this.db.data = { text: `${JSON.stringify(next, null, 2)}\n` };
+      await this.db.write();
+      return structuredClone(next);
+    });
+  }
 }

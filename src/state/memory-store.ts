@@ -35,6 +35,12 @@ export class MemoryStateStore implements StateStore {
     this.stored = JSON.stringify(valid.data);
     return JSON.parse(this.stored) as State;
   }
+
+  /** Replace whatever is stored. */
+  async replace(state: State): Promise<State> {
+    this.stored = JSON.stringify(StateSchema.parse(state));
+    return JSON.parse(this.stored) as State;
+  }
 }
 
 /** Shared storage of MemoryLockers: lockers built on one cell see each other's locks. */

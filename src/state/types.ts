@@ -75,6 +75,8 @@ export interface StateStore {
    * the previous state is kept as a backup. Never overwrites a file it could not parse.
    */
   write(state: State): Promise<State>;
+  /** Replace the state whatever its lineage or serial (`state push --force`); still keeps a backup. */
+  replace(state: State): Promise<State>;
 }
 
 /** Mutual exclusion around a store (Terraform's statemgr.Locker). */
