@@ -15,3 +15,9 @@ export function listFlag(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 }
+
+/** `--json` for commands that also have a human view. */
+export const jsonFlag = Flags.boolean({ description: 'print JSON on stdout', env: 'MIRROR_JSON' });
+
+/** `--lock-timeout` / MIRROR_LOCK_TIMEOUT for every command that changes state. */
+export const lockTimeoutFlag = Flags.string({ description: 'how long to wait for the state lock (e.g. 30s)', default: '0s', env: 'MIRROR_LOCK_TIMEOUT' });

@@ -25,6 +25,7 @@ export default class Apply extends BaseCommand {
     only: Flags.string({ description: 'only these action types (comma-separated: build,merge,tag,attest)', env: 'MIRROR_ONLY' }),
     platform: Flags.string({ description: 'only the builds of this platform (a native runner)', env: 'MIRROR_PLATFORM' }),
     json: Flags.boolean({ description: 'one JSON event per line on stdout', env: 'MIRROR_JSON' }),
+    'refresh-only': Flags.boolean({ description: "record the registry's truth (drift) in the state; build nothing", env: 'MIRROR_REFRESH_ONLY' }),
     'no-color': Flags.boolean({ description: 'no ANSI colours', env: 'MIRROR_NO_COLOR' }),
   };
 
@@ -50,12 +51,17 @@ export default class Apply extends BaseCommand {
     };
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
-      platform: flags.platform, parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
+      platform: flags.platform, refreshOnly: flags['refresh-only'], parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
       confirm, emit: print, warn: (m) => process.stderr.write(`warning: ${m}\n`),
     });
     if (result.aborted) {
       process.stderr.write('Apply cancelled; nothing was changed.\n');
       process.exitCode = 1;
+      return;
+    }
+    if (result.refreshed) {
+      const r = result.refreshed;
+      write(flags.json ? `${JSON.stringify({ event: 'refreshed', addresses: r })}\n` : r.length === 0 ? 'No drift to record. The state matches the registry.\n' : `Refreshed ${r.length} address(es) from the registry: ${r.join(', ')}.\n`);
       return;
     }
     const { outcome } = result;

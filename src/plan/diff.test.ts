@@ -98,7 +98,7 @@ describe('diff', () => {
     });
     const observed = world({ mm: ['1.0.0'], ol: [] }, { mm: { tags: { '1.0.0': D(99), latest: D(1) }, manifests: [D(10), D(11)] } });
     const plan = diff(config(), s, observed);
-    expect(plan.drift).toEqual([{ address: 'mm@1.0.0', expected: D(1), actual: D(99) }]);
+    expect(plan.drift).toEqual([{ address: 'mm@1.0.0', kind: 'moved', expected: D(1), actual: D(99) }]);
     expect(plan.actions.find((a) => a.type === 'merge')).toMatchObject({ reason: 'tag drifted: registry digest differs from state', dependsOn: [] });
     // And --refresh-only reports the same drift but proposes nothing
     const refresh = diff(config(), s, observed, { refreshOnly: true });
@@ -126,5 +126,34 @@ describe('diff', () => {
     const tags = Object.fromEntries(plan.actions.filter((a) => a.type === 'tag').map((a) => [a.tag, a.version]));
     expect(tags).toEqual({ latest: '2.1.0', 2: '2.1.0', '2.1': '2.1.0', '2.0': '2.0.3', 1: '1.4.1', '1.4': '1.4.1' });
     expect(plan.actions.filter((a) => a.type === 'attest')).toHaveLength(4);
+  });
+
+  it('a floating tag moved by hand is drift, and the plan re-tags it with a repair reason', () => {
+    const s = state({
+      'mm@1.0.0': rec('index', 'mm', 'mm', D(1), '1.0.0'),
+      'mm@1.1.0': rec('index', 'mm', 'mm', D(2), '1.1.0'),
+      'mm:latest': { ...rec('tag', 'mm', 'mm', D(2)), tag: 'latest', version: '1.1.0' },
+    });
+    const plan = diff(config(), s, world({ mm: ['1.1.0', '1.0.0'], ol: [] }, { mm: { tags: { '1.0.0': D(1), '1.1.0': D(2), latest: D(1) } } }));
+    expect(plan.drift).toEqual([{ address: 'mm:latest', kind: 'moved', expected: D(2), actual: D(1) }]);
+    expect(plan.actions).toEqual([expect.objectContaining({ id: 'tag:mm:latest', version: '1.1.0', from: '1.0.0', reason: 'repair drift: latest moves 1.0.0 → 1.1.0' })]);
+  });
+
+  it('--refresh-only also reports recorded versions outside the window and unknown tags, never referrer tags', () => {
+    const s = state({
+      'mm@0.8.0': rec('index', 'mm', 'mm', D(8), '0.8.0'),
+      'mm@0.9.0': rec('index', 'mm', 'mm', D(9), '0.9.0'),
+      'mm@1.0.0': rec('index', 'mm', 'mm', D(1), '1.0.0'),
+    });
+    const tags = { '0.9.0': D(90), '1.0.0': D(1), latest: D(1), 'hand-made': D(5), '0.1.0': D(6), [`sha256-${'a'.repeat(64)}`]: D(7) };
+    const refresh = diff(config(), s, world({ mm: ['1.0.0'], ol: [] }, { mm: { tags } }), { refreshOnly: true });
+    expect(refresh.drift).toEqual([
+      { address: 'mm@0.8.0', kind: 'deleted', expected: D(8), actual: null },
+      { address: 'mm@0.9.0', kind: 'moved', expected: D(9), actual: D(90) },
+      { address: 'mm@0.1.0', kind: 'unknown', expected: null, actual: D(6) },
+      { address: 'mm:hand-made', kind: 'unknown', expected: null, actual: D(5) },
+    ]);
+    // A normal plan does not look beyond the window: nothing to repair there
+    expect(diff(config(), s, world({ mm: ['1.0.0'], ol: [] }, { mm: { tags } })).drift).toEqual([]);
   });
 });

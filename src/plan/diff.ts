@@ -9,6 +9,8 @@ import { buildAddress, indexAddress, matchesTarget, tagAddress } from '../state/
 import type { State } from '../state/types.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
 import { emptyRepository, type Observed, type ObservedRepository } from './observed.js';
+import { refreshDrift } from './drift.js';
+import { floatingTagFor } from './floating.js';
 import type { Action, ActionType, Drift, Plan, PlanApp } from './types.js';
 
 /** Options that change what the plan proposes. */
@@ -20,12 +22,7 @@ export interface DiffOptions {
   stateExists?: boolean;
 }
 
-/** Render a floating tag template for a version (`{major}.{minor}` → `10.3`). */
-export function floatingTagFor(template: string, version: string): string {
-  const v = semver.parse(version);
-  if (!v) return template;
-  return template.replace('{major}', String(v.major)).replace('{minor}', String(v.minor));
-}
+export { floatingTagFor } from './floating.js';
 
 /** Every platform build of a version that the state records and the registry still has. */
 function reusableBuild(state: State, repo: ObservedRepository, address: string): boolean {
@@ -65,10 +62,10 @@ function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion,
     if (rec?.type !== 'index') return;
     const actual = repo.tagDigests.get(v.version);
     if (actual === undefined || actual === rec.digest) return;
-    ctx.drift.push({ address: idx, expected: rec.digest, actual });
+    ctx.drift.push({ address: idx, kind: 'moved', expected: rec.digest, actual });
     reason = 'tag drifted: registry digest differs from state';
   } else if (rec?.type === 'index') {
-    ctx.drift.push({ address: idx, expected: rec.digest, actual: null });
+    ctx.drift.push({ address: idx, kind: 'deleted', expected: rec.digest, actual: null });
     reason = 'deleted from registry outside mirror';
   } else {
     reason = missingReason(ctx, app.name, image.name, v.version);
@@ -118,8 +115,8 @@ function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: Wind
     const address = tagAddress(app.name, image.name, tag);
     const current = repo.tags.has(tag) ? repo.tagDigests.get(tag) : undefined;
     const recorded = ctx.state.resources[address];
-    if (recorded?.type === 'tag' && current && current !== recorded.digest) {
-      ctx.drift.push({ address, expected: recorded.digest, actual: current });
+    if (recorded?.type === 'tag' && current !== recorded.digest) {
+      ctx.drift.push({ address, kind: current ? 'moved' : 'deleted', expected: recorded.digest, actual: current ?? null });
     }
     const merge = merged.get(version);
     const targetDigest = merge ? undefined : repo.tagDigests.get(version);
@@ -129,9 +126,10 @@ function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: Wind
       ? `${tag} → ${version} (missing in registry)`
       : from ? (from === version ? `${tag} re-points to the new ${version} index` : `${tag} moves ${from} → ${version}`)
         : `${tag} moves from an unknown digest (${current.slice(0, 19)}…) → ${version}`;
+    const drifted = ctx.drift.some((d) => d.address === address);
     push(ctx, {
       type: 'tag', address, app: app.name, image: image.name, version, tag, ...(from ? { from } : {}),
-      reason, dependsOn: merge ? [merge.id] : [],
+      reason: drifted ? `repair drift: ${reason}` : reason, dependsOn: merge ? [merge.id] : [],
     });
   }
 }
@@ -164,6 +162,7 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
       const merged = new Map<string, Action>();
       for (const v of window) planVersion(ctx, app, image, v, merged);
       planFloatingTags(ctx, app, image, window, merged);
+      if (opts.refreshOnly) ctx.drift.push(...refreshDrift(app, image.name, window, state, observed.registry.get(image.name) ?? emptyRepository(), ctx.drift));
     }
   }
   let actions = opts.refreshOnly ? [] : ctx.actions;

@@ -26,10 +26,15 @@ export interface Action {
   dependsOn: string[];
 }
 
-/** A recorded digest that the registry no longer agrees with. */
+/**
+ * Where the registry and the state disagree. `moved`: a tag points elsewhere than recorded;
+ * `deleted`: a recorded tag is gone; `unknown` (refresh-only): a tag mirror neither recorded nor wants.
+ */
 export interface Drift {
   address: string;
-  expected: string;
+  kind: 'moved' | 'deleted' | 'unknown';
+  /** The recorded digest; null for an unknown tag. */
+  expected: string | null;
   /** The registry's digest, or null when the tag is gone. */
   actual: string | null;
 }

@@ -10,6 +10,7 @@ import { execute, type ApplyEvent, type ApplyOutcome } from '../apply/executor.j
 import type { ApplyContext } from '../apply/context.js';
 import { StateRecorder } from '../apply/recorder.js';
 import { SourceCache } from '../apply/source.js';
+import { recordRefresh } from '../apply/refresh.js';
 import { assertFresh } from '../apply/stale.js';
 import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
 import { readPlanFile } from '../plan/planfile.js';
@@ -22,6 +23,7 @@ import { parseRegistryUrl } from '../providers/registry/reference.js';
 import { matchesTarget } from '../state/addresses.js';
 import { openStateBackend } from '../state/backend.js';
 import { whoAmI } from '../state/lock.js';
+import type { StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
 import { createPlan } from './plan.js';
 
@@ -33,6 +35,8 @@ export interface ApplyOptions {
   targets?: string[];
   only?: ActionType[];
   platform?: string;
+  /** Record the registry's truth (drift) in state; build nothing. */
+  refreshOnly?: boolean;
   parallelism?: number;
   lockTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -49,6 +53,8 @@ export interface ApplyResult {
   aborted?: boolean;
   /** Requests the apply steps made (the plan's own are not counted). */
   stats?: RequestStats;
+  /** `--refresh-only`: addresses whose state entry was changed to match the registry. */
+  refreshed?: string[];
 }
 
 /** Why an action does not run in this invocation, if it does not. */
@@ -57,6 +63,17 @@ function exclusion(action: Action, opts: ApplyOptions): string | undefined {
   if (opts.platform && (action.type !== 'build' || action.platform !== opts.platform)) return `--platform ${opts.platform} runs only its builds`;
   if (action.type === 'attest') return 'attestation (SBOM, provenance, signature) is not implemented yet; set attest: { sbom: false, provenance: false, sign: false } to plan without it';
   return undefined;
+}
+
+/** Record a refresh-only plan's drift in state, after confirmation. */
+async function refresh(plan: Plan, store: StateStore, opts: ApplyOptions): Promise<ApplyResult> {
+  const empty = { done: [], failed: [], skipped: [] };
+  const current = await store.read();
+  if (!current || plan.drift.every((d) => d.kind === 'unknown')) return { plan, outcome: empty, refreshed: [] };
+  if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: empty, aborted: true };
+  const { state, changed } = recordRefresh(current, plan.drift, whoAmI(opts.env));
+  if (changed.length > 0) await store.write(state);
+  return { plan, outcome: empty, refreshed: changed };
 }
 
 /** Apply a plan. */
@@ -77,8 +94,9 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       plan = await readPlanFile(opts.planFile);
       assertFresh(plan, await store.read(), config.hash, opts.planFile);
     } else {
-      plan = (await createPlan({ cwd: opts.cwd, config: opts.config, targets: opts.targets, env: opts.env })).plan;
+      plan = (await createPlan({ cwd: opts.cwd, config: opts.config, targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, warn: opts.warn })).plan;
     }
+    if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, store, opts);
     const targets = opts.targets ?? [];
     const actions = targets.length > 0 && opts.planFile ? plan.actions.filter((a) => targets.some((t) => matchesTarget(a.address, t))) : plan.actions;
     if (actions.length === 0) return { plan, outcome: { done: [], failed: [], skipped: [] } };

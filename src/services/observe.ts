@@ -6,7 +6,8 @@
  */
 import pLimit from 'p-limit';
 import type { ResolvedConfig } from '../config/model.js';
-import { floatingTagFor } from '../plan/diff.js';
+import { REFERRER_TAG } from '../plan/drift.js';
+import { floatingTagFor } from '../plan/floating.js';
 import { emptyRepository, type Observed, type ObservedRepository } from '../plan/observed.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import { createUpstreamSource } from '../providers/upstream/index.js';
@@ -25,6 +26,8 @@ export interface ObserveOptions {
   warn?: (message: string) => void;
   /** Only these apps (from --target); undefined = all. */
   apps?: Set<string>;
+  /** `--refresh-only`: also HEAD every tag the window does not explain (recorded old versions, unknown tags). */
+  refresh?: boolean;
 }
 
 /** Result of an observation. */
@@ -146,6 +149,17 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     }
   }
   await Promise.all(digestHeads);
+
+  // Refresh: a digest for every remaining tag, so drift beyond the window can be reported exactly.
+  if (opts.refresh) {
+    await Promise.all(images.flatMap(({ image }) => {
+      const repo = repos.get(image) ?? emptyRepository();
+      return [...repo.tags].filter((t) => !repo.tagDigests.has(t) && !REFERRER_TAG.test(t)).map((tag) => registryLimit(async () => {
+        const d = await registry.headManifest(image, tag);
+        if (d) repo.tagDigests.set(tag, d.digest);
+      }));
+    }));
+  }
 
   return { observed: { windows, registry: repos }, warnings, upstreamRequests };
 }

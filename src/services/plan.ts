@@ -39,7 +39,7 @@ export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
   const state = stored ?? newState();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
-    const { observed, warnings, upstreamRequests } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, apps });
+    const { observed, warnings, upstreamRequests } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, apps, refresh: opts.refreshOnly });
     const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined });
     if (apps) plan.apps = plan.apps.filter((a) => apps.has(a.name));
     for (const app of plan.apps) {

@@ -1,6 +1,6 @@
 /** Markdown plan for PR comments and `$GITHUB_STEP_SUMMARY`: drift first, a table, details per app. */
 import type { Plan } from '../plan/types.js';
-import { MARKERS, actionsByApp, shortDigest, summaryLine, windowText } from './plan-summary.js';
+import { DRIFT_WORDS, MARKERS, actionsByApp, shortDigest, summaryLine, windowText } from './plan-summary.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -9,8 +9,8 @@ export function renderPlanMarkdown(plan: Plan): string {
   const out: string[] = ['### mirror plan', '', `**${summaryLine(plan)}** Registry \`${plan.registry}\`.`, ''];
   if (plan.drift.length > 0) {
     out.push('> [!WARNING]', `> **Drift:** ${plan.drift.length} address(es) in the registry differ from the state file.`, '');
-    out.push('| Address | State | Registry |', '|---|---|---|');
-    for (const d of plan.drift) out.push(`| \`${d.address}\` | \`${shortDigest(d.expected)}\` | \`${shortDigest(d.actual)}\` |`);
+    out.push('| Address | Drift | State | Registry |', '|---|---|---|---|');
+    for (const d of plan.drift) out.push(`| \`${d.address}\` | ${DRIFT_WORDS[d.kind]} | \`${shortDigest(d.expected)}\` | \`${shortDigest(d.actual)}\` |`);
     out.push('');
   }
   const groups = actionsByApp(plan);

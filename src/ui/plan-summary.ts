@@ -1,5 +1,5 @@
 /** Shared wording of plan renderers, so text, markdown and the Ink view say the same thing. */
-import type { Action, ActionType, Plan } from '../plan/types.js';
+import type { Action, ActionType, Drift, Plan } from '../plan/types.js';
 
 /** Terraform-style marker per action type. */
 export const MARKERS: Record<ActionType, string> = { build: '+', merge: '~', tag: '→', attest: '✓', prune: '-' };
@@ -24,6 +24,18 @@ export function summaryLine(plan: Plan): string {
       : `No changes. The registry matches the config (${plan.apps.length} apps, ${versions} versions).`;
   }
   return `Plan: ${parts.join(', ')}.`;
+}
+
+/** How each drift kind reads. */
+export const DRIFT_WORDS: Record<Drift['kind'], string> = {
+  moved: 'moved outside mirror', deleted: 'deleted from the registry', unknown: 'unknown tag (not managed by mirror)',
+};
+
+/** `moved outside mirror: state sha256:…, registry sha256:…`. */
+export function driftText(d: Drift): string {
+  if (d.kind === 'unknown') return `${DRIFT_WORDS.unknown}${d.actual ? `: ${shortDigest(d.actual)}` : ''}`;
+  if (d.kind === 'deleted') return `${DRIFT_WORDS.deleted}: state ${shortDigest(d.expected)}`;
+  return `${DRIFT_WORDS.moved}: state ${shortDigest(d.expected)}, registry ${shortDigest(d.actual)}`;
 }
 
 /** Actions grouped by app, in plan order. */

@@ -1,7 +1,7 @@
 /** Plain-text plan (non-TTY, CI logs): Terraform-like, colour only when asked. */
 import { styleText } from 'node:util';
 import type { ActionType, Plan } from '../plan/types.js';
-import { MARKERS, actionsByApp, shortDigest, summaryLine, windowText } from './plan-summary.js';
+import { MARKERS, actionsByApp, driftText, summaryLine, windowText } from './plan-summary.js';
 
 const COLORS: Record<ActionType, 'green' | 'yellow' | 'cyan' | 'blue' | 'red'> = {
   build: 'green', merge: 'yellow', tag: 'cyan', attest: 'blue', prune: 'red',
@@ -16,9 +16,7 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
   const pad = Math.min(60, Math.max(0, ...plan.actions.map((a) => a.address.length)));
   if (plan.drift.length > 0) {
     out.push(paint('red', 'Drift: the registry differs from the state file'));
-    for (const d of plan.drift) {
-      out.push(`  ${paint('red', '!')} ${d.address.padEnd(pad)}  state ${shortDigest(d.expected)}, registry ${shortDigest(d.actual)}`);
-    }
+    for (const d of plan.drift) out.push(`  ${paint('red', '!')} ${d.address.padEnd(pad)}  ${driftText(d)}`);
     out.push('');
   }
   for (const [name, actions] of actionsByApp(plan)) {

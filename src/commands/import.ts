@@ -1,0 +1,19 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { configFlag, lockTimeoutFlag } from '../cli/flags.js';
+import { parseDuration } from '../state/lock.js';
+import { importAddress } from '../services/state.js';
+
+/** `mirror import ADDR`: adopt what the registry already holds (Terraform's import). */
+export default class Import extends BaseCommand {
+  static summary = 'Record in the state what the registry already holds: an index and its platforms, a floating tag, or a whole app.';
+  static examples = ['<%= config.bin %> import mattermost@10.3.1', '<%= config.bin %> import mattermost:latest', '<%= config.bin %> import outline'];
+  static args = { address: Args.string({ description: 'APP, APP@VERSION, APP/IMAGE@VERSION or APP:TAG', required: true }) };
+  static flags = { config: configFlag, 'lock-timeout': lockTimeoutFlag };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Import);
+    const imported = await importAddress({ cwd: process.cwd(), config: flags.config, env: process.env, lockTimeoutMs: parseDuration(flags['lock-timeout']) }, args.address);
+    process.stdout.write(`${imported.map((a) => `Imported ${a}\n`).join('')}`);
+  }
+}

@@ -1,0 +1,21 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { configFlag, lockTimeoutFlag } from '../../cli/flags.js';
+import { parseDuration } from '../../state/lock.js';
+import { moveResource } from '../../services/state.js';
+
+/** `mirror state mv FROM TO`: rename an address (an app or image was renamed in the config). */
+export default class StateMv extends BaseCommand {
+  static summary = 'Rename an address in the state; a backup is kept.';
+  static args = {
+    from: Args.string({ description: 'current address', required: true }),
+    to: Args.string({ description: 'new address', required: true }),
+  };
+  static flags = { config: configFlag, 'lock-timeout': lockTimeoutFlag };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(StateMv);
+    await moveResource({ cwd: process.cwd(), config: flags.config, env: process.env, lockTimeoutMs: parseDuration(flags['lock-timeout']) }, args.from, args.to);
+    process.stdout.write(`Moved ${args.from} to ${args.to}.\n`);
+  }
+}

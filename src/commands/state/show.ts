@@ -1,0 +1,26 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { configFlag, jsonFlag } from '../../cli/flags.js';
+import { AbortError } from '../../errors.js';
+import { readState, selectAddresses } from '../../services/state.js';
+import { renderStateShow } from '../../ui/state-text.js';
+
+/** `mirror state show [ADDR]`: what the state records, for audits. */
+export default class StateShow extends BaseCommand {
+  static summary = 'Show recorded resources: digests, platforms, tags, upstream tag and commit, builder, times.';
+  static args = { address: Args.string({ description: 'an address or prefix (default: everything)' }) };
+  static flags = { config: configFlag, json: jsonFlag };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(StateShow);
+    const state = await readState({ cwd: process.cwd(), config: flags.config, env: process.env });
+    const addresses = selectAddresses(state, args.address);
+    if (args.address && addresses.length === 0) throw new AbortError(`No resource in the state matches ${args.address}.`, 'See `mirror state list`.');
+    if (flags.json) {
+      const resources = Object.fromEntries(addresses.map((a) => [a, state.resources[a]]));
+      process.stdout.write(`${JSON.stringify({ lineage: state.lineage, serial: state.serial, resources }, null, 2)}\n`);
+    } else {
+      process.stdout.write(renderStateShow(state, addresses));
+    }
+  }
+}
