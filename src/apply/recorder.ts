@@ -15,17 +15,30 @@ export class StateRecorder {
     return this.current;
   }
 
-  /** Record a resource and its history event, then persist. */
-  record(address: string, resource: Resource, action: string, upstream?: { tag: string; commit?: string }): Promise<void> {
+  /** Record a resource and its history event (old → new digest), then persist. */
+  record(address: string, resource: Resource, action: string, upstream?: { tag: string; commit?: string }, seenInRegistry?: string): Promise<void> {
     const run = this.queue.then(async () => {
-      const previous = this.current.resources[address];
+      // What the tag pointed at before: the registry's word when the step looked (drift repair), else the state's.
+      const previous = seenInRegistry ?? this.current.resources[address]?.digest;
       const event: HistoryEvent = {
         time: new Date().toISOString(), who: this.who, action, address, digest: resource.digest,
-        ...(previous && previous.digest !== resource.digest ? { previous: previous.digest } : {}),
+        ...(previous && previous !== resource.digest ? { previous } : {}),
         ...(upstream ? { upstream } : {}),
       };
       const next: State = { ...this.current, resources: { ...this.current.resources, [address]: resource }, history: [...this.current.history, event] };
       this.current = await this.store.write(next);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Remove resources (a pruned version's index and builds) with one history event, then persist. */
+  forget(addresses: string[], event: { action: string; address: string; previous?: string }): Promise<void> {
+    const run = this.queue.then(async () => {
+      const resources = { ...this.current.resources };
+      for (const address of addresses) delete resources[address];
+      const entry: HistoryEvent = { time: new Date().toISOString(), who: this.who, ...event };
+      this.current = await this.store.write({ ...this.current, resources, history: [...this.current.history, entry] });
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -111,10 +111,12 @@ export async function tagStep(ctx: ApplyContext, action: Action): Promise<string
   const reference = rec?.digest ?? version;
   const manifest = await ctx.registry.getManifest(action.image, reference);
   if (!isDigest(manifest.descriptor.digest)) throw new BugError('manifest without digest');
+  // One HEAD so history says where the tag really was (it may have been moved by hand: drift).
+  const before = await ctx.registry.headManifest(action.image, tag);
   const put = await ctx.registry.putManifest(action.image, tag, manifest.bytes, manifest.descriptor.mediaType);
   const now = new Date().toISOString();
   await ctx.recorder.record(tagAddress(action.app, action.image, tag), {
     type: 'tag', app: action.app, image: action.image, version, tag, digest: put.digest, mediaType: put.mediaType, createdAt: now, updatedAt: now,
-  }, 'tag');
+  }, 'tag', undefined, before?.digest);
   return put.digest;
 }
