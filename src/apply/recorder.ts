@@ -21,7 +21,7 @@ export class StateRecorder {
       // What the tag pointed at before: the registry's word when the step looked (drift repair), else the state's.
       const previous = seenInRegistry ?? this.current.resources[address]?.digest;
       const event: HistoryEvent = {
-        time: new Date().toISOString(), who: this.who, action, address, digest: resource.digest,
+        time: new Date().toISOString(), who: this.who, operation: 'apply', action, address, digest: resource.digest,
         ...(previous && previous !== resource.digest ? { previous } : {}),
         ...(upstream ? { upstream } : {}),
       };
@@ -37,7 +37,7 @@ export class StateRecorder {
     const run = this.queue.then(async () => {
       const resources = { ...this.current.resources };
       for (const address of addresses) delete resources[address];
-      const entry: HistoryEvent = { time: new Date().toISOString(), who: this.who, ...event };
+      const entry: HistoryEvent = { time: new Date().toISOString(), who: this.who, operation: 'apply', ...event };
       this.current = await this.store.write({ ...this.current, resources, history: [...this.current.history, entry] });
     });
     this.queue = run.catch(() => undefined);

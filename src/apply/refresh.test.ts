@@ -4,7 +4,7 @@ import { recordRefresh } from './refresh.js';
 
 const D = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 const base: State = {
-  formatVersion: 1, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 3, history: [],
+  formatVersion: 2, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 3, history: [],
   resources: {
     'mm@1.0.0': { type: 'index', app: 'mm', image: 'mm', version: '1.0.0', digest: D(1), platforms: ['linux/amd64'], createdAt: 't', updatedAt: 't' },
     'mm@0.9.0': { type: 'index', app: 'mm', image: 'mm', version: '0.9.0', digest: D(9), createdAt: 't', updatedAt: 't' },
@@ -25,8 +25,8 @@ describe('recordRefresh', () => {
     expect(state.resources['mm@0.9.0']).toBeUndefined();
     expect(state.resources['mm:nightly']).toBeUndefined();
     expect(state.history).toEqual([
-      { time: now.toISOString(), who: 'ci', action: 'refresh', address: 'mm:latest', previous: D(1), digest: D(9) },
-      { time: now.toISOString(), who: 'ci', action: 'refresh', address: 'mm@0.9.0', previous: D(9) },
+      { time: now.toISOString(), who: 'ci', operation: 'apply --refresh-only', action: 'refresh', address: 'mm:latest', previous: D(1), digest: D(9) },
+      { time: now.toISOString(), who: 'ci', operation: 'apply --refresh-only', action: 'refresh', address: 'mm@0.9.0', previous: D(9) },
     ]);
     expect(base.resources['mm@0.9.0']).toBeDefined(); // input untouched
   });

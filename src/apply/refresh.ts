@@ -17,12 +17,12 @@ export function recordRefresh(state: State, drift: Drift[], who: string, now = n
     if (d.kind === 'unknown' || !rec || rec.digest !== d.expected) continue;
     if (d.kind === 'deleted' || d.actual === null) {
       delete resources[d.address];
-      history.push({ time, who, action: 'refresh', address: d.address, previous: d.expected });
+      history.push({ time, who, operation: 'apply --refresh-only', action: 'refresh', address: d.address, previous: d.expected });
     } else {
       // The index now behind the tag is not one mirror made: its platforms and sizes are unknown.
       const { platforms: _p, size: _s, mediaType: _m, ...rest } = rec;
       resources[d.address] = { ...rest, digest: d.actual, updatedAt: time };
-      history.push({ time, who, action: 'refresh', address: d.address, previous: d.expected, digest: d.actual });
+      history.push({ time, who, operation: 'apply --refresh-only', action: 'refresh', address: d.address, previous: d.expected, digest: d.actual });
     }
     changed.push(d.address);
   }

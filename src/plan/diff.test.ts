@@ -21,7 +21,7 @@ function config(extra: Record<string, unknown> = {}): ResolvedConfig {
 }
 
 function state(resources: State['resources'] = {}): State {
-  return { formatVersion: 1, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 4, resources, history: [] };
+  return { formatVersion: 2, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 4, resources, history: [] };
 }
 
 function world(windows: Record<string, string[]>, repos: Record<string, { tags?: Record<string, string | true>; manifests?: string[] }> = {}): Observed {

@@ -65,7 +65,7 @@ export function selectHistory(state: State, filter?: string): HistoryEvent[] {
 }
 
 function event(action: string, address: string, env: NodeJS.ProcessEnv | undefined, digest?: string, previous?: string): HistoryEvent {
-  return { time: new Date().toISOString(), who: whoAmI(env), action, address, ...(digest ? { digest } : {}), ...(previous ? { previous } : {}) };
+  return { time: new Date().toISOString(), who: whoAmI(env), operation: action, action, address, ...(digest ? { digest } : {}), ...(previous ? { previous } : {}) };
 }
 
 /** Change the state under the lock; `change` returns the new state (same lineage and serial). */

@@ -48,7 +48,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       written.resources.x = written.resources.x ?? { type: 'tag', app: 'x', image: 'x', digest: digest('b'), createdAt: '', updatedAt: '' };
       const read = (await store.read())!;
       expect(read.resources).toEqual({});
-      read.history.push({ time: '', who: '', action: 'x', address: 'x' });
+      read.history.push({ time: '', who: '', operation: 'x', action: 'x', address: 'x' });
       expect((await store.read())!.history).toEqual([]);
     }));
 

@@ -22,7 +22,7 @@ async function deadProcess(): Promise<number> {
   return child.pid!;
 }
 const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
-const withTag = (s: State, tag: string): State => ({ ...s, history: [...s.history, { time: 'now', who: 'test', action: 'tag', address: `a:${tag}` }] });
+const withTag = (s: State, tag: string): State => ({ ...s, history: [...s.history, { time: 'now', who: 'test', operation: 'apply', action: 'tag', address: `a:${tag}` }] });
 
 describe('FileStateStore', () => {
   it('refuses a corrupt file in one sentence naming it and the backup, and never overwrites it', async () => {

@@ -9,6 +9,7 @@ import { access, mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { BugError, StateError } from '../errors.js';
+import { readStateValue } from './format.js';
 import { StateSchema, type State, type StateStore } from './types.js';
 
 /** Write a file atomically and durably: a crash leaves either the old bytes or the new ones, never half. */
@@ -79,12 +80,8 @@ export function parseState(text: string, file: string, backup?: string): State {
   } catch (error) {
     return fail(`not valid JSON (${(error as Error).message})`);
   }
-  const parsed = StateSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return fail(`${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
+  const read = readStateValue(value);
+  return read.ok ? read.state : fail(read.problem);
 }
 
 // Two stores on one path in one process must not interleave check-and-write; across processes

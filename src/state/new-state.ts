@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { State } from './types.js';
+import { STATE_FORMAT_VERSION, type State } from './types.js';
 
 /** A fresh, empty state with a new lineage (set once here, never changed by any write). */
 export function newState(): State {
-  return { formatVersion: 1, lineage: randomUUID(), serial: 0, resources: {}, history: [] };
+  return { formatVersion: STATE_FORMAT_VERSION, lineage: randomUUID(), serial: 0, resources: {}, history: [] };
 }

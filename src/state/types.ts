@@ -33,6 +33,9 @@ export type Resource = z.infer<typeof ResourceSchema>;
 export const HistoryEventSchema = z.object({
   time: z.string(),
   who: z.string(),
+  /** The command that made it (`apply`, `apply --refresh-only`, `import`, `state rm`…); new in formatVersion 2. */
+  operation: z.string(),
+  /** What happened to the address (`build`, `merge`, `tag`, `prune`, `refresh`, `import`, `state rm`…). */
   action: z.string(),
   address: z.string(),
   digest: z.string().optional(),
@@ -42,9 +45,12 @@ export const HistoryEventSchema = z.object({
 /** One append-only history event. */
 export type HistoryEvent = z.infer<typeof HistoryEventSchema>;
 
-/** The whole state file. */
+/** The state format this mirror writes; older ones are read and upgraded by src/state/format.ts. */
+export const STATE_FORMAT_VERSION = 2;
+
+/** The whole state file (current format). */
 export const StateSchema = z.object({
-  formatVersion: z.literal(1),
+  formatVersion: z.literal(STATE_FORMAT_VERSION),
   lineage: z.string().uuid(),
   serial: z.number().int().nonnegative(),
   resources: z.record(z.string(), ResourceSchema),
