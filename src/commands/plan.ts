@@ -3,6 +3,7 @@ import { BaseCommand, useColor } from '../cli/base-command.js';
 import { configFlag, listFlag, noColorFlag, targetFlag } from '../cli/flags.js';
 import { writePlanFile } from '../plan/planfile.js';
 import { createPlan } from '../services/plan.js';
+import { renderPlan, type PlanFormat } from '../ui/render-plan.js';
 
 /** `mirror plan`: show what apply would change. */
 export default class Plan extends BaseCommand {
@@ -30,17 +31,9 @@ export default class Plan extends BaseCommand {
     if (flags.out) await writePlanFile(flags.out, plan);
     // Request counts for benchmarks and budgets (bench/plan reads this line).
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify(stats)}\n`);
-    if (format === 'json') {
-      // Warnings are in the plan (apps[].warnings); stderr repeats them for people reading CI logs.
-      for (const app of plan.apps) for (const w of app.warnings ?? []) process.stderr.write(`warning: ${app.name}: ${w}\n`);
-      process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-    } else if (format === 'markdown') {
-      const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');
-      process.stdout.write(renderPlanMarkdown(plan));
-    } else {
-      const { renderPlanText } = await import('../ui/plan-text.js');
-      process.stdout.write(renderPlanText(plan, { color: useColor(flags['no-color']) }));
-    }
+    // Warnings are in the plan (apps[].warnings); with JSON on stdout, stderr repeats them for people reading CI logs.
+    if (format === 'json') for (const app of plan.apps) for (const w of app.warnings ?? []) process.stderr.write(`warning: ${app.name}: ${w}\n`);
+    process.stdout.write(await renderPlan(plan, format as PlanFormat, { color: useColor(flags['no-color']) }));
     const changes = plan.actions.length > 0 || (flags['refresh-only'] && plan.drift.length > 0);
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2;
   }

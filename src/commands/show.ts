@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, useColor } from '../cli/base-command.js';
 import { noColorFlag } from '../cli/flags.js';
 import { readPlanFile } from '../plan/planfile.js';
+import { renderPlan, type PlanFormat } from '../ui/render-plan.js';
 
 /** `mirror show PLANFILE`: render a saved plan (Terraform's show), for review before `apply PLANFILE`. */
 export default class Show extends BaseCommand {
@@ -17,15 +18,9 @@ export default class Show extends BaseCommand {
     const { args, flags } = await this.parse(Show);
     const plan = await readPlanFile(args.planfile);
     const format = flags.json ? 'json' : (flags.format ?? 'text');
-    if (format === 'json') {
-      process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-    } else if (format === 'markdown') {
-      const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');
-      process.stdout.write(renderPlanMarkdown(plan));
-    } else {
-      const { renderPlanText } = await import('../ui/plan-text.js');
-      const made = `Saved plan ${args.planfile}: made ${plan.createdAt} against state serial ${plan.state.serial}${plan.state.lineage ? ` (lineage ${plan.state.lineage})` : ' (no state yet)'}, config ${plan.configHash.slice(0, 19)}…\n\n`;
-      process.stdout.write(made + renderPlanText(plan, { color: useColor(flags['no-color']) }));
-    }
+    const made = format === 'text'
+      ? `Saved plan ${args.planfile}: made ${plan.createdAt} against state serial ${plan.state.serial}${plan.state.lineage ? ` (lineage ${plan.state.lineage})` : ' (no state yet)'}, config ${plan.configHash.slice(0, 19)}…\n\n`
+      : '';
+    process.stdout.write(made + await renderPlan(plan, format as PlanFormat, { color: useColor(flags['no-color']) }));
   }
 }
