@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { AbortError, ConfigError } from '../errors.js';
 import { ConfigSchema } from './schema.js';
 import { normalizeConfig } from './normalize.js';
+import { applyEnvOverrides } from './overrides.js';
 import type { ResolvedConfig } from './model.js';
 
 /** File names tried in the working directory, in order. */
@@ -64,5 +65,6 @@ export function resolveConfig(value: unknown, file: string, env: NodeJS.ProcessE
 /** Load and validate the config for a command. */
 export async function loadConfig(opts: { cwd: string; config?: string; env?: NodeJS.ProcessEnv }): Promise<ResolvedConfig> {
   const file = findConfig(opts.cwd, opts.config);
-  return resolveConfig(await importConfig(file), file, opts.env ?? process.env);
+  const env = opts.env ?? process.env;
+  return resolveConfig(applyEnvOverrides(await importConfig(file), env, file), file, env);
 }
