@@ -54,8 +54,13 @@ export interface ResolvedConfig {
   registry: { url: string; insecure: boolean; username?: string; password?: string };
   /** `path` is absolute; for the oci backend it is where local-only files (nothing today) would live. */
   state: { backend: 'file' | 'oci'; path: string; ref?: string };
+  /** Runner label per platform for `mirror matrix` (defaults: GitHub's native x64 and arm64 runners). */
+  runners?: Record<string, string>;
   apps: AppSpec[];
 }
+
+/** GitHub-hosted native runners (arm64 runners are free for public repositories since 2025). */
+export const DEFAULT_RUNNERS: Record<string, string> = { 'linux/amd64': 'ubuntu-24.04', 'linux/arm64': 'ubuntu-24.04-arm' };
 
 /** Built-in defaults (SPEC §2). */
 export const DEFAULTS = {

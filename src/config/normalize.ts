@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ParsedApp, ParsedConfig } from './schema.js';
-import { DEFAULTS, type AppSpec, type ImageSpec, type ResolvedConfig } from './model.js';
+import { DEFAULTS, DEFAULT_RUNNERS, type AppSpec, type ImageSpec, type ResolvedConfig } from './model.js';
 import { unknownPlaceholders } from './template.js';
 
 /** Result of normalization: a config, or the problems that prevent one. */
@@ -134,5 +134,5 @@ export function normalizeConfig(cfg: ParsedConfig, file: string, env: NodeJS.Pro
   const stateRef = resolveEnv(cfg.state.ref, 'state.ref', env, errors);
   if (errors.length > 0) return { errors };
   const state = { backend: cfg.state.backend, path: statePath, ...(stateRef ? { ref: stateRef } : {}) };
-  return { config: { file, hash: configHash(cfg), registry, state, apps }, errors: [] };
+  return { config: { file, hash: configHash(cfg), registry, state, runners: { ...DEFAULT_RUNNERS, ...cfg.runners }, apps }, errors: [] };
 }
