@@ -76,6 +76,8 @@ export const RetentionSchema = z
     maxAgeDays: z.number().int().positive().optional(),
     protect: z.array(z.string().regex(/^sha256:[a-f0-9]{64}$/)).optional(),
   })
+  // keepTags and protect only exempt versions; without a rule that lets versions go, a policy is a no-op.
+  .refine((r) => r.keepLatest !== undefined || r.maxAgeDays !== undefined, 'needs keepLatest and/or maxAgeDays (keepTags and protect only exempt versions from them)')
   .nullable();
 
 const FLOATING = ['latest', '{major}', '{major}.{minor}'] as const;
@@ -124,6 +126,8 @@ export const ConfigSchema = z.strictObject({
     .refine((s) => s.backend !== 'oci' || s.ref !== undefined, { message: "backend 'oci' needs ref: 'REGISTRY/REPO:TAG'", path: ['ref'] })
     .default({ backend: 'file', path: '.mirror/state.json' }),
   defaults: z.strictObject(overridable).default({}),
+  // GitHub Actions runner label per platform, for `mirror matrix` (native builds, no QEMU).
+  runners: z.record(PlatformSchema, z.string().min(1)).optional(),
   apps: z.record(imageName, AppSchema).refine((apps) => Object.keys(apps).length > 0, 'at least one app is required'),
 });
 
