@@ -25,6 +25,7 @@ export default class Apply extends BaseCommand {
     only: Flags.string({ description: 'only these action types (comma-separated: build,merge,tag,attest)', env: 'MIRROR_ONLY' }),
     platform: Flags.string({ description: 'only the builds of this platform (a native runner)', env: 'MIRROR_PLATFORM' }),
     json: Flags.boolean({ description: 'one JSON event per line on stdout', env: 'MIRROR_JSON' }),
+    'fragment-out': Flags.string({ description: 'a CI build runner: record what it pushed in this fragment file (for `mirror state merge`) instead of the shared state', env: 'MIRROR_FRAGMENT_OUT' }),
     'refresh-only': Flags.boolean({ description: "record the registry's truth (drift) in the state; build nothing", env: 'MIRROR_REFRESH_ONLY' }),
     'no-color': Flags.boolean({ description: 'no ANSI colours', env: 'MIRROR_NO_COLOR' }),
   };
@@ -51,7 +52,7 @@ export default class Apply extends BaseCommand {
     };
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
-      platform: flags.platform, refreshOnly: flags['refresh-only'], parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
+      platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
       confirm, emit: print, warn: (m) => process.stderr.write(`warning: ${m}\n`),
     });
     if (result.aborted) {

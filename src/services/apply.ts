@@ -11,7 +11,8 @@ import type { ApplyContext } from '../apply/context.js';
 import { StateRecorder } from '../apply/recorder.js';
 import { SourceCache } from '../apply/source.js';
 import { recordRefresh } from '../apply/refresh.js';
-import { assertFresh } from '../apply/stale.js';
+import { assertFresh, assertSameConfig } from '../apply/stale.js';
+import { pruneStep } from '../apply/prune.js';
 import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
 import { readPlanFile } from '../plan/planfile.js';
 import type { Action, ActionType, Plan } from '../plan/types.js';
@@ -21,7 +22,8 @@ import type { RequestStats } from '../providers/registry/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import { parseRegistryUrl } from '../providers/registry/reference.js';
 import { matchesTarget } from '../state/addresses.js';
-import { openStateBackend } from '../state/backend.js';
+import { openStateBackend, type StateBackend } from '../state/backend.js';
+import { FragmentStore, NoLocker } from '../state/fragment.js';
 import { whoAmI } from '../state/lock.js';
 import type { StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
@@ -35,6 +37,8 @@ export interface ApplyOptions {
   targets?: string[];
   only?: ActionType[];
   platform?: string;
+  /** A build runner of the CI matrix: record into this fragment file instead of the shared state (needs planFile). */
+  fragmentOut?: string;
   /** Record the registry's truth (drift) in state; build nothing. */
   refreshOnly?: boolean;
   parallelism?: number;
@@ -76,10 +80,18 @@ async function refresh(plan: Plan, store: StateStore, opts: ApplyOptions): Promi
   return { plan, outcome: empty, refreshed: changed };
 }
 
+/** A build runner's backend: the fragment file, no lock (nothing is shared). */
+async function fragmentBackend(opts: ApplyOptions, configHash: string): Promise<StateBackend> {
+  if (!opts.planFile || !opts.fragmentOut) throw new AbortError('--fragment-out needs a saved plan: mirror apply PLANFILE --only build --target ADDR --fragment-out FILE');
+  const plan = await readPlanFile(opts.planFile);
+  assertSameConfig(plan, configHash, opts.planFile);
+  return { store: new FragmentStore(opts.fragmentOut, plan), locker: new NoLocker(), close: async () => undefined };
+}
+
 /** Apply a plan. */
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-  const backend = await openStateBackend(config, { env: opts.env });
+  const backend = opts.fragmentOut ? await fragmentBackend(opts, config.hash) : await openStateBackend(config, { env: opts.env });
   const { store, locker } = backend;
   const lock = await locker.acquire('apply', {
     timeoutMs: opts.lockTimeoutMs ?? 0,
@@ -92,7 +104,8 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     let plan: Plan;
     if (opts.planFile) {
       plan = await readPlanFile(opts.planFile);
-      assertFresh(plan, await store.read(), config.hash, opts.planFile);
+      // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
+      if (!opts.fragmentOut) assertFresh(plan, await store.read(), config.hash, opts.planFile);
     } else {
       plan = (await createPlan({ cwd: opts.cwd, config: opts.config, targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, warn: opts.warn })).plan;
     }
@@ -124,6 +137,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         if (a.type === 'build') return buildStep(ctx, a);
         if (a.type === 'merge') return mergeStep(ctx, a);
         if (a.type === 'tag') return tagStep(ctx, a);
+        if (a.type === 'prune') return pruneStep(ctx, a);
         throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
       },
     });

@@ -16,7 +16,8 @@ import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { parseState } from '../state/file-store.js';
 import { whoAmI } from '../state/lock.js';
 import { newState } from '../state/new-state.js';
-import type { HistoryEvent, Resource, State, StateStore } from '../state/types.js';
+import { parseFragment, type Fragment } from '../state/fragment.js';
+import type { HistoryEvent, State, StateStore } from '../state/types.js';
 
 /** Where a command finds its config and state. */
 export interface StateOptions {
@@ -116,25 +117,22 @@ export async function pushState(opts: StateOptions, file: string, force: boolean
   });
 }
 
-/** A state fragment written by a build runner (`apply --fragment-out`): resources of one lineage. */
-interface Fragment {
-  lineage: string;
-  resources: Record<string, Resource>;
-  history: HistoryEvent[];
-}
-
-/** `state merge FILE…`: fold fragments in; a conflicting digest for one address is refused naming both. */
+/** `state merge FILE…`: fold build fragments in; a conflicting digest for one address is refused naming both. */
 export async function mergeFragments(opts: StateOptions, files: string[]): Promise<{ state: State; added: string[] }> {
   const fragments: Array<{ file: string; fragment: Fragment }> = [];
-  for (const file of files) fragments.push({ file, fragment: parseState(await readFile(file, 'utf8'), path.resolve(file)) });
+  for (const file of files) fragments.push({ file, fragment: parseFragment(await readFile(file, 'utf8'), path.resolve(file)) });
   const added: string[] = [];
   const state = await modifyState(opts, 'state merge', (current) => {
+    const fresh = current.serial === 0 && current.history.length === 0;
     const resources = { ...current.resources };
     const from = new Map<string, string>();
     const history = [...current.history];
     for (const { file, fragment } of fragments) {
-      if (Object.keys(current.resources).length > 0 && fragment.lineage !== current.lineage) {
-        throw new StateError(`Refusing fragment ${file}: lineage ${fragment.lineage} is not the state's ${current.lineage} (it comes from another plan).`);
+      const { lineage, id } = fragment.plan;
+      // A first-run plan (no state yet) may only be folded into the state its own fragments created.
+      const ours = lineage === null ? fresh || history.every((e) => e.plan === id) : lineage === current.lineage && !fresh;
+      if (!ours) {
+        throw new StateError(`Refusing fragment ${file}: it was built for state lineage ${lineage ?? '(none yet)'}, this state is ${fresh ? 'empty' : current.lineage} (it comes from another plan).`, 'Merge fragments of the plan made against this state, or make a new plan.');
       }
       for (const [address, rec] of Object.entries(fragment.resources)) {
         const existing = resources[address];
@@ -143,7 +141,8 @@ export async function mergeFragments(opts: StateOptions, files: string[]): Promi
         }
         if (!existing) { resources[address] = rec; from.set(address, file); added.push(address); }
       }
-      history.push(...fragment.history.filter((e) => added.includes(e.address)));
+      // The runner's own events (who built what, from which upstream commit), tagged with the plan they belong to.
+      history.push(...fragment.history.filter((e) => from.get(e.address) === file).map((e) => ({ ...e, plan: id })));
     }
     return { ...current, resources, history };
   });

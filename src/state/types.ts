@@ -41,6 +41,8 @@ export const HistoryEventSchema = z.object({
   digest: z.string().optional(),
   previous: z.string().optional(),
   upstream: z.object({ tag: z.string(), commit: z.string().optional() }).optional(),
+  /** `state merge`: the saved plan whose build fragment brought the address in. */
+  plan: z.string().optional(),
 });
 /** One append-only history event. */
 export type HistoryEvent = z.infer<typeof HistoryEventSchema>;

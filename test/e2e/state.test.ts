@@ -174,9 +174,12 @@ describe('mirror import and the state commands', () => {
     const amd = await pushTestImage(world.backend, 'mattermost', { architecture: 'amd64', content: 'fragment amd64' });
     const arm = await pushTestImage(world.backend, 'mattermost', { architecture: 'arm64', content: 'fragment arm64' });
     const rec = (platform: string, digest: string) => ({ type: 'build', app: 'mattermost', image: 'mattermost', version: '10.5.0', platform, digest, createdAt: 't', updatedAt: 't' });
-    const fragment = (name: string, resources: object) => {
+    // Fragments as build runners write them (apply PLANFILE --fragment-out): resources plus the runner's events
+    const fragment = async (name: string, resources: Record<string, { digest: string }>, lineage: string | null = state.lineage) => {
       const file = path.join(world.dir, name);
-      return writeFile(file, JSON.stringify({ ...state, serial: 0, resources, history: [] })).then(() => file);
+      const history = Object.entries(resources).map(([address, r]) => ({ time: new Date().toISOString(), who: 'https://github.com/acme/mirror/actions/runs/7', operation: 'apply', action: 'build', address, digest: r.digest }));
+      await writeFile(file, JSON.stringify({ fragmentVersion: 1, plan: { id: 'sha256:plan', lineage, serial: state.serial, configHash: 'sha256:c' }, resources, history }));
+      return file;
     };
     const a = await fragment('amd64.json', { 'mattermost@10.5.0/linux/amd64': rec('linux/amd64', amd.digest) });
     const b = await fragment('arm64.json', { 'mattermost@10.5.0/linux/arm64': rec('linux/arm64', arm.digest) });
@@ -191,9 +194,12 @@ describe('mirror import and the state commands', () => {
     expect(conflict.exitCode).toBe(1);
     expect(conflict.stderr).toContain(`Conflicting digests for mattermost@10.5.0/linux/arm64: ${arm.digest} (state) and ${amd.digest} (${c})`);
     // And one from another lineage is refused
-    const foreign = path.join(world.dir, 'foreign-fragment.json');
-    await writeFile(foreign, JSON.stringify({ ...state, lineage: '11111111-2222-4333-8444-555555555555', resources: {} }));
-    expect((await run(['state', 'merge', foreign])).stderr).toContain('comes from another plan');
+    const foreign = await fragment('foreign-fragment.json', {}, '11111111-2222-4333-8444-555555555555');
+    expect((await run(['state', 'merge', foreign])).stderr).toContain('it was built for state lineage 11111111-2222-4333-8444-555555555555, this state is');
+    // And the runners' events are in the history, tagged with their plan
+    expect(s.history.filter((e: any) => e.plan === 'sha256:plan').map((e: any) => [e.address, e.who])).toEqual([
+      ['mattermost@10.5.0/linux/amd64', 'https://github.com/acme/mirror/actions/runs/7'], ['mattermost@10.5.0/linux/arm64', 'https://github.com/acme/mirror/actions/runs/7'],
+    ]);
     await access(`${stateFile()}.backup`);
   });
 });

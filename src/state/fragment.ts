@@ -1,0 +1,84 @@
+/**
+ * State fragments: what a build runner of the CI matrix pushed (`apply PLANFILE --only build
+ * --fragment-out FILE`), without access to the shared state. A fragment is plain JSON signed off
+ * by the plan it came from (its id, the state lineage and serial it was made against), rewritten
+ * after every step like the state, and folded in by `mirror state merge`.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { BugError, StateError } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+import { writeFileAtomic } from './file-store.js';
+import { newState } from './new-state.js';
+import { HistoryEventSchema, ResourceSchema, type LockHandle, type Locker, type State, type StateStore } from './types.js';
+
+/** Identity of a saved plan: the hash of its content (every runner reads the same file). */
+export function planId(plan: Plan): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(plan)).digest('hex')}`;
+}
+
+/** The fragment file (fragmentVersion 1). */
+export const FragmentSchema = z.object({
+  fragmentVersion: z.literal(1),
+  plan: z.object({ id: z.string(), lineage: z.string().uuid().nullable(), serial: z.number().int().nonnegative(), configHash: z.string() }),
+  resources: z.record(z.string(), ResourceSchema),
+  history: z.array(HistoryEventSchema),
+});
+/** A parsed fragment. */
+export type Fragment = z.infer<typeof FragmentSchema>;
+
+/** Parse a fragment file's text; errors name the file. */
+export function parseFragment(text: string, file: string): Fragment {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new StateError(`Fragment ${file} is not valid JSON (${(error as Error).message}).`, 'Use the file the build job wrote with --fragment-out.');
+  }
+  const parsed = FragmentSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StateError(`Fragment ${file} is not a mirror state fragment: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}.`, 'Use the file the build job wrote with --fragment-out.');
+  }
+  return parsed.data;
+}
+
+/** A StateStore that keeps the run's records in memory and mirrors them to the fragment file after every write. */
+export class FragmentStore implements StateStore {
+  readonly location: string;
+  private state: State;
+  private readonly header: Fragment['plan'];
+
+  constructor(file: string, plan: Plan) {
+    this.location = file;
+    this.header = { id: planId(plan), lineage: plan.state.lineage, serial: plan.state.serial, configHash: plan.configHash };
+    this.state = { ...newState(), ...(plan.state.lineage ? { lineage: plan.state.lineage } : {}) };
+  }
+
+  async read(): Promise<State> {
+    return structuredClone(this.state);
+  }
+
+  async write(state: State): Promise<State> {
+    if (state.serial !== this.state.serial) throw new BugError(`fragment ${this.location} written from a stale copy`);
+    const next = { ...structuredClone(state), serial: state.serial + 1 };
+    const fragment: Fragment = { fragmentVersion: 1, plan: this.header, resources: next.resources, history: next.history };
+    await writeFileAtomic(this.location, `${JSON.stringify(fragment, null, 2)}\n`);
+    this.state = next;
+    return structuredClone(next);
+  }
+
+  async replace(): Promise<State> {
+    throw new BugError('a fragment is never replaced');
+  }
+}
+
+/** Build runners share no state, so there is nothing to lock: each writes its own fragment. */
+export class NoLocker implements Locker {
+  async acquire(operation: string): Promise<LockHandle> {
+    const now = new Date().toISOString();
+    return { info: { id: 'fragment', operation, who: '', host: '', pid: process.pid, created: now, expires: now }, release: async () => undefined };
+  }
+  async current() { return undefined; }
+  async forceUnlock(): Promise<void> { throw new BugError('fragments have no lock'); }
+}
