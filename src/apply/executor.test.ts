@@ -45,4 +45,25 @@ describe('executor', () => {
     expect(peak).toBe(2);
     expect(platformPeak).toBe(1);
   });
+
+  it('an excluded action whose result exists elsewhere is reported skipped but does not block its dependents', async () => {
+    const actions = [act('build:v1/amd', [], 'amd'), act('build:v1/arm', [], 'arm'), act('merge:v1', ['build:v1/amd', 'build:v1/arm'])];
+    const outcome = await execute(actions, {
+      parallelism: 2,
+      run: async () => undefined,
+      skip: (a) => (a.type === 'build' ? 'not in --only merge' : undefined),
+      satisfied: (a) => (a.id === 'build:v1/amd' ? 'built elsewhere' : undefined),
+      emit: () => undefined,
+    });
+    // arm was not built anywhere: the merge must wait for it, so it is skipped naming it
+    expect(outcome.skipped).toEqual([
+      { id: 'build:v1/amd', reason: 'built elsewhere' }, { id: 'build:v1/arm', reason: 'not in --only merge' },
+      { id: 'merge:v1', reason: 'depends on build:v1/arm, which was skipped' },
+    ]);
+    const both = await execute(actions, {
+      parallelism: 2, run: async () => undefined, emit: () => undefined,
+      skip: (a) => (a.type === 'build' ? 'not in --only merge' : undefined), satisfied: () => 'built elsewhere',
+    });
+    expect(both.done).toEqual(['merge:v1']);
+  });
 });

@@ -25,13 +25,18 @@ export interface ExecuteOptions {
   run(action: Action): Promise<string | undefined>;
   /** Actions that are not run, with why (e.g. --only excluded attest). */
   skip?(action: Action): string | undefined;
+  /**
+   * Actions not run here whose result exists already (a build another CI job pushed and `state
+   * merge` recorded): reported as skipped with the reason, but their dependents go ahead.
+   */
+  satisfied?(action: Action): string | undefined;
   emit(event: ApplyEvent): void;
 }
 
 /** Run the actions as a DAG. Dependencies not in the list count as satisfied (done in an earlier run or elsewhere). */
 export async function execute(actions: Action[], opts: ExecuteOptions): Promise<ApplyOutcome> {
   const ids = new Set(actions.map((a) => a.id));
-  const status = new Map<string, 'pending' | 'running' | 'done' | 'failed' | 'skipped'>(actions.map((a) => [a.id, 'pending']));
+  const status = new Map<string, 'pending' | 'running' | 'done' | 'satisfied' | 'failed' | 'skipped'>(actions.map((a) => [a.id, 'pending']));
   const outcome: ApplyOutcome = { done: [], failed: [], skipped: [] };
   const busyPlatforms = new Set<string>();
   let running = 0;
@@ -41,8 +46,8 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
     const finishIfIdle = () => {
       if (running === 0 && [...status.values()].every((s) => s !== 'pending' && s !== 'running')) resolve(outcome);
     };
-    const markSkipped = (a: Action, reason: string) => {
-      status.set(a.id, 'skipped');
+    const markSkipped = (a: Action, reason: string, satisfied = false) => {
+      status.set(a.id, satisfied ? 'satisfied' : 'skipped');
       outcome.skipped.push({ id: a.id, reason });
       opts.emit({ event: 'skipped', id: a.id, type: a.type, address: a.address, time: now(), reason });
     };
@@ -56,8 +61,13 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
           const blocked = deps.find((d) => status.get(d) === 'failed' || status.get(d) === 'skipped');
           if (blocked) { markSkipped(a, `depends on ${blocked}, which ${status.get(blocked) === 'failed' ? 'failed' : 'was skipped'}`); progressed = true; continue; }
           const own = opts.skip?.(a);
-          if (own) { markSkipped(a, own); progressed = true; continue; }
-          if (!deps.every((d) => status.get(d) === 'done')) continue;
+          if (own) {
+            const elsewhere = opts.satisfied?.(a);
+            markSkipped(a, elsewhere ?? own, elsewhere !== undefined);
+            progressed = true;
+            continue;
+          }
+          if (!deps.every((d) => status.get(d) === 'done' || status.get(d) === 'satisfied')) continue;
           if (running >= opts.parallelism) continue;
           // One build per platform at a time: a native runner builds one image at a time well, two badly.
           if (a.type === 'build' && busyPlatforms.has(a.platform ?? '')) continue;

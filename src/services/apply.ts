@@ -132,6 +132,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const outcome = await execute(actions, {
       parallelism: opts.parallelism ?? 4,
       skip: (a) => exclusion(a, opts),
+      satisfied: (a) => (a.type === 'build' && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
       emit: opts.emit,
       run: async (a) => {
         if (a.type === 'build') return buildStep(ctx, a);
