@@ -80,6 +80,13 @@ describe('the GitHub Actions flow on the rig', () => {
     expect(apply.stdout).toMatch(/Apply: 6 done, 0 failed, 6 skipped\./);
     expect(apply.stdout).toContain('skipped build:outline@1.10.0/linux/arm64: built elsewhere (recorded in state)');
     expect((await mirror(['plan', '--detailed-exitcode'], { cwd: world.dir })).exitCode).toBe(0);
+    // The next cron run has nothing to build: an empty matrix and has-builds=false for the workflow's `if:`
+    const next = path.join(world.dir, 'plan-next.json');
+    expect((await mirror(['plan', '--out', next], { cwd: world.dir })).exitCode).toBe(0);
+    const output = path.join(world.dir, 'github-output');
+    const empty = await mirror(['matrix', next], { cwd: world.dir, env: { GITHUB_OUTPUT: output } });
+    expect(empty.stdout).toBe('{"include":[]}');
+    expect(await readFile(output, 'utf8')).toBe('matrix={"include":[]}\nhas-builds=false\n');
 
     // The same config applied on one machine into another namespace
     const single = await mkdtemp(path.join(world.dir, 'single-'));
