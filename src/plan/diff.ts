@@ -11,6 +11,7 @@ import type { WindowVersion } from '../providers/upstream/types.js';
 import { emptyRepository, type Observed, type ObservedRepository } from './observed.js';
 import { refreshDrift } from './drift.js';
 import { floatingTagFor } from './floating.js';
+import { planRetention, reclaimOf } from './retention.js';
 import type { Action, ActionType, Drift, Plan, PlanApp } from './types.js';
 
 /** Options that change what the plan proposes. */
@@ -165,6 +166,7 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
       if (opts.refreshOnly) ctx.drift.push(...refreshDrift(app, image.name, window, state, observed.registry.get(image.name) ?? emptyRepository(), ctx.drift));
     }
   }
+  ctx.actions.push(...planRetention(config, state, observed, ctx.actions, opts.now ?? new Date()));
   let actions = opts.refreshOnly ? [] : ctx.actions;
   if (opts.targets && opts.targets.length > 0) actions = applyTargets(actions, opts.targets);
   const summary: Record<ActionType, number> = { build: 0, merge: 0, tag: 0, attest: 0, prune: 0 };
@@ -180,5 +182,6 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
     actions,
     drift: ctx.drift,
     summary,
+    ...reclaimOf(actions),
   };
 }

@@ -12,6 +12,22 @@ export interface ObservedRepository {
   tagDigests: Map<string, string>;
   /** Manifests HEADed by digest: true when present (platform builds recorded in state). */
   manifests: Map<string, boolean>;
+  /**
+   * Retention only (an app with a policy and something it would prune): every tagged manifest of
+   * the repository and the platform manifests of its indexes, GETted by digest, so the planner can
+   * tell which blobs a prune frees and which platform manifests a kept index still needs.
+   */
+  contents?: Map<string, ManifestContent>;
+}
+
+/** What one manifest references (retention's byte accounting). */
+export interface ManifestContent {
+  /** Size of the manifest itself. */
+  size: number;
+  /** An index: its platform manifests. */
+  manifests?: Array<{ digest: string; size: number }>;
+  /** An image manifest: its config and layers. */
+  blobs?: Array<{ digest: string; size: number }>;
 }
 
 /** Everything the diff needs. */

@@ -20,6 +20,12 @@ export interface Action {
   tag?: string;
   /** Floating tag actions: the version the tag points at now, when known. */
   from?: string;
+  /** Prune actions: the index digest planned for deletion (apply refuses if the tag moved since). */
+  digest?: string;
+  /** Prune actions: bytes the registry frees (blobs no kept manifest of the app references). */
+  bytes?: number;
+  /** Prune actions: platform manifests deleted after the index (never one a kept index references). */
+  manifests?: string[];
   /** Display-only reason (`missing in registry`, `latest moves 10.3.0 → 10.3.1`). */
   reason: string;
   /** Ids of actions that must finish first. */
@@ -65,4 +71,6 @@ export interface Plan {
   actions: Action[];
   drift: Drift[];
   summary: Record<ActionType, number>;
+  /** Sum of the prune actions' bytes (present when the plan prunes). */
+  reclaimBytes?: number;
 }

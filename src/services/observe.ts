@@ -13,6 +13,7 @@ import type { RegistryBackend } from '../providers/registry/types.js';
 import { createUpstreamSource } from '../providers/upstream/index.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
 import { resolveWindow } from '../providers/upstream/window.js';
+import { observeRetention } from './observe-retention.js';
 import { buildAddress, indexAddress } from '../state/addresses.js';
 import type { State } from '../state/types.js';
 
@@ -149,6 +150,9 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     }
   }
   await Promise.all(digestHeads);
+
+  // Round 3 (retention policies only; refresh-only proposes nothing): every tag's digest and what tagged manifests reference.
+  if (!opts.refresh) await observeRetention({ apps, state, registry, windows, repos, limit: registryLimit });
 
   // Refresh: a digest for every remaining tag, so drift beyond the window can be reported exactly.
   if (opts.refresh) {

@@ -1,6 +1,7 @@
 /** Markdown plan for PR comments and `$GITHUB_STEP_SUMMARY`: drift first, a table, details per app. */
 import type { Plan } from '../plan/types.js';
 import { DRIFT_WORDS, MARKERS, actionsByApp, shortDigest, summaryLine, windowText } from './plan-summary.js';
+import { reasonText } from './prune-text.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -28,7 +29,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     if ((app.warnings ?? []).length > 0) out.push('');
     if (actions.length > 0) {
       out.push('| | Action | Address | Reason |', '|---|---|---|---|');
-      for (const a of actions) out.push(`| ${MARKERS[a.type]} | ${a.type} | \`${a.address}\` | ${cell(a.reason)} |`);
+      for (const a of actions) out.push(`| ${MARKERS[a.type]} | ${a.type} | \`${a.address}\` | ${cell(reasonText(a))} |`);
     }
     out.push('', '</details>', '');
   }

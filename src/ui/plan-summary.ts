@@ -1,5 +1,6 @@
 /** Shared wording of plan renderers, so text, markdown and the Ink view say the same thing. */
 import type { Action, ActionType, Drift, Plan } from '../plan/types.js';
+import { freesText } from './prune-text.js';
 
 /** Terraform-style marker per action type. */
 export const MARKERS: Record<ActionType, string> = { build: '+', merge: '~', tag: '→', attest: '✓', prune: '-' };
@@ -9,14 +10,14 @@ const NOUNS: Record<ActionType, [string, string]> = {
   merge: ['merge', 'merges'],
   tag: ['tag move', 'tag moves'],
   attest: ['attestation', 'attestations'],
-  prune: ['prune', 'prunes'],
+  prune: ['to prune', 'to prune'],
 };
 
 /** `Plan: 14 builds, 7 merges, 2 tag moves, 7 attestations.` or the no-change sentence. */
 export function summaryLine(plan: Plan): string {
   const parts = (Object.keys(NOUNS) as ActionType[])
     .filter((t) => plan.summary[t] > 0)
-    .map((t) => `${plan.summary[t]} ${NOUNS[t][plan.summary[t] === 1 ? 0 : 1]}`);
+    .map((t) => `${plan.summary[t]} ${NOUNS[t][plan.summary[t] === 1 ? 0 : 1]}${t === 'prune' ? freesText(plan) : ''}`);
   if (parts.length === 0) {
     const versions = plan.apps.reduce((n, a) => n + a.window.length, 0);
     return plan.refreshOnly

@@ -2,6 +2,7 @@
 import { styleText } from 'node:util';
 import type { ActionType, Plan } from '../plan/types.js';
 import { MARKERS, actionsByApp, driftText, summaryLine, windowText } from './plan-summary.js';
+import { reasonText } from './prune-text.js';
 
 const COLORS: Record<ActionType, 'green' | 'yellow' | 'cyan' | 'blue' | 'red'> = {
   build: 'green', merge: 'yellow', tag: 'cyan', attest: 'blue', prune: 'red',
@@ -27,7 +28,7 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
     if (actions.length === 0) out.push(paint('dim', '  up to date'));
     for (const a of actions) {
       const marker = paint(COLORS[a.type], MARKERS[a.type]);
-      out.push(`  ${marker} ${a.type.padEnd(6)} ${a.address.padEnd(pad)}  ${paint('dim', a.reason)}`);
+      out.push(`  ${marker} ${a.type.padEnd(6)} ${a.address.padEnd(pad)}  ${paint('dim', reasonText(a))}`);
     }
     out.push('');
   }

@@ -25,6 +25,8 @@ interface LayoutIndex {
 export class OciLayoutBackend implements RegistryBackend {
   readonly url: string;
   private readonly counters: RequestStats = { requests: 0, byKind: {} };
+  /** index.json is read-modify-write: parallel apply steps (merge, tag, prune) must not lose each other's edits. */
+  private readonly indexQueues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly dir: string, url?: string) {
     this.url = url ?? `oci:${dir}`;
@@ -63,6 +65,13 @@ export class OciLayoutBackend implements RegistryBackend {
     const tmp = path.join(root, `.index.json.${randomBytes(4).toString('hex')}`);
     await writeFile(tmp, JSON.stringify(index));
     await rename(tmp, path.join(root, 'index.json'));
+  }
+
+  /** Run one index.json edit of an image after the previous one has finished. */
+  private editIndex<T>(image: string, edit: () => Promise<T>): Promise<T> {
+    const run = (this.indexQueues.get(image) ?? Promise.resolve()).then(edit);
+    this.indexQueues.set(image, run.catch(() => undefined));
+    return run;
   }
 
   async listTags(image: string): Promise<string[]> {
@@ -107,23 +116,27 @@ export class OciLayoutBackend implements RegistryBackend {
     if (isDigest(reference) && reference !== digest) throw new DigestMismatchError(reference, `refusing to store content ${digest} under ${reference}.`);
     await this.writeBlob(image, digest, bytes);
     const descriptor: Descriptor = { mediaType, digest, size: bytes.length };
-    const index = await this.readIndex(image);
-    if (isDigest(reference)) {
-      if (!index.manifests.some((m) => m.digest === digest)) index.manifests.push(descriptor);
-    } else {
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== reference);
-      index.manifests.push({ ...descriptor, annotations: { [REF_NAME]: reference } });
-    }
-    await this.writeIndex(image, index);
+    await this.editIndex(image, async () => {
+      const index = await this.readIndex(image);
+      if (isDigest(reference)) {
+        if (!index.manifests.some((m) => m.digest === digest)) index.manifests.push(descriptor);
+      } else {
+        index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== reference);
+        index.manifests.push({ ...descriptor, annotations: { [REF_NAME]: reference } });
+      }
+      await this.writeIndex(image, index);
+    });
     return descriptor;
   }
 
   async deleteManifest(image: string, digest: string): Promise<void> {
     this.count('manifest:DELETE');
-    const index = await this.readIndex(image);
-    const kept = index.manifests.filter((m) => m.digest !== digest);
-    if (kept.length === index.manifests.length) throw new NotFoundError(digest, `${this.repository(image)}@${digest} does not exist.`);
-    await this.writeIndex(image, { ...index, manifests: kept });
+    await this.editIndex(image, async () => {
+      const index = await this.readIndex(image);
+      const kept = index.manifests.filter((m) => m.digest !== digest);
+      if (kept.length === index.manifests.length) throw new NotFoundError(digest, `${this.repository(image)}@${digest} does not exist.`);
+      await this.writeIndex(image, { ...index, manifests: kept });
+    });
   }
 
   async hasBlob(image: string, digest: string): Promise<boolean> {
@@ -153,7 +166,9 @@ export class OciLayoutBackend implements RegistryBackend {
     this.count('blob:PUT');
     if (sha256(data) !== digest) throw new DigestMismatchError(digest, `refusing to store content that is not ${digest}.`);
     await this.writeBlob(image, digest, data);
-    if (!existsSync(path.join(this.root(image), 'index.json'))) await this.writeIndex(image, await this.readIndex(image));
+    await this.editIndex(image, async () => {
+      if (!existsSync(path.join(this.root(image), 'index.json'))) await this.writeIndex(image, await this.readIndex(image));
+    });
   }
 
   stats(): RequestStats {
