@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileLocker } from '../../src/state/lock.js';
+import { STATE_FORMAT_VERSION } from '../../src/state/types.js';
 import { startSeedWorld, type SeedWorld } from '../rig/world.js';
 import { mirror, ROOT } from './cli.js';
 
@@ -45,7 +46,7 @@ describe('apply survives kill -9 and serializes on the lock', () => {
     expect(Object.keys(recorded).length).toBeGreaterThan(0);
     // Then the state parses and no tag points at a single-platform image
     const afterKill = await readState();
-    expect(afterKill.formatVersion).toBe(1);
+    expect(afterKill.formatVersion).toBe(STATE_FORMAT_VERSION);
     await expectNoSinglePlatformTag('mattermost');
     // When apply runs again (taking over the dead holder's lock)
     const again = await mirror(['apply', '--auto-approve', '--target', 'mattermost', '--json'], { cwd: world.dir });
