@@ -44,9 +44,13 @@ export function githubReleases(opts: GithubOptions): UpstreamSource {
         const { data, headers: h } = await getJson(opts.app, pageUrl, ReleasesSchema, {
           headers,
           onStatus: (status, rh) => {
+            const retryAfter = Number(header(rh, 'retry-after'));
+            // A short Retry-After on a 429 is a hiccup the HTTP layer waits out; an exhausted quota is not.
+            if (status === 429 && header(rh, 'x-ratelimit-remaining') !== '0' && retryAfter <= 10) return undefined;
             if ((status === 403 || status === 429) && (header(rh, 'x-ratelimit-remaining') === '0' || header(rh, 'retry-after'))) {
               const reset = Number(header(rh, 'x-ratelimit-reset'));
-              const when = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : 'later';
+              const when = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString()
+                : Number.isFinite(retryAfter) ? `${new Date(Date.now() + retryAfter * 1000).toISOString()} (Retry-After ${retryAfter} s)` : 'an unknown time';
               return new UpstreamError(opts.app, pageUrl, `GitHub API rate limit exceeded; it resets at ${when}.`,
                 opts.token ? 'Wait for the reset, or use a token with a higher limit.' : 'Set GITHUB_TOKEN (a token gets 5,000 requests an hour instead of 60), or wait for the reset.');
             }

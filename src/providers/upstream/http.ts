@@ -29,25 +29,61 @@ function describeIssue(issue: { path: PropertyKey[]; message: string }): string 
   return `${where || '(root)'}: ${issue.message}`;
 }
 
-/** GET a URL and validate its JSON body. */
+/** Base of the exponential backoff between retries (MIRROR_RETRY_BASE_MS; tests make it small). */
+function retryBaseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.MIRROR_RETRY_BASE_MS);
+  return Number.isFinite(v) && v >= 0 && env.MIRROR_RETRY_BASE_MS !== undefined ? v : 250;
+}
+const ATTEMPTS = 4;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const transient = (status: number) => status === 429 || status >= 500;
+
+/** Wait before attempt n+1: Retry-After when the server said (capped at 10 s), else exponential backoff. */
+function backoff(attempt: number, retryAfter?: string): number {
+  const base = retryBaseMs() * 2 ** attempt;
+  if (retryAfter && /^\d+$/.test(retryAfter)) return Math.min(Number(retryAfter) * 1000, 10_000);
+  return base;
+}
+
+/**
+ * GET a URL and validate its JSON body. Transient failures (network errors, bodies cut off, 5xx,
+ * 429 that is not a rate-limit verdict) are retried with backoff: a cron run should not fail
+ * because an API hiccuped once.
+ */
 export async function getJson<S extends z.ZodType>(
   app: string, url: string, schema: S, opts: { headers?: Record<string, string>; onStatus?: StatusHandler } = {},
 ): Promise<JsonAnswer<z.output<S>>> {
-  let res;
-  try {
-    res = await request(url, { method: 'GET', headers: { accept: 'application/json', 'user-agent': 'mirror', ...opts.headers }, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UpstreamError(app, url, `is not reachable (${code}).`, 'Check the URL and the network, then run again.', { cause: error });
+  for (let attempt = 0; ; attempt++) {
+    const last = attempt === ATTEMPTS - 1;
+    let res;
+    try {
+      res = await request(url, { method: 'GET', headers: { accept: 'application/json', 'user-agent': 'mirror', ...opts.headers }, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    } catch (error) {
+      if (!last) { await sleep(backoff(attempt)); continue; }
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new UpstreamError(app, url, `is not reachable (${code}).`, 'Check the URL and the network, then run again.', { cause: error });
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (error) {
+      if (!last) { await sleep(backoff(attempt)); continue; }
+      throw new UpstreamError(app, url, `broke off while sending its answer (${(error as Error).message}).`, 'Run again; if it persists the upstream is unwell.');
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const specific = opts.onStatus?.(res.statusCode, res.headers);
+      if (specific) throw specific;
+      if (transient(res.statusCode) && !last) { await sleep(backoff(attempt, header(res.headers, 'retry-after'))); continue; }
+      throw new UpstreamError(app, url, `answered HTTP ${res.statusCode}${transient(res.statusCode) ? ` ${ATTEMPTS} times` : ''}.`,
+        transient(res.statusCode) ? 'The upstream is unwell; run again later.' : 'Check the upstream settings of this app.');
+    }
+    const declared = Number(header(res.headers, 'content-length'));
+    if (Number.isFinite(declared) && declared > 0 && Buffer.byteLength(text) < declared && !last) { await sleep(backoff(attempt)); continue; }
+    return parseAnswer(app, url, schema, text, res.headers);
   }
-  const text = await res.body.text().catch((error: Error) => {
-    throw new UpstreamError(app, url, `broke off while sending its answer (${error.message}).`, 'Run again; if it persists the upstream is unwell.');
-  });
-  if (res.statusCode < 200 || res.statusCode >= 300) {
-    const specific = opts.onStatus?.(res.statusCode, res.headers);
-    if (specific) throw specific;
-    throw new UpstreamError(app, url, `answered HTTP ${res.statusCode}.`, 'Check the upstream settings of this app.');
-  }
+}
+
+function parseAnswer<S extends z.ZodType>(app: string, url: string, schema: S, text: string, headers: Record<string, string | string[] | undefined>): JsonAnswer<z.output<S>> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -60,26 +96,39 @@ export async function getJson<S extends z.ZodType>(
     throw new UpstreamError(app, url, `answered JSON of the wrong shape (${describeIssue(parsed.error.issues[0])}).`,
       'The API may have changed, or the URL points at something else; check the upstream settings of this app.');
   }
-  return { data: parsed.data, headers: res.headers };
+  return { data: parsed.data, headers };
 }
 
-/** HEAD a URL following redirects; true on 2xx. Used by `requires` probes. */
-export async function probe(url: string, maxRedirects = 5): Promise<{ ok: boolean; status: number | string }> {
+/**
+ * HEAD a URL following redirects; ok on 2xx. `transient` marks an answer that says nothing about
+ * the file (5xx, 429, network) after retries: the caller must not read it as "not published".
+ */
+export async function probe(url: string, maxRedirects = 5): Promise<{ ok: boolean; status: number | string; transient?: boolean }> {
+  let result: { ok: boolean; status: number | string; transient?: boolean } = { ok: false, status: 'unreachable', transient: true };
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt > 0) await sleep(backoff(attempt - 1));
+    result = await probeOnce(url, maxRedirects);
+    if (!result.transient) return result;
+  }
+  return result;
+}
+
+async function probeOnce(url: string, maxRedirects: number): Promise<{ ok: boolean; status: number | string; transient?: boolean }> {
   let current = url;
   for (let hop = 0; hop <= maxRedirects; hop++) {
     let res;
     try {
       res = await request(current, { method: 'HEAD', dispatcher: agent, headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 });
     } catch (error) {
-      return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable' };
+      return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable', transient: true };
     }
-    await res.body.dump();
+    await res.body.dump().catch(() => undefined);
     const location = header(res.headers, 'location');
     if (res.statusCode >= 300 && res.statusCode < 400 && location) {
       current = new URL(location, current).href;
       continue;
     }
-    return { ok: res.statusCode >= 200 && res.statusCode < 300, status: res.statusCode };
+    return { ok: res.statusCode >= 200 && res.statusCode < 300, status: res.statusCode, ...(transient(res.statusCode) ? { transient: true } : {}) };
   }
   return { ok: false, status: 'too many redirects' };
 }

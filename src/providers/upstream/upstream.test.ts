@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGitRepo } from '../../../test/rig/git.js';
+import { startFaultProxy } from '../../../test/rig/fault-proxy.js';
 import { startUpstreamEmulator, type UpstreamEmulator } from '../../../test/rig/upstream.js';
 import { UpstreamError } from '../../errors.js';
 import { createUpstreamSource } from './index.js';
 import { resolveWindow, selectCandidates } from './window.js';
 
 let emu: UpstreamEmulator;
+process.env.MIRROR_RETRY_BASE_MS = '5'; // retries back off in ms here, not seconds
 beforeAll(async () => { emu = await startUpstreamEmulator(); });
 afterAll(async () => { await emu.stop(); });
 beforeEach(() => { emu.resetRequests(); emu.setMaxPerPage(100); });
@@ -137,3 +139,51 @@ describe('selectCandidates', () => {
     expect(warnings[0]).toContain('both give version 1.0.0');
   });
 });
+
+describe('transient upstream failures', () => {
+  it('retries 5xx, 429 and connection resets, then answers as if nothing happened', async () => {
+    emu.github.setReleases('acme/flaky', [{ tag_name: 'v1.1.0' }, { tag_name: 'v1.0.0' }]);
+    const proxy = await startFaultProxy(emu.url);
+    try {
+      for (const kind of ['503', '429', 'reset'] as const) {
+        proxy.set({ kind, nth: [1, 2] });
+        const source = createUpstreamSource('alpha', { type: 'github-releases', repository: 'acme/flaky', apiUrl: proxy.url }, { env: {} });
+        const w = await resolveWindow({ app: 'alpha', source, maxVersions: 2, platforms: ['linux/amd64'] });
+        expect(versionsOf(w), kind).toEqual(['1.1.0', '1.0.0']);
+        expect(proxy.counts(), kind).toEqual({ requests: 3, faults: 2 });
+      }
+      // A body cut in half with a matching Content-Length is garbage, not a hiccup: a clear error naming the app
+      proxy.set({ kind: 'truncate', nth: [1] });
+      const source = createUpstreamSource('alpha', { type: 'github-releases', repository: 'acme/flaky', apiUrl: proxy.url }, { env: {} });
+      const error = await resolveWindow({ app: 'alpha', source, maxVersions: 2, platforms: ['linux/amd64'] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UpstreamError);
+      expect((error as Error).message).toMatch(/^Upstream of app "alpha" \(http:.*\/repos\/acme\/flaky\/releases.*\): answered truncated or invalid JSON\.$/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('gives up after 4 attempts with an error that names the app, the URL and the status', async () => {
+    const proxy = await startFaultProxy(emu.url);
+    proxy.set({ kind: '502', rate: 1 });
+    try {
+      const source = createUpstreamSource('alpha', { type: 'github-releases', repository: 'acme/flaky', apiUrl: proxy.url }, { env: {} });
+      const error = await resolveWindow({ app: 'alpha', source, maxVersions: 2, platforms: ['linux/amd64'] }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/^Upstream of app "alpha" \(.*\): answered HTTP 502 4 times\.$/);
+      expect(proxy.counts().requests).toBe(4);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('a required file that answers 503 is an error, never a dropped version (latest must not move back)', async () => {
+    emu.gitlab.setTags('g/flaky', ['v2.0.0', 'v1.9.0']);
+    for (const v of ['2.0.0', '1.9.0']) emu.files.set(`/flaky/amd64-v${v}`, 'binary');
+    emu.files.set('/flaky/amd64-v2.0.0', { status: 503 });
+    const source = createUpstreamSource('mostly', { type: 'gitlab-tags', baseUrl: emu.url, project: 'g/flaky' }, { env: {} });
+    const error = await resolveWindow({ app: 'mostly', source, maxVersions: 1, platforms: ['linux/amd64'], requires: [`${emu.url}/flaky/{arch}-v{version}`] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as Error).message).toBe(`Upstream of app "mostly" (${emu.url}/flaky/amd64-v2.0.0): required file could not be checked for 2.0.0 (answered 503 after retries).`);
+  });
+});
+

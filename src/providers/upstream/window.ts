@@ -9,6 +9,7 @@
 import pLimit from 'p-limit';
 import semver from 'semver';
 import { renderTemplate, versionVars } from '../../config/template.js';
+import { UpstreamError } from '../../errors.js';
 import { probe } from './http.js';
 import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from './types.js';
 
@@ -74,7 +75,7 @@ export interface ResolveWindowOptions extends WindowFilter {
   registry?: string;
   warn?: (message: string) => void;
   /** Replaceable for tests; default HEAD with redirects. */
-  probe?: (url: string) => Promise<{ ok: boolean; status: number | string }>;
+  probe?: (url: string) => Promise<{ ok: boolean; status: number | string; transient?: boolean }>;
 }
 
 /** Resolve an app's window, fetching pages and probing only as much as needed. */
@@ -95,6 +96,11 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
     for (const template of opts.requires ?? []) {
       const urls = opts.platforms.map((p) => renderTemplate(template, versionVars(v.version, v.tag, p, opts.registry)));
       const results = await Promise.all([...new Set(urls)].map((url) => limit(async () => { requests++; return { url, ...(await doProbe(url)) }; })));
+      // A server error is not "not published yet": dropping the version would move latest backwards.
+      const unknown = results.find((r) => !r.ok && r.transient);
+      if (unknown) {
+        throw new UpstreamError(opts.app, unknown.url, `required file could not be checked for ${v.version} (answered ${unknown.status} after retries).`, 'Run again later; the version is neither built nor dropped meanwhile.');
+      }
       const failed = results.find((r) => !r.ok);
       if (failed) { warn(`dropped ${v.version}: required ${failed.url} answered ${failed.status}`); return false; }
     }
