@@ -19,6 +19,12 @@ export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJ
   if (loc.kind === 'oci') return new OciLayoutBackend(path.resolve(opts.baseDir ?? process.cwd(), loc.dir), cfg.url);
   return new HttpRegistryBackend({
     url: cfg.url, host: loc.host, namespace: loc.namespace, insecure: cfg.insecure ?? false,
-    username: cfg.username, password: cfg.password, env: opts.env, retryBaseMs: opts.retryBaseMs, retries: opts.retries,
+    username: cfg.username, password: cfg.password, env: opts.env, retryBaseMs: opts.retryBaseMs ?? envRetryBase(opts.env), retries: opts.retries,
   });
+}
+
+/** MIRROR_RETRY_BASE_MS, shared with the upstream client (the fault suite shrinks backoff with it). */
+function envRetryBase(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = Number(env.MIRROR_RETRY_BASE_MS);
+  return env.MIRROR_RETRY_BASE_MS !== undefined && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
