@@ -40,6 +40,7 @@ export async function buildStep(ctx: ApplyContext, action: Action): Promise<stri
   const dir = await ctx.sources.workingCopy(checkout);
   const patches = image.patches.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'string' && k !== 'file' && k !== 'after' ? renderTemplate(v, vars) : v]))) as typeof image.patches;
   await applyPatches(dir, patches, image.dockerfile, `apps.${app.name}${app.images.length > 1 ? `.images.${image.name}` : ''}`);
+  log(`mirror: source ready at ${checkout.commit} (${patches.length} patch${patches.length === 1 ? '' : 'es'} applied)`);
   const buildArgs = Object.fromEntries(Object.entries(image.buildArgs).map(([k, v]) => [k, renderTemplate(v, vars)]));
   const labels = {
     'org.opencontainers.image.version': version,
@@ -54,6 +55,7 @@ export async function buildStep(ctx: ApplyContext, action: Action): Promise<stri
     sourceDir: dir, context: image.context, dockerfile: image.dockerfile, platform, buildArgs, labels,
     image: image.name, registry: ctx.registry, log, signal: ctx.signal,
   });
+  log(`mirror: pushed ${result.digest}`);
   const now = new Date().toISOString();
   const upstream = { tag, commit: checkout.commit };
   await ctx.recorder.record(action.address, {

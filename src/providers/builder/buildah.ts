@@ -64,6 +64,7 @@ export class BuildahBuilder implements Builder {
     const tag = `localhost/mirror-build-${randomBytes(6).toString('hex')}`;
     const steps = 'Install buildah (apt-get install buildah); arm64 on amd64 also needs qemu-user-static and binfmt-support.';
     await run('buildah', buildahBuildArgs(req, opts, tag), { env: ENV, log: req.log, signal: req.signal, nextSteps: steps });
+    req.log?.(`mirror: built ${req.platform}; pushing by digest`);
     const layout = await mkdtemp(path.join(tmpdir(), 'mirror-oci-'));
     try {
       await run('buildah', [...globalArgs(opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
