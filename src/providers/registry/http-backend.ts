@@ -146,10 +146,15 @@ export class HttpRegistryBackend implements RegistryBackend {
   async getBlob(image: string, digest: string): Promise<Uint8Array> {
     const repository = this.repo(image);
     const ref = this.ref(image, digest);
-    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/blobs/${digest}`, kind: 'blob:GET', repository, reference: ref });
+    const req = { method: 'GET', path: `/v2/${repository}/blobs/${digest}`, kind: 'blob:GET', repository, reference: ref } as const;
+    let res = await this.http.send(req);
     if (res.status === 404) throw new NotFoundError(ref, `blob ${ref} does not exist in the registry.`, undefined, 404);
-    if (res.status === 307 || res.status === 302) {
-      throw new RegistryError(ref, `Registry ${this.opts.host} redirects blob downloads; mirror does not follow them with credentials.`);
+    if ([301, 302, 303, 307, 308].includes(res.status)) {
+      const location = headerOf(res.headers, 'location');
+      if (!location) throw new RegistryError(ref, `Registry ${this.opts.host} redirected blob ${ref} without a Location.`);
+      const url = new URL(location, this.http.origin);
+      // Same host: the usual authenticated request. Another host (a CDN): followed without credentials.
+      res = url.origin === this.http.origin ? await this.http.send({ ...req, path: url.pathname + url.search }) : await this.http.getRedirected(url, req);
     }
     if (res.status !== 200) throw this.unexpected(res, 'GET blob', ref);
     if (sha256(res.body) !== digest) throw new DigestMismatchError(ref, `blob ${ref} content does not match its digest; refusing it.`);

@@ -221,6 +221,24 @@ export class RegistryHttp {
     }
   }
 
+  /**
+   * GET a URL on another host that the registry redirected a blob download to (ghcr.io and
+   * Docker Hub serve blobs from a CDN). Such URLs are pre-signed: no credentials or token go there.
+   */
+  async getRedirected(url: URL, req: RegistryRequest): Promise<RegistryResponse> {
+    if (url.protocol !== 'https:' && !(this.opts.insecure && url.protocol === 'http:')) {
+      throw new RegistryError(req.reference, `registry ${this.opts.host} redirected ${req.reference} to a URL that is not HTTPS (${url.host}); refusing it.`);
+    }
+    this.count(`${req.kind}:redirected`);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
+    } catch (error) {
+      throw new RegistryUnavailableError(req.reference, `${url.host}, where registry ${this.opts.host} sends ${req.reference}, is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Run again later.', undefined, { cause: error });
+    }
+    return { status: res.statusCode, headers: res.headers, body: await this.readBody(res, req) };
+  }
+
   private async readBody(res: Dispatcher.ResponseData, req: RegistryRequest): Promise<Buffer> {
     const max = this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
     const chunks: Buffer[] = [];

@@ -149,6 +149,24 @@ describe('HTTP backend against scripted servers', () => {
     s.server.close();
   });
 
+  it('follows a blob redirect to another host (a CDN) without sending credentials there, and checks the digest', async () => {
+    const blob = Buffer.from('{"architecture":"arm64"}');
+    const cdnAuth: (string | undefined)[] = [];
+    const cdn = await scripted((req, res) => {
+      cdnAuth.push(req.headers.authorization);
+      res.writeHead(200); res.end(req.url?.includes('bad') ? 'tampered' : blob);
+    });
+    const s = await scripted((req, res) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) { res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }); res.end(); return; }
+      res.writeHead(307, { location: `http://${cdn.host}/signed/${req.url?.includes('0000') ? 'bad' : 'ok'}?sig=1` }); res.end();
+    });
+    const b = backendFor(`${s.host}/ns`, { username: 'u', password: 'p' });
+    expect(Buffer.from(await b.getBlob('a', sha256(blob))).toString()).toBe(blob.toString());
+    await expect(b.getBlob('a', `sha256:${'0'.repeat(64)}`)).rejects.toBeInstanceOf(DigestMismatchError);
+    expect(cdnAuth).toEqual([undefined, undefined]);
+    s.server.close(); cdn.server.close();
+  });
+
   it('follows a Bearer challenge: fetches a token for the repository scope with the credentials, then retries', async () => {
     const seen: string[] = [];
     const s = await scripted((req, res) => {
