@@ -11,6 +11,7 @@ import { Low, type Adapter } from 'lowdb';
 import { BugError, StateError } from '../errors.js';
 import { readStateValue } from './format.js';
 import { StateSchema, type State, type StateStore } from './types.js';
+import { assertSuccessor, serialized, successorOf } from './write-guard.js';
 
 /** Write a file atomically and durably: a crash leaves either the old bytes or the new ones, never half. */
 export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
@@ -84,17 +85,6 @@ export function parseState(text: string, file: string, backup?: string): State {
   return read.ok ? read.state : fail(read.problem);
 }
 
-// Two stores on one path in one process must not interleave check-and-write; across processes
-// the Locker is what serializes writers (the serial check then catches anyone who skipped it).
-const writeQueues = new Map<string, Promise<unknown>>();
-function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const run = (writeQueues.get(key) ?? Promise.resolve()).then(fn, fn);
-  const tail = run.catch(() => undefined);
-  writeQueues.set(key, tail);
-  void tail.then(() => { if (writeQueues.get(key) === tail) writeQueues.delete(key); });
-  return run;
-}
-
 /** A state file on the local disk (SPEC §5 default backend). */
 export class FileStateStore implements StateStore {
   /** Absolute path of the state file. */
@@ -131,28 +121,12 @@ export class FileStateStore implements StateStore {
    * another lineage, or moved past the serial the caller read (someone else wrote meanwhile).
    */
   async write(state: State): Promise<State> {
-    const valid = StateSchema.safeParse({ ...state, serial: state.serial + 1 });
-    if (!valid.success) {
-      const issue = valid.error.issues[0];
-      throw new BugError(`Refusing to write invalid state to ${this.location}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
-    }
-    const next = valid.data;
+    const next = successorOf(state, this.location);
     return serialized(this.location, async () => {
       await mkdir(path.dirname(this.location), { recursive: true });
       const current = await this.readRaw(); // throws on a corrupt file: it is never overwritten
       if (current) {
-        if (current.state.lineage !== state.lineage) {
-          throw new StateError(
-            `State file ${this.location} belongs to another lineage (${current.state.lineage}, not ${state.lineage}).`,
-            'Another state was put in its place; check state.path in the config, or use `mirror state push` to replace it on purpose.',
-          );
-        }
-        if (current.state.serial !== state.serial) {
-          throw new StateError(
-            `State file ${this.location} changed since it was read (serial ${state.serial} → ${current.state.serial}).`,
-            'Another process wrote it; run the command again so it starts from the new state.',
-          );
-        }
+        assertSuccessor(current.state, state, { noun: 'State file', location: this.location, configKey: 'state.path' });
         // Backup from the bytes just validated, atomically, so a crash never leaves a half backup.
         await writeFileAtomic(this.backupPath, current.text);
       }

@@ -48,7 +48,8 @@ export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
   return `${user}@${os.hostname()}`;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists on this machine (EPERM counts as alive). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

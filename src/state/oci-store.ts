@@ -1,0 +1,127 @@
+/**
+ * The state as an OCI artifact under a tag (SPEC §5, `state.backend: oci`), for CI runners that
+ * share no disk. Same contract as FileStateStore (serial and lineage checks, a backup, never
+ * overwrite what cannot be parsed) plus an optimistic check: a registry has no compare-and-swap,
+ * so the tag is HEADed right before the PUT and the write is refused if it moved since we read.
+ */
+import { BugError, StateError } from '../errors.js';
+import { parseState } from './file-store.js';
+import { fetchArtifact, prepareArtifact, putArtifact, STATE_TYPE, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
+import { StateSchema, type State, type StateStore } from './types.js';
+import { assertSuccessor, serialized, successorOf } from './write-guard.js';
+
+/** What `seen` holds when the tag did not exist at our last look. */
+const ABSENT = 'none (no state yet)';
+
+interface RawState {
+  artifact: FetchedArtifact;
+  state: State;
+}
+
+/** The state artifact `REGISTRY/REPO:TAG`, its previous version under `TAG-backup`. */
+export class OciStateStore implements StateStore {
+  readonly location: string;
+  /** Ref of the backup tag, for messages. */
+  readonly backupRef: string;
+  readonly backupTag: string;
+  /** `host/repo:tag` however the ref was written, for commands in messages. */
+  private readonly ref: string;
+  /** Manifest digest at this store's last read or write (ABSENT: there was none); undefined before any. */
+  private seen?: string;
+
+  constructor(readonly target: OciTarget) {
+    this.location = target.location;
+    this.backupTag = `${target.tag}-backup`;
+    this.ref = `${target.registry.repository(target.image)}:${target.tag}`;
+    this.backupRef = `${target.registry.repository(target.image)}:${this.backupTag}`;
+  }
+
+  async read(): Promise<State | undefined> {
+    const raw = await this.readRaw();
+    this.seen = raw?.artifact.digest ?? ABSENT;
+    return raw && structuredClone(raw.state);
+  }
+
+  private async existingBackup(): Promise<string | undefined> {
+    return (await this.target.registry.headManifest(this.target.image, this.backupTag).catch(() => undefined)) ? this.backupRef : undefined;
+  }
+
+  private async readRaw(): Promise<RawState | undefined> {
+    const artifact = await fetchArtifact(this.target, this.target.tag, STATE_TYPE);
+    if (!artifact) return undefined;
+    const text = artifact.layer && !artifact.problem ? Buffer.from(artifact.layer).toString('utf8') : undefined;
+    if (text !== undefined) {
+      try {
+        return { artifact, state: parseState(text, this.location) };
+      } catch (error) {
+        if (!(error instanceof StateError)) throw error;
+      }
+    }
+    // Corrupt: only now pay a HEAD to name the backup in the error.
+    const backup = await this.existingBackup();
+    if (text === undefined) {
+      const where = backup ? `; the previous state is in ${backup}` : ` and there is no backup (${this.backupRef})`;
+      throw new StateError(`State artifact ${this.location} is corrupt: ${artifact.problem ?? 'it has no layer'}${where}.`, this.restoreSteps(backup));
+    }
+    try {
+      parseState(text, this.location, backup);
+    } catch (error) {
+      if (!(error instanceof StateError)) throw error;
+      // parseState words the problem as the file store does, but speaks of a file and `cp`.
+      const message = error.message.replace(/^State file /, 'State artifact ').replace(/ \(\S+\.backup\)\.$/, ` (${this.backupRef}).`);
+      throw new StateError(message, this.restoreSteps(backup), { cause: error });
+    }
+    throw new BugError(`${this.location} parsed on the second attempt only`);
+  }
+
+  private restoreSteps(backup: string | undefined): string {
+    return backup
+      ? `Restore the backup (skopeo copy docker://${backup} docker://${this.ref}) or push a good state there; mirror will not overwrite it.`
+      : `Inspect it (skopeo inspect --raw docker://${this.ref}), then push a good state there or delete the tag; mirror will not overwrite it.`;
+  }
+
+  private changed(expected: string, actual: string): StateError {
+    return new StateError(
+      `State artifact ${this.location} changed between read and write (${expected} → ${actual}).`,
+      'Another mirror run wrote it (a registry has no compare-and-swap); run the command again so it starts from the new state, and serialize CI runs (a GitHub Actions concurrency group).',
+    );
+  }
+
+  /** Replace the artifact with `state` at serial+1; refused like FileStateStore.write, or when the tag moved since this store looked. */
+  async write(state: State): Promise<State> {
+    const next = successorOf(state, this.location);
+    return serialized(this.location, async () => {
+      const current = await this.readRaw(); // throws on a corrupt artifact: it is never overwritten
+      const now = current?.artifact.digest ?? ABSENT;
+      if (this.seen !== undefined && this.seen !== now) throw this.changed(this.seen, now);
+      if (current) assertSuccessor(current.state, state, { noun: 'State artifact', location: this.location, configKey: 'state.ref' });
+      const manifest = await this.prepare(next);
+      if (current) await putArtifact(this.target, this.backupTag, current.artifact.manifestBytes);
+      // Last look before the PUT: the window left to a concurrent writer is one round trip.
+      const head = (await this.target.registry.headManifest(this.target.image, this.target.tag))?.digest ?? ABSENT;
+      if (head !== now) throw this.changed(now, head);
+      this.seen = await putArtifact(this.target, this.target.tag, manifest);
+      return structuredClone(next);
+    });
+  }
+
+  /** Replace the artifact whatever its lineage or serial; the previous one, if it parses, becomes the backup. */
+  async replace(state: State): Promise<State> {
+    const next = StateSchema.parse(state);
+    return serialized(this.location, async () => {
+      // A corrupt artifact is not backed up: the backup stays the last good state.
+      const current = await this.readRaw().catch(() => undefined);
+      const manifest = await this.prepare(next);
+      if (current) await putArtifact(this.target, this.backupTag, current.artifact.manifestBytes);
+      this.seen = await putArtifact(this.target, this.target.tag, manifest);
+      return structuredClone(next);
+    });
+  }
+
+  private prepare(state: State): Promise<Uint8Array> {
+    const text = `${JSON.stringify(state, null, 2)}\n`;
+    // Serial and lineage as annotations so `skopeo inspect --raw` answers "which state is this" alone.
+    return prepareArtifact(this.target, STATE_TYPE, new TextEncoder().encode(text),
+      { 'dev.mirror.state.serial': String(state.serial), 'dev.mirror.state.lineage': state.lineage }, 'state.json');
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * What every state store does before it replaces the state, whatever holds it (a file, a
+ * registry tag): writes in one process go one at a time, and a write must follow the state the
+ * caller read (same lineage, same serial). Across processes the Locker serializes writers; the
+ * serial check catches anyone who skipped it.
+ */
+import { BugError, StateError } from '../errors.js';
+import { StateSchema, type State } from './types.js';
+
+const writeQueues = new Map<string, Promise<unknown>>();
+
+/** Run `fn` after every earlier call with the same key has settled. */
+export function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const run = (writeQueues.get(key) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  writeQueues.set(key, tail);
+  void tail.then(() => { if (writeQueues.get(key) === tail) writeQueues.delete(key); });
+  return run;
+}
+
+/** How a store names itself in errors: `State file /x/state.json` and the config key that points at it. */
+export interface StoreName {
+  noun: 'State file' | 'State artifact';
+  location: string;
+  configKey: 'state.path' | 'state.ref';
+}
+
+/** Refuse to write `next` over `current` unless it descends from exactly that state. */
+export function assertSuccessor(current: State, next: State, name: StoreName): void {
+  if (current.lineage !== next.lineage) {
+    throw new StateError(
+      `${name.noun} ${name.location} belongs to another lineage (${current.lineage}, not ${next.lineage}).`,
+      `Another state was put in its place; check ${name.configKey} in the config, or use \`mirror state push\` to replace it on purpose.`,
+    );
+  }
+  if (current.serial !== next.serial) {
+    throw new StateError(
+      `${name.noun} ${name.location} changed since it was read (serial ${next.serial} → ${current.serial}).`,
+      'Another process wrote it; run the command again so it starts from the new state.',
+    );
+  }
+}
+
+/** `state` at serial+1, validated: writing a state that would not read back is a bug, never a file. */
+export function successorOf(state: State, location: string): State {
+  const valid = StateSchema.safeParse({ ...state, serial: state.serial + 1 });
+  if (!valid.success) {
+    const issue = valid.error.issues[0];
+    throw new BugError(`Refusing to write invalid state to ${location}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+  }
+  return valid.data;
+}
