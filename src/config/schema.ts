@@ -10,14 +10,18 @@ export const PlatformSchema = z
   .string()
   .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant], e.g. linux/arm64');
 
-const regexString = z.string().refine((s) => {
-  try { new RegExp(s); return true; } catch { return false; }
-}, 'not a valid regular expression');
+const compiles = (s: string) => { try { new RegExp(s); return true; } catch { return false; } };
+const regexString = z.string().refine(compiles, 'not a valid regular expression');
+
+// One check, so the capture-group test never compiles a pattern that does not compile (zod runs
+// every refinement even after one failed, and a throwing one crashed the config load).
+const tagPatternString = z.string().superRefine((s, ctx) => {
+  if (!compiles(s)) ctx.addIssue({ code: 'custom', message: 'not a valid regular expression' });
+  else if (new RegExp(`${s}|`).exec('')!.length < 2) ctx.addIssue({ code: 'custom', message: 'needs a capture group for the version' });
+});
 
 const upstreamCommon = {
-  tagPattern: regexString
-    .refine((s) => new RegExp(`${s}|`).exec('')!.length > 1, 'needs a capture group for the version')
-    .optional(),
+  tagPattern: tagPatternString.optional(),
   includePrereleases: z.boolean().optional(),
   versions: z.string().superRefine((r, ctx) => {
     if (semver.validRange(r) === null) ctx.addIssue({ code: 'custom', message: `not a valid semver range "${r}"` });
