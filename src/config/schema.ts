@@ -20,6 +20,12 @@ const tagPatternString = z.string().superRefine((s, ctx) => {
   else if (new RegExp(`${s}|`).exec('')!.length < 2) ctx.addIssue({ code: 'custom', message: 'needs a capture group for the version' });
 });
 
+/** An http(s) URL: API base URLs get tokens and must not be file:, data: or javascript:. */
+const httpUrl = z.string().url().refine((s) => /^https?:\/\//i.test(s), 'expected an http:// or https:// URL');
+
+/** Path segments without `.`/`..`: they would be resolved away and address another API path on the same host. */
+const noDotSegments = (s: string) => s.split('/').every((seg) => seg !== '.' && seg !== '..');
+
 const upstreamCommon = {
   tagPattern: tagPatternString.optional(),
   includePrereleases: z.boolean().optional(),
@@ -32,14 +38,14 @@ const upstreamCommon = {
 export const UpstreamSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('github-releases'),
-    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name'),
-    apiUrl: z.string().url().optional(),
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name').refine(noDotSegments, 'expected owner/name'),
+    apiUrl: httpUrl.optional(),
     ...upstreamCommon,
   }),
   z.strictObject({
     type: z.literal('gitlab-tags'),
-    baseUrl: z.string().url(),
-    project: z.string().min(1),
+    baseUrl: httpUrl,
+    project: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'expected group/project').refine(noDotSegments, 'expected group/project'),
     ...upstreamCommon,
   }),
   z.strictObject({
