@@ -48,7 +48,8 @@ async function importConfig(file: string): Promise<unknown> {
 
 /** zod issue → `apps.alpha.upstream.repository: Required`. */
 function formatIssue(issue: { path: PropertyKey[]; message: string; code?: string }): string {
-  const where = issue.path.map(String).join('.') || '(root)';
+  // Keys come from the file (an app name may be anything): cap each so a huge one is not echoed back.
+  const where = issue.path.map((p) => { const s = String(p); return s.length > 60 ? `${s.slice(0, 60)}…` : s; }).join('.') || '(root)';
   const message = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'Required' : issue.message;
   return `${where}: ${message}`;
 }

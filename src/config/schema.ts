@@ -104,7 +104,8 @@ const overridable = {
   retention: RetentionSchema.optional(),
 };
 
-const imageName = z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+// Length-capped: a name goes into every registry URL and message (registries refuse long ones anyway).
+const imageName = z.string().max(128, 'longer than 128 characters').regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
 
 /** One image of a multi-image app. */
 export const ImageSchema = z.strictObject({ ...buildFields, dependsOn: z.array(z.string()).optional() });
