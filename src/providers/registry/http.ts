@@ -25,6 +25,8 @@ export interface RegistryRequest {
   reference: string;
   headers?: Record<string, string>;
   body?: Uint8Array;
+  /** Largest body accepted for this request (manifests: 4 MiB), else the transport's limit. */
+  maxBodyBytes?: number;
 }
 
 /** A response with its body read. */
@@ -240,7 +242,7 @@ export class RegistryHttp {
   }
 
   private async readBody(res: Dispatcher.ResponseData, req: RegistryRequest): Promise<Buffer> {
-    const max = this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
+    const max = req.maxBodyBytes ?? this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body) {
