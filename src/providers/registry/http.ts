@@ -6,6 +6,7 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { debugHttp } from '../../system/debug.js';
 import type { Credentials } from './credentials.js';
 import {
   DeniedError, RateLimitedError, RegistryError, RegistryUnavailableError, UnauthorizedError,
@@ -136,7 +137,10 @@ export class RegistryHttp {
     this.count('token');
     let res;
     try {
+      debugHttp('registry', 'GET', url.href, undefined, headers);
       res = await request(url, { method: 'GET', headers, dispatcher: realmAgent, headersTimeout: 30_000 });
+      // The token is in the body, which is never logged.
+      debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
       throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
     }
@@ -186,7 +190,9 @@ export class RegistryHttp {
       try {
         const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
+        debugHttp('registry', req.method, url.href, undefined, headers);
         res = await this.pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = await this.readBody(res, req);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
@@ -234,7 +240,9 @@ export class RegistryHttp {
     this.count(`${req.kind}:redirected`);
     let res: Dispatcher.ResponseData;
     try {
+      debugHttp('registry', 'GET', url.href, undefined, {});
       res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
+      debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
       throw new RegistryUnavailableError(req.reference, `${url.host}, where registry ${this.opts.host} sends ${req.reference}, is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Run again later.', undefined, { cause: error });
     }
