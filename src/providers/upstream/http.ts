@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
+import { certificateError, TRUST_HINT } from '../../system/tls.js';
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
 
@@ -64,6 +65,9 @@ export async function getJson<S extends z.ZodType>(
       debugHttp('upstream', 'GET', url, res.statusCode, res.headers);
     } catch (error) {
       debugHttp('upstream', 'GET', url, (error as NodeJS.ErrnoException).code ?? 'error');
+      const cert = certificateError(error);
+      // A certificate does not get better by asking again; registry.insecure never applies here.
+      if (cert) throw new UpstreamError(app, url, `presents a TLS certificate mirror cannot verify (${cert}).`, `${TRUST_HINT} (registry.insecure does not apply to upstream APIs).`, { cause: error });
       if (!last) { await sleep(backoff(attempt)); continue; }
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new UpstreamError(app, url, `is not reachable (${code}).`, 'Check the URL and the network, then run again.', { cause: error });
