@@ -22,7 +22,8 @@ const tables: [string, Row[]][] = [
 
 for (const [title, rows] of tables) {
   describe(`hostile ${title}`, () => {
-    it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
+    // Rows are independent (own directory, app, upstream repository), so they run a few at a time.
+    it.concurrent.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
       await runRow(corpus, row);
     });
   });
