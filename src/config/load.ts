@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AbortError, ConfigError } from '../errors.js';
+import { issuePath } from '../system/issue-path.js';
 import { ConfigSchema } from './schema.js';
 import { normalizeConfig } from './normalize.js';
 import { applyEnvOverrides } from './overrides.js';
@@ -48,7 +49,7 @@ async function importConfig(file: string): Promise<unknown> {
 
 /** zod issue → `apps.alpha.upstream.repository: Required`. */
 function formatIssue(issue: { path: PropertyKey[]; message: string; code?: string }): string {
-  const where = issue.path.map(String).join('.') || '(root)';
+  const where = issuePath(issue.path);
   const message = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'Required' : issue.message;
   return `${where}: ${message}`;
 }

@@ -10,14 +10,24 @@ export const PlatformSchema = z
   .string()
   .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant], e.g. linux/arm64');
 
-const regexString = z.string().refine((s) => {
-  try { new RegExp(s); return true; } catch { return false; }
-}, 'not a valid regular expression');
+const compiles = (s: string) => { try { new RegExp(s); return true; } catch { return false; } };
+const regexString = z.string().refine(compiles, 'not a valid regular expression');
+
+// One check, so the capture-group test never compiles a pattern that does not compile (zod runs
+// every refinement even after one failed, and a throwing one crashed the config load).
+const tagPatternString = z.string().superRefine((s, ctx) => {
+  if (!compiles(s)) ctx.addIssue({ code: 'custom', message: 'not a valid regular expression' });
+  else if (new RegExp(`${s}|`).exec('')!.length < 2) ctx.addIssue({ code: 'custom', message: 'needs a capture group for the version' });
+});
+
+/** An http(s) URL: API base URLs get tokens and must not be file:, data: or javascript:. */
+const httpUrl = z.string().url().refine((s) => /^https?:\/\//i.test(s), 'expected an http:// or https:// URL');
+
+/** Path segments without `.`/`..`: they would be resolved away and address another API path on the same host. */
+const noDotSegments = (s: string) => s.split('/').every((seg) => seg !== '.' && seg !== '..');
 
 const upstreamCommon = {
-  tagPattern: regexString
-    .refine((s) => new RegExp(`${s}|`).exec('')!.length > 1, 'needs a capture group for the version')
-    .optional(),
+  tagPattern: tagPatternString.optional(),
   includePrereleases: z.boolean().optional(),
   versions: z.string().superRefine((r, ctx) => {
     if (semver.validRange(r) === null) ctx.addIssue({ code: 'custom', message: `not a valid semver range "${r}"` });
@@ -28,14 +38,14 @@ const upstreamCommon = {
 export const UpstreamSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('github-releases'),
-    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name'),
-    apiUrl: z.string().url().optional(),
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name').refine(noDotSegments, 'expected owner/name'),
+    apiUrl: httpUrl.optional(),
     ...upstreamCommon,
   }),
   z.strictObject({
     type: z.literal('gitlab-tags'),
-    baseUrl: z.string().url(),
-    project: z.string().min(1),
+    baseUrl: httpUrl,
+    project: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, 'expected group/project').refine(noDotSegments, 'expected group/project'),
     ...upstreamCommon,
   }),
   z.strictObject({
@@ -94,7 +104,8 @@ const overridable = {
   retention: RetentionSchema.optional(),
 };
 
-const imageName = z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+// Length-capped: a name goes into every registry URL and message (registries refuse long ones anyway).
+const imageName = z.string().max(128, 'longer than 128 characters').regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
 
 /** One image of a multi-image app. */
 export const ImageSchema = z.strictObject({ ...buildFields, dependsOn: z.array(z.string()).optional() });

@@ -1,6 +1,8 @@
 /** Saved plans (`plan --out`): the plan JSON itself, which carries the state serial/lineage and config hash. */
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { AbortError } from '../errors.js';
+import { issuePath } from '../system/issue-path.js';
+import { PlanSchema } from './plan-schema.js';
 import type { Plan } from './types.js';
 
 /** Write a plan file atomically (temp + rename) so a killed run never leaves half a plan. */
@@ -18,9 +20,15 @@ export async function readPlanFile(file: string): Promise<Plan> {
   } catch (error) {
     throw new AbortError(`Plan file ${file} cannot be read: ${(error as Error).message.split('\n')[0]}.`, 'Run `mirror plan --out FILE` again.');
   }
-  const plan = value as Partial<Plan>;
-  if (!plan || plan.formatVersion !== 1 || !Array.isArray(plan.actions) || typeof plan.configHash !== 'string') {
-    throw new AbortError(`Plan file ${file} is not a mirror plan (formatVersion 1).`, 'Run `mirror plan --out FILE` again.');
+  const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
+  if (typeof version === 'number' && version > 1) {
+    throw new AbortError(`Plan file ${file} has formatVersion ${version}, newer than this mirror understands (1).`, 'Apply it with the mirror that made it, or make a new plan with this one: mirror plan --out FILE');
   }
-  return plan as Plan;
+  const parsed = PlanSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AbortError(`Plan file ${file} is not a mirror plan (formatVersion 1): ${issuePath(issue.path)}: ${issue.message}.`, 'Run `mirror plan --out FILE` again.');
+  }
+  // The checked value, with any fields a newer planner added kept as they were.
+  return value as Plan;
 }

@@ -55,8 +55,11 @@ class DurableTextFile implements Adapter<RawFile | null> {
     try {
       return { text: await readFile(this.file, 'utf8') };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      // EISDIR, EACCES…: the state exists but cannot be read; say which file, never a bare errno.
+      throw new StateError(`State file ${this.file} cannot be read: ${code ?? (error as Error).message}.`,
+        'Check the path (state.path) and its permissions; mirror will not replace it.', { cause: error });
     }
   }
   async write(data: RawFile | null): Promise<void> {

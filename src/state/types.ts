@@ -5,20 +5,26 @@
 import { z } from 'zod';
 
 const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'expected sha256:<64 hex>');
+// Recorded names go back into registry URLs (drift HEADs, re-merges, prunes): a hand-edited
+// `../../v2/_catalog` must make the file invalid, not a request to another path.
+const name = z.string().max(128).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+const version = z.string().max(128).regex(/^[A-Za-z0-9_.+-]+$/, 'expected a version').refine((s) => !s.includes('..'), 'expected a version');
+const tag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'expected an OCI tag');
+const platform = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant]');
 
 /** A recorded resource: a platform build, a version index, or a floating tag. */
 export const ResourceSchema = z.object({
   type: z.enum(['build', 'index', 'tag']),
-  app: z.string(),
-  image: z.string(),
-  version: z.string().optional(),
-  platform: z.string().optional(),
-  tag: z.string().optional(),
+  app: name,
+  image: name,
+  version: version.optional(),
+  platform: platform.optional(),
+  tag: tag.optional(),
   digest,
   mediaType: z.string().optional(),
   size: z.number().int().nonnegative().optional(),
-  platforms: z.array(z.string()).optional(),
-  tags: z.array(z.string()).optional(),
+  platforms: z.array(platform).optional(),
+  tags: z.array(tag).optional(),
   upstream: z.object({ tag: z.string(), commit: z.string().optional() }).optional(),
   buildArgsHash: z.string().optional(),
   builder: z.string().optional(),

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,21 +35,29 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(host: string, child: ChildProcess, log: () => string): Promise<void> {
+/** GET /v2/ over https without verifying (the rig's own certificate), or over http. */
+function status(host: string, tls: boolean): Promise<number> {
+  if (!tls) return fetch(`http://${host}/v2/`).then((r) => r.status);
+  return new Promise((resolve, reject) => {
+    httpsGet(`https://${host}/v2/`, { rejectUnauthorized: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+  });
+}
+
+async function waitReady(host: string, child: ChildProcess, log: () => string, tls = false): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${log()}`);
     try {
-      const res = await fetch(`http://${host}/v2/`);
-      if (res.status === 200 || res.status === 401) return;
+      const code = await status(host, tls);
+      if (code === 200 || code === 401) return;
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`docker-registry did not answer on ${host}: ${log()}`);
 }
 
-/** Start a registry; with `auth`, only those credentials are accepted (Basic challenge). */
-export async function startRegistry(opts: { auth?: { username: string; password: string } } = {}): Promise<TestRegistry> {
+/** Start a registry; with `auth`, only those credentials are accepted (Basic challenge); with `tls`, HTTPS with that certificate. */
+export async function startRegistry(opts: { auth?: { username: string; password: string }; tls?: { certificate: string; key: string } } = {}): Promise<TestRegistry> {
   if (!existsSync(BINARY)) throw new Error('docker-registry is not installed: apt-get install docker-registry (or run npm test, which installs it)');
   const dir = await mkdtemp(path.join(tmpdir(), 'mirror-registry-'));
   const storage = path.join(dir, 'storage');
@@ -59,7 +68,7 @@ export async function startRegistry(opts: { auth?: { username: string; password:
       'version: 0.1',
       'log: { level: error, accesslog: { disabled: true } }',
       `storage: { filesystem: { rootdirectory: ${JSON.stringify(storage)} }, delete: { enabled: true }, cache: { blobdescriptor: inmemory } }`,
-      `http: { addr: ${JSON.stringify(host)}, secret: mirror-test-secret }`,
+      `http: { addr: ${JSON.stringify(host)}, secret: mirror-test-secret${opts.tls ? `, tls: { certificate: ${JSON.stringify(opts.tls.certificate)}, key: ${JSON.stringify(opts.tls.key)} }` : ''} }`,
     ];
     if (opts.auth) {
       const htpasswd = path.join(dir, 'htpasswd');
@@ -73,7 +82,7 @@ export async function startRegistry(opts: { auth?: { username: string; password:
     child.stdout?.on('data', (d) => { output += d; });
     child.stderr?.on('data', (d) => { output += d; });
     try {
-      await waitReady(host, child, () => output.slice(-500));
+      await waitReady(host, child, () => output.slice(-500), Boolean(opts.tls));
     } catch (error) {
       child.kill('SIGKILL');
       if (attempt < 2 && /address already in use/.test(output)) continue;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { resolveCredentials } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { headerOf, RegistryHttp, type RegistryResponse } from './http.js';
-import { isDigest } from './reference.js';
+import { isDigest, isValidTag } from './reference.js';
 import { MANIFEST_ACCEPT, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
 
 /** sha256 digest of bytes. */
@@ -53,6 +53,12 @@ export class HttpRegistryBackend implements RegistryBackend {
   }
 
   private ref(image: string, reference: string): string {
+    // Every manifest verb passes through here: a reference that is neither a tag nor a digest
+    // (`../../v2/_catalog` from a hand-edited file) must never become part of a URL.
+    if (!isDigest(reference) && !isValidTag(reference)) {
+      const shown = JSON.stringify(reference.length > 80 ? `${reference.slice(0, 80)}…` : reference);
+      throw new RegistryError(`${this.repository(image)}`, `${shown} is not a valid tag or digest for ${this.repository(image)}; refusing to send it to the registry.`);
+    }
     return `${this.repository(image)}${isDigest(reference) ? '@' : ':'}${reference}`;
   }
 
@@ -74,7 +80,8 @@ export class HttpRegistryBackend implements RegistryBackend {
       try { page = JSON.parse(res.body.toString()) as { tags?: string[] | null }; } catch {
         throw new RegistryError(this.repository(image), `Registry ${this.opts.host} answered a tag list that is not JSON.`);
       }
-      tags.push(...(page.tags ?? []).filter((t) => typeof t === 'string'));
+      // Tags are read back into HEADs, prunes and messages: only ones a registry may hold at all.
+      tags.push(...(Array.isArray(page.tags) ? page.tags : []).filter((t): t is string => typeof t === 'string' && isValidTag(t)));
       const link = headerOf(res.headers, 'link');
       const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
       path = next;
@@ -102,7 +109,7 @@ export class HttpRegistryBackend implements RegistryBackend {
   async getManifest(image: string, reference: string): Promise<FetchedManifest> {
     const repository = this.repo(image);
     const ref = this.ref(image, reference);
-    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:GET', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT } });
+    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:GET', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT }, maxBodyBytes: MAX_MANIFEST_BYTES });
     if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
     if (res.status !== 200) throw this.unexpected(res, 'GET', ref);
     if (res.body.length > MAX_MANIFEST_BYTES) throw new RegistryError(ref, `Manifest ${ref} is ${res.body.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit; refusing it.`);
@@ -111,7 +118,11 @@ export class HttpRegistryBackend implements RegistryBackend {
     if ((isDigest(reference) && digest !== reference) || (claimed && claimed !== digest)) {
       throw new DigestMismatchError(ref, `Registry ${this.opts.host} sent a manifest for ${ref} whose content is ${digest}${claimed ? ` but claimed ${claimed}` : ''}; refusing it.`);
     }
-    const mediaType = headerOf(res.headers, 'content-type') ?? (JSON.parse(res.body.toString()) as { mediaType?: string }).mediaType ?? '';
+    let body: { mediaType?: unknown };
+    try { body = JSON.parse(res.body.toString()) as { mediaType?: unknown }; } catch {
+      throw new RegistryError(ref, `Registry ${this.opts.host} sent a manifest for ${ref} that is not JSON; refusing it.`);
+    }
+    const mediaType = headerOf(res.headers, 'content-type') ?? (typeof body?.mediaType === 'string' ? body.mediaType : '');
     return { descriptor: { mediaType, digest, size: res.body.length }, bytes: new Uint8Array(res.body) };
   }
 

@@ -3,9 +3,17 @@
  * auth challenges (Bearer token as GHCR and Docker Hub do, or Basic as htpasswd registries do),
  * and retries with backoff on 429/5xx/resets honouring Retry-After. Credentials are sent only to
  * the registry host and its token realm, never to a redirect target on another host.
+ *
+ * TLS is verified. `insecure` (Docker's insecure-registries) means, for this host only: try HTTPS
+ * without verifying the certificate, and fall back to plain HTTP when the host does not speak TLS.
+ * Nothing else (token realms and CDNs on other hosts, the upstream APIs) is relaxed by it.
  */
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { debugHttp } from '../../system/debug.js';
+import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import type { Credentials } from './credentials.js';
 import {
   DeniedError, RateLimitedError, RegistryError, RegistryUnavailableError, UnauthorizedError,
@@ -25,6 +33,8 @@ export interface RegistryRequest {
   reference: string;
   headers?: Record<string, string>;
   body?: Uint8Array;
+  /** Largest body accepted for this request (manifests: 4 MiB), else the transport's limit. */
+  maxBodyBytes?: number;
 }
 
 /** A response with its body read. */
@@ -48,6 +58,8 @@ export interface RegistryHttpOptions {
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const RETRY_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const realmAgent = new Agent({ keepAliveTimeout: 10_000 });
+// Only for a token realm on the insecure registry's own host.
+const insecureRealmAgent = new Agent({ keepAliveTimeout: 10_000, connect: { rejectUnauthorized: false } });
 
 /** First value of a header. */
 export function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -73,10 +85,25 @@ export function retryAfterMs(value: string | undefined, fallback: number): numbe
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether `host[:port]` completes a TLS handshake (certificate not checked): how an insecure registry picks https or http. */
+export function speaksTls(host: string, timeoutMs = 5000): Promise<boolean> {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
+  const hostname = (m?.[1] ?? host).replace(/^\[|\]$/g, '');
+  const port = Number(m?.[2] ?? 443);
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: hostname, port, rejectUnauthorized: false, ...(isIP(hostname) ? {} : { servername: hostname }) });
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(timeoutMs, () => done(false));
+  });
+}
+
 /** The registry transport. */
 export class RegistryHttp {
-  readonly origin: string;
-  private readonly pool: Pool;
+  private originValue: string;
+  private pool?: Pool;
+  private ready?: Promise<Pool>;
   private readonly limit: LimitFunction;
   private readonly tokens = new Map<string, string>();
   private challenge?: { scheme: string; params: Record<string, string> };
@@ -84,9 +111,39 @@ export class RegistryHttp {
   private readonly counters: RequestStats = { requests: 0, byKind: {} };
 
   constructor(private readonly opts: RegistryHttpOptions) {
-    this.origin = `${opts.insecure ? 'http' : 'https'}://${opts.host}`;
-    this.pool = new Pool(this.origin, { connections: opts.concurrency ?? 16, keepAliveTimeout: 10_000, pipelining: 1 });
+    this.originValue = `https://${opts.host}`;
     this.limit = pLimit(opts.concurrency ?? 16);
+  }
+
+  /** `https://host` or, for an insecure registry that does not speak TLS, `http://host` (known after the first request). */
+  get origin(): string {
+    return this.originValue;
+  }
+
+  /** The connection pool, once the scheme is known (an insecure registry is asked once whether it speaks TLS). */
+  private connection(): Promise<Pool> {
+    this.ready ??= (async () => {
+      const tls = !this.opts.insecure || (await speaksTls(this.opts.host));
+      this.originValue = `${tls ? 'https' : 'http'}://${this.opts.host}`;
+      this.pool = new Pool(this.originValue, {
+        connections: this.opts.concurrency ?? 16, keepAliveTimeout: 10_000, pipelining: 1,
+        ...(tls && this.opts.insecure ? { connect: { rejectUnauthorized: false } } : {}),
+      });
+      return this.pool;
+    })();
+    return this.ready;
+  }
+
+  /** The error for a failed connection: an untrusted certificate says how to trust it. */
+  private unreachable(req: RegistryRequest, error: unknown): RegistryUnavailableError {
+    const cert = certificateError(error);
+    if (cert) {
+      return new RegistryUnavailableError(req.reference, `Registry ${this.opts.host} presents a TLS certificate mirror cannot verify (${cert}).`,
+        `${TRUST_HINT}; or, for a registry you run yourself, set registry.insecure: true (no verification, for the host of registry.url only).`, undefined, { cause: error });
+    }
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    return new RegistryUnavailableError(req.reference, `Registry ${this.opts.host} is not reachable: ${code || (error as Error).message}.`,
+      this.opts.insecure ? 'Check that the registry is running and the host:port is right.' : 'Check that the registry is running; a plain-HTTP registry needs registry.insecure: true.', undefined, { cause: error });
   }
 
   /** Request counters. */
@@ -134,8 +191,13 @@ export class RegistryHttp {
     this.count('token');
     let res;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: realmAgent, headersTimeout: 30_000 });
+      debugHttp('registry', 'GET', url.href, undefined, headers);
+      const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
+      res = await request(url, { method: 'GET', headers, dispatcher: sameInsecureHost ? insecureRealmAgent : realmAgent, headersTimeout: 30_000 });
+      // The token is in the body, which is never logged.
+      debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
+      if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
       throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
     }
     const text = await res.body.text();
@@ -182,16 +244,18 @@ export class RegistryHttp {
       let body: Buffer;
       this.count(req.kind);
       try {
+        const pool = await this.connection();
         const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
-        res = await this.pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        debugHttp('registry', req.method, url.href, undefined, headers);
+        res = await pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = await this.readBody(res, req);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? '';
         if (RETRY_CODES.has(code) && attempt < retries) { await sleep(backoff); continue; }
-        throw new RegistryUnavailableError(req.reference, `Registry ${this.opts.host} is not reachable: ${code || (error as Error).message}.`,
-          this.opts.insecure ? 'Check that the registry is running and the host:port is right.' : 'Check that the registry is running; a plain-HTTP registry needs registry.insecure: true.', undefined, { cause: error });
+        throw this.unreachable(req, error);
       }
       if (res.statusCode === 401) {
         const header = headerOf(res.headers, 'www-authenticate');
@@ -232,7 +296,9 @@ export class RegistryHttp {
     this.count(`${req.kind}:redirected`);
     let res: Dispatcher.ResponseData;
     try {
+      debugHttp('registry', 'GET', url.href, undefined, {});
       res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
+      debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
       throw new RegistryUnavailableError(req.reference, `${url.host}, where registry ${this.opts.host} sends ${req.reference}, is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Run again later.', undefined, { cause: error });
     }
@@ -240,7 +306,7 @@ export class RegistryHttp {
   }
 
   private async readBody(res: Dispatcher.ResponseData, req: RegistryRequest): Promise<Buffer> {
-    const max = this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
+    const max = req.maxBodyBytes ?? this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body) {
@@ -256,6 +322,6 @@ export class RegistryHttp {
 
   /** Close sockets. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool?.close();
   }
 }

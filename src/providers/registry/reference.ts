@@ -34,7 +34,10 @@ export function parseRegistryUrl(url: string): RegistryLocation {
   const [host, ...rest] = cleaned.split('/');
   const namespace = rest.join('/');
   if (!HOST_RE.test(host) || (namespace && !PATH_RE.test(namespace))) {
-    throw new AbortError(`registry.url "${url}" is not host[:port]/namespace.`, 'Example: ghcr.io/my-org/mirror, or oci:./.mirror/oci for a directory.');
+    // `user:password@host` is a common mistake; the error must not print the password.
+    const shown = url.includes('@') ? `${url.replace(/^[^@]*@/, '***@')}` : url;
+    const hint = url.includes('@') ? 'Credentials go in registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD), not in the URL. ' : '';
+    throw new AbortError(`registry.url "${shown}" is not host[:port]/namespace.`, `${hint}Example: ghcr.io/my-org/mirror, or oci:./.mirror/oci for a directory.`);
   }
   return { kind: 'http', host: host === 'docker.io' ? 'registry-1.docker.io' : host, namespace };
 }

@@ -61,6 +61,12 @@ export function githubReleases(opts: GithubOptions): UpstreamSource {
         });
         yield data.map((r) => ({ tag: r.tag_name, draft: r.draft, prerelease: r.prerelease }));
         next = nextLink(header(h, 'link'));
+        // The token goes with every page: a next page on another origin would hand it to that host.
+        if (next && new URL(next, pageUrl).origin !== new URL(url).origin) {
+          throw new UpstreamError(opts.app, pageUrl, `its pagination Link points to another host (${new URL(next, pageUrl).host}); refusing to follow it.`,
+            'Check upstream.apiUrl: GitHub pages within its own API host.');
+        }
+        if (next) next = new URL(next, pageUrl).href;
       }
     },
   };

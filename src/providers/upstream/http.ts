@@ -6,6 +6,8 @@
 import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
+import { debugHttp } from '../../system/debug.js';
+import { certificateError, TRUST_HINT } from '../../system/tls.js';
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
 
@@ -56,9 +58,16 @@ export async function getJson<S extends z.ZodType>(
   for (let attempt = 0; ; attempt++) {
     const last = attempt === ATTEMPTS - 1;
     let res;
+    const headers = { accept: 'application/json', 'user-agent': 'mirror', ...opts.headers };
     try {
-      res = await request(url, { method: 'GET', headers: { accept: 'application/json', 'user-agent': 'mirror', ...opts.headers }, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      debugHttp('upstream', 'GET', url, undefined, headers);
+      res = await request(url, { method: 'GET', headers, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      debugHttp('upstream', 'GET', url, res.statusCode, res.headers);
     } catch (error) {
+      debugHttp('upstream', 'GET', url, (error as NodeJS.ErrnoException).code ?? 'error');
+      const cert = certificateError(error);
+      // A certificate does not get better by asking again; registry.insecure never applies here.
+      if (cert) throw new UpstreamError(app, url, `presents a TLS certificate mirror cannot verify (${cert}).`, `${TRUST_HINT} (registry.insecure does not apply to upstream APIs).`, { cause: error });
       if (!last) { await sleep(backoff(attempt)); continue; }
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new UpstreamError(app, url, `is not reachable (${code}).`, 'Check the URL and the network, then run again.', { cause: error });
@@ -118,7 +127,9 @@ async function probeOnce(url: string, maxRedirects: number): Promise<{ ok: boole
   for (let hop = 0; hop <= maxRedirects; hop++) {
     let res;
     try {
+      debugHttp('upstream', 'HEAD', current, undefined);
       res = await request(current, { method: 'HEAD', dispatcher: agent, headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 });
+      debugHttp('upstream', 'HEAD', current, res.statusCode, res.headers);
     } catch (error) {
       return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable', transient: true };
     }

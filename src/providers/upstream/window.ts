@@ -36,9 +36,14 @@ export function unsafeTagReason(tag: string): string | undefined {
   return undefined;
 }
 
-/** Printable form of an untrusted tag for a warning (control characters escaped, length capped). */
-function shown(tag: string): string {
-  return JSON.stringify(tag.length > 80 ? `${tag.slice(0, 80)}…` : tag);
+/**
+ * Printable form of an untrusted tag for a warning, length capped. Everything outside printable
+ * ASCII is escaped: JSON.stringify leaves U+202E (right-to-left override) and other format
+ * characters raw, and those make a terminal show a different tag than the one skipped.
+ */
+export function shown(tag: string): string {
+  const quoted = JSON.stringify(tag.length > 80 ? tag.slice(0, 80) : tag).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return tag.length > 80 ? `${quoted}…` : quoted;
 }
 
 /** Validate and filter raw tags into window candidates (pure; newest first by semver). */

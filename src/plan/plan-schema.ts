@@ -1,0 +1,56 @@
+/**
+ * The shape of a saved plan, checked when it is read back. A plan file is input like any other
+ * (hand-edited, truncated, from another mirror): its names end up in registry URLs, `git clone
+ * --branch` and state addresses, so each is held to the same grammar the planner produced it with.
+ */
+import { z } from 'zod';
+import { PlatformSchema } from '../config/schema.js';
+import { DIGEST_RE, TAG_RE } from '../providers/registry/reference.js';
+import { unsafeTagReason } from '../providers/upstream/window.js';
+
+const name = z.string().max(128).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+/** Versions and upstream tags: what the window resolver lets through (no shell characters, no `..`). */
+const safe = z.string().refine((s) => unsafeTagReason(s) === undefined, 'not a safe version or tag');
+const digest = z.string().regex(DIGEST_RE, 'expected sha256:<64 hex>');
+
+const ActionSchema = z.object({
+  id: z.string(),
+  type: z.enum(['build', 'merge', 'tag', 'attest', 'prune']),
+  address: z.string(),
+  app: name,
+  image: name,
+  version: safe.optional(),
+  platform: PlatformSchema.optional(),
+  tag: z.string().regex(TAG_RE, 'not a valid tag').optional(),
+  from: safe.optional(),
+  digest: digest.optional(),
+  bytes: z.number().nonnegative().optional(),
+  manifests: z.array(digest).optional(),
+  reason: z.string(),
+  dependsOn: z.array(z.string()),
+});
+
+const PlanAppSchema = z.object({
+  name,
+  images: z.array(name),
+  window: z.array(safe),
+  latest: safe.nullable(),
+  tags: z.record(safe, safe),
+  commits: z.record(safe, z.string().regex(/^[0-9a-f]{7,64}$/, 'not a commit id')).optional(),
+  warnings: z.array(z.string()).optional(),
+});
+
+/** formatVersion 1 plans. */
+export const PlanSchema = z.object({
+  formatVersion: z.literal(1),
+  createdAt: z.string(),
+  configHash: z.string().regex(DIGEST_RE, 'expected sha256:<64 hex>'),
+  registry: z.string(),
+  state: z.object({ lineage: z.string().uuid().nullable(), serial: z.number().int().nonnegative() }),
+  refreshOnly: z.boolean().optional(),
+  apps: z.array(PlanAppSchema),
+  actions: z.array(ActionSchema),
+  drift: z.array(z.object({ address: z.string(), kind: z.enum(['moved', 'deleted', 'unknown']), expected: digest.nullable(), actual: digest.nullable() })),
+  summary: z.record(z.string(), z.number()),
+  reclaimBytes: z.number().optional(),
+});
