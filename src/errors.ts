@@ -23,12 +23,21 @@ export class BugError extends Error {
 }
 
 /** A child process (git, buildah, docker) failed. */
+/**
+ * The line of a tool's output that says what went wrong: its last `fatal:`/`error:` line (git ends
+ * with advice such as "and the repository exists."), else its last line.
+ */
+export function summaryLine(output: string): string {
+  const lines = output.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.findLast((l) => /^(fatal|error)\b/i.test(l)) ?? lines.at(-1) ?? 'no output';
+}
+
 export class ExternalError extends AbortError {
   readonly command: string;
   readonly args: readonly string[];
   readonly stderr: string;
   constructor(command: string, args: readonly string[], stderr: string, nextSteps?: string, label?: string) {
-    const lastLine = stderr.trim().split('\n').filter(Boolean).pop() ?? 'no output';
+    const lastLine = summaryLine(stderr);
     // Name the subcommand (`buildah build`), not global flags like `--root /tmp/…`.
     const sub = args.find((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1].startsWith('--') && !args[i - 1].includes('=')));
     super(`${label ?? `${command}${sub ? ` ${sub}` : ''}`} failed: ${lastLine}`, nextSteps);

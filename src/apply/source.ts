@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AbortError } from '../errors.js';
 import { run } from '../system/exec.js';
+import { GIT_ENV } from '../system/git-env.js';
 
 /** A clean checkout and the commit it resolved to. */
 export interface Checkout {
@@ -29,7 +30,7 @@ export class SourceCache {
         const dir = await mkdtemp(path.join(tmpdir(), 'mirror-src-'));
         this.dirs.push(dir);
         await run('git', ['clone', '--quiet', '--depth', '1', '--branch', ref, '--', git, dir], {
-          env: { GIT_TERMINAL_PROMPT: '0' }, log,
+          env: { ...GIT_ENV }, log,
           nextSteps: `Check that ${git} has a tag or branch "${ref}" (source.ref in the config).`,
         });
         const commit = (await run('git', ['-C', dir, 'rev-parse', 'HEAD'])).trim();

@@ -45,7 +45,9 @@ export const configRows: Row[] = [
     name: 'source.git with an ext:: transport (git would run a command), at apply',
     setup: (ctx) => { ctx.config.apps[ctx.app].source = { git: `ext::sh -c touch% ${ctx.canary}`, ref: 'v{version}' }; },
     command: ['apply', '--auto-approve'],
-    expect: { error: /build:h\d+@1\.0\.0\/linux\/amd64.*git clone failed/s },
+    // As if the user's gitconfig allowed ext:: (protocol.ext.allow=always): mirror must still refuse it.
+    env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'protocol.ext.allow', GIT_CONFIG_VALUE_0: 'always' },
+    expect: { error: /build:h\d+@1\.0\.0\/linux\/amd64.*git clone failed: fatal: transport 'ext' not allowed/s },
   },
   {
     name: 'source.ref with ; and $() at apply (argument, never a shell)',

@@ -74,7 +74,9 @@ export const upstreamRows: Row[] = [
   {
     name: 'git-tags upstream with an ext:: remote (git would run a command)',
     setup: (ctx) => { ctx.config.apps[ctx.app].upstream = { type: 'git-tags', url: `ext::sh -c touch% ${ctx.canary}` }; },
-    expect: { error: /Upstream of app "h\d+" .*git ls-remote failed/ },
+    // As if the user's gitconfig allowed ext:: (protocol.ext.allow=always): mirror must still refuse it.
+    env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'protocol.ext.allow', GIT_CONFIG_VALUE_0: 'always' },
+    expect: { error: /Upstream of app "h\d+" .*git ls-remote failed: fatal: transport 'ext' not allowed/ },
   },
 ];
 

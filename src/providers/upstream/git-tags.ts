@@ -1,6 +1,7 @@
 /** Any git remote: `git ls-remote --tags URL` (argument array, never a shell string). */
 import { execa } from 'execa';
-import { UpstreamError } from '../../errors.js';
+import { summaryLine, UpstreamError } from '../../errors.js';
+import { GIT_ENV } from '../../system/git-env.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
 /** Parse `git ls-remote --tags` output; peeled `^{}` lines give the commit of annotated tags. */
@@ -23,11 +24,10 @@ export function gitTags(opts: { app: string; url: string }): UpstreamSource {
     async *pages(): AsyncIterable<UpstreamTag[]> {
       if (opts.url.startsWith('-')) throw new UpstreamError(opts.app, opts.url, 'is not a git URL.');
       const result = await execa('git', ['ls-remote', '--tags', '--', opts.url], {
-        reject: false, timeout: 60_000, env: { GIT_TERMINAL_PROMPT: '0' },
+        reject: false, timeout: 60_000, env: { ...GIT_ENV },
       });
       if (result.exitCode !== 0) {
-        const line = result.stderr.trim().split('\n').pop() ?? 'no output';
-        throw new UpstreamError(opts.app, opts.url, `git ls-remote failed: ${line}`, 'Check upstream.url and access to the remote.');
+        throw new UpstreamError(opts.app, opts.url, `git ls-remote failed: ${summaryLine(result.stderr)}`, 'Check upstream.url and access to the remote.');
       }
       yield parseLsRemote(result.stdout);
     },
