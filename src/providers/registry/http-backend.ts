@@ -109,13 +109,19 @@ export class HttpRegistryBackend implements RegistryBackend {
   async getManifest(image: string, reference: string): Promise<FetchedManifest> {
     const repository = this.repo(image);
     const ref = this.ref(image, reference);
-    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:GET', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT }, maxBodyBytes: MAX_MANIFEST_BYTES });
+    // Content that is neither the digest asked for nor the one the registry claims is a mangled transfer.
+    const intact = (body: Buffer, headers: RegistryResponse['headers']) => {
+      const digest = sha256(body);
+      const claimed = headerOf(headers, 'docker-content-digest');
+      return !(isDigest(reference) && digest !== reference) && !(claimed && claimed !== digest);
+    };
+    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:GET', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT }, maxBodyBytes: MAX_MANIFEST_BYTES, intact });
     if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
     if (res.status !== 200) throw this.unexpected(res, 'GET', ref);
     if (res.body.length > MAX_MANIFEST_BYTES) throw new RegistryError(ref, `Manifest ${ref} is ${res.body.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit; refusing it.`);
     const digest = sha256(res.body);
     const claimed = headerOf(res.headers, 'docker-content-digest');
-    if ((isDigest(reference) && digest !== reference) || (claimed && claimed !== digest)) {
+    if (!intact(res.body, res.headers)) {
       throw new DigestMismatchError(ref, `Registry ${this.opts.host} sent a manifest for ${ref} whose content is ${digest}${claimed ? ` but claimed ${claimed}` : ''}; refusing it.`);
     }
     let body: { mediaType?: unknown };
@@ -157,7 +163,7 @@ export class HttpRegistryBackend implements RegistryBackend {
   async getBlob(image: string, digest: string): Promise<Uint8Array> {
     const repository = this.repo(image);
     const ref = this.ref(image, digest);
-    const req = { method: 'GET', path: `/v2/${repository}/blobs/${digest}`, kind: 'blob:GET', repository, reference: ref } as const;
+    const req = { method: 'GET', path: `/v2/${repository}/blobs/${digest}`, kind: 'blob:GET', repository, reference: ref, intact: (body: Buffer) => sha256(body) === digest } as const;
     let res = await this.http.send(req);
     if (res.status === 404) throw new NotFoundError(ref, `blob ${ref} does not exist in the registry.`, undefined, 404);
     if ([301, 302, 303, 307, 308].includes(res.status)) {

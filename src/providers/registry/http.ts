@@ -35,6 +35,12 @@ export interface RegistryRequest {
   body?: Uint8Array;
   /** Largest body accepted for this request (manifests: 4 MiB), else the transport's limit. */
   maxBodyBytes?: number;
+  /**
+   * For content-addressed reads: false when a 200 body is not the content asked for. Such an
+   * answer is retried like a reset (a proxy or CDN that cut or mangled the transfer); the caller
+   * still checks the final answer and refuses it.
+   */
+  intact?: (body: Buffer, headers: RegistryResponse['headers']) => boolean;
 }
 
 /** A response with its body read. */
@@ -281,6 +287,11 @@ export class RegistryHttp {
         throw new RegistryUnavailableError(req.reference, `Registry ${this.opts.host} answered HTTP ${res.statusCode} for ${req.reference}, still after ${retries} retries.`, 'Run again later.', res.statusCode);
       }
       if (res.statusCode >= 500 && attempt < retries) { await sleep(backoff); continue; }
+      if (res.statusCode === 200 && req.intact && !req.intact(body, res.headers) && attempt < retries) {
+        this.count(`${req.kind}:corrupt`);
+        await sleep(backoff);
+        continue;
+      }
       return { status: res.statusCode, headers: res.headers, body };
     }
   }

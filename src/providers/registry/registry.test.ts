@@ -149,6 +149,23 @@ describe('HTTP backend against scripted servers', () => {
     s.server.close();
   });
 
+  it('retries a content-addressed read whose body is cut or mangled, and refuses one that stays wrong', async () => {
+    const blob = Buffer.from('{"architecture":"amd64","os":"linux"}');
+    const manifest = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
+    const s = await scripted((req, res, n) => {
+      const cut = n % 2 === 1 || req.url!.includes('broken'); // every first try is cut in half
+      if (req.url!.includes('/blobs/')) { res.writeHead(200); res.end(cut ? blob.subarray(0, 10) : blob); return; }
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': sha256(manifest) });
+      res.end(cut ? manifest.subarray(0, 20) : manifest);
+    });
+    const b = backendFor(`${s.host}/ns`);
+    expect(Buffer.from(await b.getBlob('a', sha256(blob))).equals(blob)).toBe(true);
+    expect((await b.getManifest('a', '1.0.0')).descriptor.digest).toBe(sha256(manifest)); // by tag: the claimed digest decides
+    expect(b.stats().byKind).toMatchObject({ 'blob:GET': 2, 'blob:GET:corrupt': 1, 'manifest:GET': 2, 'manifest:GET:corrupt': 1 });
+    await expect(b.getManifest('broken', '1.0.0')).rejects.toBeInstanceOf(DigestMismatchError);
+    s.server.close();
+  });
+
   it('follows a blob redirect to another host (a CDN) without sending credentials there, and checks the digest', async () => {
     const blob = Buffer.from('{"architecture":"arm64"}');
     const cdnAuth: (string | undefined)[] = [];

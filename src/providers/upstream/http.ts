@@ -88,15 +88,21 @@ export async function getJson<S extends z.ZodType>(
     }
     const declared = Number(header(res.headers, 'content-length'));
     if (Number.isFinite(declared) && declared > 0 && Buffer.byteLength(text) < declared && !last) { await sleep(backoff(attempt)); continue; }
-    return parseAnswer(app, url, schema, text, res.headers);
+    const json = parseJson(text);
+    // JSON that starts right and does not parse was cut on the way (a proxy gave up): retried like
+    // a reset. HTML or an empty body is an answer, not an accident, and fails at once.
+    if (json === UNPARSABLE && /^\s*[[{]/.test(text) && !last) { await sleep(backoff(attempt)); continue; }
+    return parseAnswer(app, url, schema, text, json, res.headers);
   }
 }
 
-function parseAnswer<S extends z.ZodType>(app: string, url: string, schema: S, text: string, headers: Record<string, string | string[] | undefined>): JsonAnswer<z.output<S>> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
+const UNPARSABLE = Symbol('unparsable');
+function parseJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return UNPARSABLE; }
+}
+
+function parseAnswer<S extends z.ZodType>(app: string, url: string, schema: S, text: string, json: unknown, headers: Record<string, string | string[] | undefined>): JsonAnswer<z.output<S>> {
+  if (json === UNPARSABLE) {
     const kind = /^\s*</.test(text) ? 'HTML instead of JSON' : text.length === 0 ? 'an empty body' : 'truncated or invalid JSON';
     throw new UpstreamError(app, url, `answered ${kind}.`, 'The upstream API may be down or the URL may be wrong; run again later or check the config.');
   }

@@ -152,8 +152,13 @@ describe('transient upstream failures', () => {
         expect(versionsOf(w), kind).toEqual(['1.1.0', '1.0.0']);
         expect(proxy.counts(), kind).toEqual({ requests: 3, faults: 2 });
       }
-      // A body cut in half with a matching Content-Length is garbage, not a hiccup: a clear error naming the app
+      // A body cut in half (Content-Length matching the cut) is JSON that starts right and does not
+      // parse: retried like a reset; cut every time, it is a clear error naming the app.
       proxy.set({ kind: 'truncate', nth: [1] });
+      const once = createUpstreamSource('alpha', { type: 'github-releases', repository: 'acme/flaky', apiUrl: proxy.url }, { env: {} });
+      expect(versionsOf(await resolveWindow({ app: 'alpha', source: once, maxVersions: 2, platforms: ['linux/amd64'] }))).toEqual(['1.1.0', '1.0.0']);
+      expect(proxy.counts()).toEqual({ requests: 2, faults: 1 });
+      proxy.set({ kind: 'truncate', rate: 1 });
       const source = createUpstreamSource('alpha', { type: 'github-releases', repository: 'acme/flaky', apiUrl: proxy.url }, { env: {} });
       const error = await resolveWindow({ app: 'alpha', source, maxVersions: 2, platforms: ['linux/amd64'] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UpstreamError);
