@@ -4,12 +4,13 @@
  * props; only the rows that fit are drawn, so a 200-app plan redraws as cheaply as a small one.
  */
 import { Box, Text, useInput } from 'ink';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { Plan } from '../../plan/types.js';
 import { MARKER_COLORS, summaryLine } from '../plan-summary.js';
 import { KeyHelp } from './KeyHelp.js';
 import { Line, type Segment } from './Line.js';
-import { buildPlanTree, filterTree, flattenTree, initialFolds, markerOf, scrollOffset, type Kind, type Row } from './plan-tree.js';
+import { type KeyPress, type NavState, navigate, rowsOf } from './plan-navigation.js';
+import { buildPlanTree, initialFolds, labelColumn, markerOf, scrollOffset, type Kind, type Row } from './plan-tree.js';
 
 /** `browse`: look and quit; `confirm`: answer y (apply) or n/q (abort). */
 export type PlanViewMode = 'browse' | 'confirm';
@@ -41,65 +42,32 @@ function rowSegments(row: Row, labelWidth: number): Segment[] {
 /** The interactive plan view. */
 export function PlanView({ plan, width, height, mode, onDone }: PlanViewProps) {
   const tree = useMemo(() => buildPlanTree(plan), [plan]);
-  const [folds, setFolds] = useState(() => initialFolds(tree));
-  const [filter, setFilter] = useState('');
-  const [editing, setEditing] = useState(false);
-  const [help, setHelp] = useState(false);
-  const [cursor, setCursor] = useState(0);
-  const done = useRef(false);
+  const widest = useMemo(() => labelColumn(tree), [tree]);
+  const [state, dispatch] = useReducer((s: NavState, press: KeyPress) => navigate(tree, s, press), tree, (t): NavState => ({
+    cursor: 0, folds: initialFolds(t), filter: '', editing: false, help: false,
+  }));
+  const { filter, editing, help } = state;
+  const rows = useMemo(() => rowsOf(tree, state), [tree, state.filter, state.folds]);
   const offsetRef = useRef(0);
-  const rows = useMemo(() => flattenTree(filterTree(tree, filter), folds), [tree, filter, folds]);
 
   // Header, summary and key line, the filter line when there is one, and one spare line: a frame
   // as tall as the screen scrolls it, and Ink then redraws the whole screen on every key.
   const visible = Math.max(1, height - 4 - (editing || filter ? 1 : 0));
-  const at = Math.max(0, Math.min(cursor, rows.length - 1));
+  const at = Math.max(0, Math.min(state.cursor, rows.length - 1));
   const offset = scrollOffset(offsetRef.current, at, visible, rows.length);
   offsetRef.current = offset;
   const shown = rows.slice(offset, offset + visible);
 
-  const finish = (approved: boolean) => {
-    if (done.current) return;
-    done.current = true;
-    onDone(approved);
-  };
-  const toggle = (row: Row | undefined, open?: boolean) => {
-    if (!row || row.node.children.length === 0) return;
-    const next = new Set(folds);
-    if (open ?? row.folded) next.delete(row.node.key); else next.add(row.node.key);
-    setFolds(next);
-  };
-  const parentOf = (i: number) => { for (let j = i - 1; j >= 0; j--) if (rows[j].depth < rows[i].depth) return j; return i; };
+  useInput((input, key) => dispatch({ input, key, page: visible, confirm: mode === 'confirm' }));
+  const reported = useRef(false);
+  useEffect(() => {
+    if (!state.done || reported.current) return;
+    reported.current = true;
+    onDone(state.done === 'approved');
+  }, [state.done, onDone]);
 
-  useInput((input, key) => {
-    if (key.ctrl && input === 'c') return finish(false);
-    if (editing) {
-      if (key.return) setEditing(false);
-      else if (key.escape) { setFilter(''); setEditing(false); }
-      else if (key.backspace || key.delete) setFilter(filter.slice(0, -1));
-      else if (input && !key.ctrl && !key.meta) { setFilter(filter + input); setCursor(0); }
-      return;
-    }
-    if (help) { setHelp(false); return; }
-    if (mode === 'confirm' && input === 'y') return finish(true);
-    if (input === 'q' || (mode === 'confirm' && input === 'n')) return finish(false);
-    if (key.escape) { if (filter) { setFilter(''); setCursor(0); } else if (mode === 'confirm') finish(false); return; }
-    const last = rows.length - 1;
-    if (key.upArrow || input === 'k') setCursor(Math.max(0, at - 1));
-    else if (key.downArrow || input === 'j') setCursor(Math.min(last, at + 1));
-    else if (key.pageUp) setCursor(Math.max(0, at - visible));
-    else if (key.pageDown) setCursor(Math.min(last, at + visible));
-    else if (input === 'g' || key.home) setCursor(0);
-    else if (input === 'G' || key.end) setCursor(last);
-    else if (key.return || input === ' ') toggle(rows[at]);
-    else if (key.rightArrow || input === 'l') toggle(rows[at], true);
-    else if (key.leftArrow || input === 'h') {
-      if (rows[at] && rows[at].node.children.length > 0 && !rows[at].folded) toggle(rows[at], false); else setCursor(parentOf(at));
-    } else if (input === '/') { setEditing(true); setCursor(0); }
-    else if (input === '?') setHelp(true);
-  });
-
-  const labelWidth = Math.min(Math.floor(width / 2), Math.max(0, ...shown.map((r) => 2 * r.depth + 2 + r.node.label.length)));
+  // One reason column for the whole tree, so it does not move while scrolling, folding or filtering.
+  const labelWidth = Math.min(Math.floor(width / 2), widest);
   const title = mode === 'confirm' ? 'mirror apply — review the plan' : `mirror plan — ${plan.registry}`;
   const hint = mode === 'confirm' ? 'y apply · n/q abort · ↑↓ move · enter fold · / filter · ? help' : '↑↓ move · enter fold · / filter · ? help · q quit';
   const position = rows.length > visible ? `  ${offset + 1}–${offset + shown.length} of ${rows.length}` : '';

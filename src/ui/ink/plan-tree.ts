@@ -73,10 +73,12 @@ export function buildPlanTree(plan: Plan): TreeNode[] {
     const order = [...app.window.filter((v) => byVersion.has(v)), ...[...byVersion.keys()].filter((v) => !app.window.includes(v))];
     const versions = order.map((version): TreeNode => {
       const list = byVersion.get(version) ?? [];
-      const reasons = new Set(list.map((a) => a.reason));
+      // Attestation reasons only follow from the merge; the version's own reason is its builds' and merge's.
+      const own = list.filter((a) => a.type !== 'attest');
+      const reasons = new Set((own.length > 0 ? own : list).map((a) => a.reason));
       return {
         key: `version:${app.name}@${version}`, kind: dominant(list.map((a) => a.type)), label: version, match: version,
-        detail: `${countsText(list)}${reasons.size === 1 ? ` — ${list[0].reason}` : ''}`,
+        detail: `${countsText(list)}${reasons.size === 1 ? ` — ${[...reasons][0]}` : ''}`,
         children: list.map((a) => ({ key: a.id, kind: a.type, label: leafLabel(a, multiImage), detail: reasonText(a), match: version, children: [] })),
       };
     });
@@ -116,6 +118,19 @@ export function filterTree(tree: TreeNode[], query: string): TreeNode[] {
     if (children.length > 0) out.push({ ...app, children });
   }
   return out;
+}
+
+/** Where the detail column starts: after the widest indented label of the whole tree. */
+export function labelColumn(tree: TreeNode[]): number {
+  let widest = 0;
+  const walk = (nodes: TreeNode[], depth: number) => {
+    for (const n of nodes) {
+      widest = Math.max(widest, 2 * depth + 2 + n.label.length);
+      walk(n.children, depth + 1);
+    }
+  };
+  walk(tree, 0);
+  return widest;
 }
 
 /** The visible rows: depth-first, skipping the children of folded nodes. */

@@ -41,6 +41,8 @@ export async function confirmPlan(plan: Plan): Promise<boolean> {
 export interface LiveApply {
   emit(event: ApplyEvent): void;
   finish(outcome: ApplyOutcome): Promise<void>;
+  /** Unmount without a summary (the apply threw); the error is printed after. */
+  stop(): void;
 }
 
 type Listener = (p: ApplyProgress) => void;
@@ -72,5 +74,6 @@ export function startLiveApply(total: number): LiveApply {
       update(finishProgress(progress, outcome));
       await app.waitUntilExit();
     },
+    stop: () => app.unmount(),
   };
 }
