@@ -14,11 +14,15 @@ function view(plan: Plan, opts: { width?: number; height?: number; mode?: PlanVi
   const onDone = vi.fn();
   const app = render(<PlanView plan={plan} width={opts.width ?? 100} height={opts.height ?? 40} mode={opts.mode ?? 'browse'} onDone={onDone} />);
   const frame = () => stripVTControlCharacters(app.lastFrame() ?? '').split('\n');
-  // Ink reads keys from stdin asynchronously and re-renders on the next tick.
+  // Ink reads keys from stdin asynchronously: after each key, wait for the frame it causes (a key
+  // that changes nothing, like a lone esc Ink holds back to tell it from a sequence, times out).
   const press = async (...keys: string[]) => {
     for (const k of keys) {
+      const before = app.frames.length;
       app.stdin.write(k);
-      await new Promise((r) => setTimeout(r, 15));
+      const until = Date.now() + 300;
+      while (app.frames.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 5));
     }
   };
   return { frame, press, onDone };
@@ -89,8 +93,7 @@ describe('PlanView', () => {
     expect(frame()[1]).toBe('nothing matches "outz"');
     // When esc is pressed, everything is back
     await press(KEYS.escape);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(frame()).toHaveLength(17);
+    await vi.waitFor(() => expect(frame()).toHaveLength(17));
   });
 
   it('shows key help on ? and closes it on any key; q quits', async () => {
@@ -102,7 +105,7 @@ describe('PlanView', () => {
     expect(frame()[1]).toMatch(/^▾ ! mattermost/);
     expect(onDone).not.toHaveBeenCalled();
     await press('q');
-    expect(onDone).toHaveBeenCalledExactlyOnceWith(false);
+    await vi.waitFor(() => expect(onDone).toHaveBeenCalledExactlyOnceWith(false));
   });
 
   it('confirm mode: y approves; n, q and esc abort', async () => {
@@ -110,16 +113,15 @@ describe('PlanView', () => {
     expect(yes.frame()[0]).toBe('mirror apply — review the plan');
     expect(yes.frame().at(-1)).toBe('y apply · n/q abort · ↑↓ move · enter fold · / filter · ? help');
     await yes.press('j', 'y');
-    expect(yes.onDone).toHaveBeenCalledExactlyOnceWith(true);
+    await vi.waitFor(() => expect(yes.onDone).toHaveBeenCalledExactlyOnceWith(true));
     for (const key of ['n', 'q']) {
       const no = view(smallPlan(), { mode: 'confirm' });
       await no.press(key, 'y');
-      expect(no.onDone, key).toHaveBeenCalledExactlyOnceWith(false);
+      await vi.waitFor(() => expect(no.onDone, key).toHaveBeenCalledExactlyOnceWith(false));
     }
     const esc = view(smallPlan(), { mode: 'confirm' });
     await esc.press(KEYS.escape);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(esc.onDone).toHaveBeenCalledExactlyOnceWith(false);
+    await vi.waitFor(() => expect(esc.onDone).toHaveBeenCalledExactlyOnceWith(false));
   });
 
   it('adapts to a narrow terminal: no line is wider than the screen', () => {
