@@ -57,8 +57,8 @@ describe('PlanView', () => {
 
   it('folds and unfolds with enter and space where the cursor is (arrows and j/k move it)', async () => {
     const { frame, press } = view(smallPlan());
-    // When moving to the 10.4.1 row (down, down, j) and pressing enter
-    await press(KEYS.down, KEYS.down, 'j', KEYS.enter);
+    // When moving to the 10.4.1 row (down, down, then j and enter arriving together, as from fast typing)
+    await press(KEYS.down, KEYS.down, `j${KEYS.enter}`);
     // Then its platforms are hidden and it shows as folded
     expect(frame()).toContain('  ▸ + 10.4.1                  2 builds, 1 merge, 1 attestation — new upstream version');
     expect(frame().filter((l) => l.includes('new upstream version'))).toHaveLength(1);

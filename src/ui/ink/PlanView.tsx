@@ -9,7 +9,7 @@ import type { Plan } from '../../plan/types.js';
 import { MARKER_COLORS, summaryLine } from '../plan-summary.js';
 import { KeyHelp } from './KeyHelp.js';
 import { Line, type Segment } from './Line.js';
-import { type KeyPress, type NavState, navigate, rowsOf } from './plan-navigation.js';
+import { type KeyPress, type NavState, navigate, rowsOf, splitKeys } from './plan-navigation.js';
 import { buildPlanTree, initialFolds, labelColumn, markerOf, scrollOffset, type Kind, type Row } from './plan-tree.js';
 
 /** `browse`: look and quit; `confirm`: answer y (apply) or n/q (abort). */
@@ -58,7 +58,9 @@ export function PlanView({ plan, width, height, mode, onDone }: PlanViewProps) {
   offsetRef.current = offset;
   const shown = rows.slice(offset, offset + visible);
 
-  useInput((input, key) => dispatch({ input, key, page: visible, confirm: mode === 'confirm' }));
+  useInput((input, key) => {
+    for (const k of splitKeys(input, key)) dispatch({ ...k, page: visible, confirm: mode === 'confirm' });
+  });
   const reported = useRef(false);
   useEffect(() => {
     if (!state.done || reported.current) return;

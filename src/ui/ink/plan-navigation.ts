@@ -83,3 +83,16 @@ export function navigate(tree: TreeNode[], s: NavState, press: KeyPress): NavSta
   }
   return s;
 }
+
+/**
+ * Ink hands over a run of plain characters that arrived together (`j⏎` from fast typing, a paste,
+ * tmux send-keys) as one input; replay it one key at a time so each one counts.
+ */
+export function splitKeys(input: string, key: KeyFlags): Array<{ input: string; key: KeyFlags }> {
+  if ([...input].length <= 1 || key.ctrl || key.meta || key.escape) return [{ input, key }];
+  return [...input].map((ch) => {
+    if (ch === '\r' || ch === '\n') return { input: '', key: { return: true } };
+    if (ch === '\x7f' || ch === '\b') return { input: '', key: { backspace: true } };
+    return { input: ch, key: {} };
+  });
+}

@@ -11,8 +11,10 @@ import { applyEvent, finishProgress, startProgress, type ApplyProgress } from '.
 import { PlanView, type PlanViewMode } from './PlanView.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
-// Only changed lines are rewritten: large frames do not flash on every key or spinner tick.
-const INK_OPTIONS = { exitOnCtrlC: false, incrementalRendering: true, patchConsole: false } as const;
+// Ctrl-C is a key of the views (abort), not a kill. Not `incrementalRendering`: in ink 6.8 it
+// writes lines one row too low once the cursor moves (seen under tmux); the views stay shorter
+// than the screen instead, which is what keeps Ink from clearing and redrawing it all.
+const INK_OPTIONS = { exitOnCtrlC: false, patchConsole: false } as const;
 
 function PlanScreen({ plan, mode, onDone }: { plan: Plan; mode: PlanViewMode; onDone(approved: boolean): void }) {
   const { exit } = useApp();
@@ -22,6 +24,9 @@ function PlanScreen({ plan, mode, onDone }: { plan: Plan; mode: PlanViewMode; on
 
 async function showPlan(plan: Plan, mode: PlanViewMode): Promise<boolean> {
   let approved = false;
+  // Ink turns raw mode on only after its first frame; keys typed before that would be echoed over
+  // the frame by the terminal. Raw from the start, they wait in stdin until Ink reads them.
+  if (process.stdin.isTTY) process.stdin.setRawMode(true);
   const app = render(<PlanScreen plan={plan} mode={mode} onDone={(a) => { approved = a; }} />, INK_OPTIONS);
   await app.waitUntilExit();
   return approved;
