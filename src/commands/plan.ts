@@ -35,7 +35,8 @@ export default class Plan extends BaseCommand {
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify(stats)}\n`);
     // Warnings are in the plan (apps[].warnings); with JSON on stdout, stderr repeats them for people reading CI logs.
     if (format === 'json') for (const app of plan.apps) for (const w of app.warnings ?? []) process.stderr.write(`warning: ${app.name}: ${w}\n`);
-    if (interactive) await (await loadInk(flags['no-color'])).browsePlan(plan);
+    // Nothing to browse when nothing changes: the one-line text answer says it all.
+    if (interactive && (plan.actions.length > 0 || plan.drift.length > 0)) await (await loadInk(flags['no-color'])).browsePlan(plan);
     else process.stdout.write(await renderPlan(plan, format as PlanFormat, { color: useColor(flags['no-color']) }));
     const changes = plan.actions.length > 0 || (flags['refresh-only'] && plan.drift.length > 0);
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2;
