@@ -3,7 +3,7 @@
  * is traced (test/rig/trace-imports.mjs through NODE_OPTIONS=--import); the same tracer run on a
  * real terminal (tmux) must see Ink, so a tracer that saw nothing cannot pass the test.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishVersions, startSeedWorld, type SeedWorld } from '../rig/world.js';
@@ -16,6 +16,8 @@ beforeAll(async () => {
   const { mattermost } = world.config.apps;
   await world.writeConfig({ ...world.config, defaults: { ...world.config.defaults, maxVersions: 2, attest: { sbom: false, provenance: false, sign: false } }, apps: { mattermost } });
   await publishVersions(world.backend, 'mattermost', ['10.4.0', '10.4.1']);
+  // The terminal run gets a window one version wider, so it has builds to show whatever ran before it.
+  await writeFile(path.join(world.dir, 'wide.config.json'), JSON.stringify({ ...world.config, defaults: { ...world.config.defaults, maxVersions: 3 } }));
 });
 afterAll(async () => { await world?.stop(); });
 
@@ -43,7 +45,7 @@ describe('Ink loads only on a terminal', () => {
 
   it('the same tracer sees ink and react when mirror plan runs on a terminal', async () => {
     const file = path.join(world.dir, 'trace-tty.txt');
-    const t = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), 'plan'], {
+    const t = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), 'plan', '--config', 'wide.config.json'], {
       cwd: world.dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...traceEnv(file) },
     });
     try {
