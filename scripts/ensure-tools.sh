@@ -13,6 +13,7 @@ declare -A need=(
   [qemu-aarch64-static]=qemu-user-static
   [update-binfmts]=binfmt-support
   [busybox]=busybox-static
+  [tmux]=tmux
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -33,3 +33,17 @@ export function useColor(noColorFlag: boolean | undefined, stream: NodeJS.WriteS
   if (noColorFlag || process.env.NO_COLOR || process.env.MIRROR_NO_COLOR) return false;
   return Boolean(stream.isTTY) || process.env.FORCE_COLOR === '1';
 }
+
+/** Whether both ends are a terminal a person can answer (the Ink views need keys and a screen). */
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && process.env.TERM !== 'dumb';
+}
+
+/**
+ * The Ink views, loaded on demand: only the terminal path pays for Ink and React. Ink's colour
+ * library reads FORCE_COLOR when it loads, so `--no-color` is applied before the import.
+ */
+export async function loadInk(noColorFlag: boolean | undefined): Promise<typeof import('../ui/ink/tty.js')> {
+  if (!useColor(noColorFlag)) process.env.FORCE_COLOR = '0';
+  return import('../ui/ink/tty.js');
+}

@@ -1,13 +1,14 @@
 import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, useColor } from '../cli/base-command.js';
+import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
 import { configFlag, listFlag, targetFlag } from '../cli/flags.js';
 import { AbortError } from '../errors.js';
 import type { ActionType, Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
 import { applyPlan } from '../services/apply.js';
 import { createLinePrinter, summaryMarkdown, summaryText } from '../ui/apply-lines.js';
+import type { LiveApply } from '../ui/ink/tty.js';
 
 const TYPES: ActionType[] = ['build', 'merge', 'tag', 'attest', 'prune'];
 
@@ -35,17 +36,21 @@ export default class Apply extends BaseCommand {
     const only = flags.only ? listFlag(flags.only) : undefined;
     const bad = only?.find((t) => !TYPES.includes(t as ActionType));
     if (bad) throw new AbortError(`--only: unknown action type "${bad}".`, `Use some of ${TYPES.join(', ')}.`);
-    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    const interactive = isInteractive();
     if (!args.planfile && !flags['auto-approve'] && !interactive) {
       throw new AbortError('Refusing to apply without confirmation: this is not an interactive terminal.',
         'Pass --auto-approve, or save a plan and apply it: mirror plan --out plan.json && mirror apply plan.json');
     }
     const write = (s: string) => process.stdout.write(s);
     const print = flags.json ? (e: object) => write(`${JSON.stringify(e)}\n`) : createLinePrinter(write, { githubActions: process.env.GITHUB_ACTIONS === 'true' });
+    // On a terminal the Ink views confirm and show progress; Ink loads only on this path.
+    const tty = interactive && !flags.json ? await loadInk(flags['no-color']) : undefined;
+    let live: LiveApply | undefined;
     const confirm = args.planfile || flags['auto-approve'] ? undefined : async (plan: Plan) => {
-      const { renderPlanText } = await import('../ui/plan-text.js');
-      write(renderPlanText(plan, { color: useColor(flags['no-color']) }));
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      if (tty) return tty.confirmPlan(plan);
+      // Only reached by `--json` on a terminal: the JSON stays on stdout, the plan and the question go to stderr.
+      process.stderr.write((await import('../ui/plan-text.js')).renderPlanText(plan, { color: useColor(flags['no-color'], process.stderr) }));
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
       const answer = await rl.question('\nApply these actions? Only "yes" or "y" applies: ');
       rl.close();
       return /^(y|yes)$/i.test(answer.trim());
@@ -53,8 +58,8 @@ export default class Apply extends BaseCommand {
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
-      confirm, emit: print, warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
+      confirm, emit: (e) => (live ? live.emit(e) : print(e)), onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    }).catch((error: unknown) => { live?.stop(); throw error; });
     if (result.aborted) {
       process.stderr.write('Apply cancelled; nothing was changed.\n');
       process.exitCode = 1;
@@ -67,8 +72,13 @@ export default class Apply extends BaseCommand {
     }
     const { outcome } = result;
     if (flags.json) write(`${JSON.stringify({ event: 'summary', ...outcome })}\n`);
+    else if (live) await live.finish(outcome);
     else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : summaryText(outcome));
-    if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summaryMarkdown(outcome));
+    // The step summary reads like the PR comment: the outcome, then the plan that was applied.
+    if (process.env.GITHUB_STEP_SUMMARY) {
+      const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');
+      await appendFile(process.env.GITHUB_STEP_SUMMARY, `${summaryMarkdown(outcome)}\n${renderPlanMarkdown(result.plan)}`);
+    }
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify({ registry: result.stats })}\n`);
     if (outcome.failed.length > 0) process.exitCode = 1;
   }

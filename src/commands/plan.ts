@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, useColor } from '../cli/base-command.js';
+import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
 import { configFlag, listFlag, noColorFlag, targetFlag } from '../cli/flags.js';
 import { writePlanFile } from '../plan/planfile.js';
 import { createPlan } from '../services/plan.js';
@@ -25,6 +25,8 @@ export default class Plan extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan);
     const format = flags.json ? 'json' : (flags.format ?? 'text');
+    // SPEC §3: a terminal without --json/--format gets the interactive view; pipes and CI get text.
+    const interactive = !flags.json && !flags.format && isInteractive();
     const { plan, stats } = await createPlan({
       cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], env: process.env,
     });
@@ -33,7 +35,9 @@ export default class Plan extends BaseCommand {
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify(stats)}\n`);
     // Warnings are in the plan (apps[].warnings); with JSON on stdout, stderr repeats them for people reading CI logs.
     if (format === 'json') for (const app of plan.apps) for (const w of app.warnings ?? []) process.stderr.write(`warning: ${app.name}: ${w}\n`);
-    process.stdout.write(await renderPlan(plan, format as PlanFormat, { color: useColor(flags['no-color']) }));
+    // Nothing to browse when nothing changes: the one-line text answer says it all.
+    if (interactive && (plan.actions.length > 0 || plan.drift.length > 0)) await (await loadInk(flags['no-color'])).browsePlan(plan);
+    else process.stdout.write(await renderPlan(plan, format as PlanFormat, { color: useColor(flags['no-color']) }));
     const changes = plan.actions.length > 0 || (flags['refresh-only'] && plan.drift.length > 0);
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2;
   }

@@ -47,6 +47,8 @@ export interface ApplyOptions {
   /** Show the plan and ask; resolve false to abort. Absent = approved (auto-approve or saved plan). */
   confirm?: (plan: Plan) => Promise<boolean>;
   emit: (event: ApplyEvent) => void;
+  /** Called once, right before the first action runs, with the actions of this run (the live view counts them). */
+  onStart?: (actions: Action[]) => void;
   warn?: (message: string) => void;
 }
 
@@ -129,6 +131,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       },
       log: (id, line) => opts.emit({ event: 'log', id, line }),
     };
+    opts.onStart?.(actions);
     const outcome = await execute(actions, {
       parallelism: opts.parallelism ?? 4,
       skip: (a) => exclusion(a, opts),

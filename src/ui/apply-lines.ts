@@ -35,9 +35,14 @@ export function createLinePrinter(write: (s: string) => void, opts: { githubActi
   };
 }
 
-/** `Apply: 12 done, 1 failed, 2 skipped.` plus the failures and skips. */
+/** `Apply: 12 done, 1 failed, 2 skipped.` (the plain output and the live view end with it). */
+export function outcomeLine(outcome: ApplyOutcome): string {
+  return `Apply: ${outcome.done.length} done, ${outcome.failed.length} failed, ${outcome.skipped.length} skipped.`;
+}
+
+/** The outcome line plus the failures and skips. */
 export function summaryText(outcome: ApplyOutcome): string {
-  const lines = [`Apply: ${outcome.done.length} done, ${outcome.failed.length} failed, ${outcome.skipped.length} skipped.`];
+  const lines = [outcomeLine(outcome)];
   for (const f of outcome.failed) lines.push(`  failed  ${f.id}: ${f.error}`);
   for (const s of outcome.skipped) lines.push(`  skipped ${s.id}: ${s.reason}`);
   return `${lines.join('\n')}\n`;

@@ -1,6 +1,10 @@
-/** Markdown plan for PR comments and `$GITHUB_STEP_SUMMARY`: drift first, a table, details per app. */
+/**
+ * Markdown plan for PR comments and `$GITHUB_STEP_SUMMARY`: drift called out first, a summary
+ * table with one row per app, then a collapsible `<details>` per app with its actions and reasons
+ * (open when the app drifted, so a reviewer cannot miss it).
+ */
 import type { Plan } from '../plan/types.js';
-import { DRIFT_WORDS, MARKERS, actionsByApp, shortDigest, summaryLine, windowText } from './plan-summary.js';
+import { DRIFT_MARKER, DRIFT_WORDS, MARKERS, actionsByApp, appOf, countsText, driftText, shortDigest, summaryLine, windowText } from './plan-summary.js';
 import { reasonText } from './prune-text.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -15,20 +19,24 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('');
   }
   const groups = actionsByApp(plan);
-  out.push('| App | Window | Latest | Build | Merge | Tag | Attest | Prune |', '|---|---|---|---:|---:|---:|---:|---:|');
+  const driftOf = (app: string) => plan.drift.filter((d) => appOf(d.address) === app);
+  out.push('| App | Window | Latest | Build | Merge | Tag | Attest | Prune | Drift |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
   for (const app of plan.apps) {
     const actions = groups.get(app.name) ?? [];
     const n = (t: string) => actions.filter((a) => a.type === t).length;
-    out.push(`| ${app.name} | ${windowText(app.window)} | ${app.latest ?? '—'} | ${n('build')} | ${n('merge')} | ${n('tag')} | ${n('attest')} | ${n('prune')} |`);
+    out.push(`| ${app.name} | ${windowText(app.window)} | ${app.latest ?? '—'} | ${n('build')} | ${n('merge')} | ${n('tag')} | ${n('attest')} | ${n('prune')} | ${driftOf(app.name).length} |`);
   }
   out.push('');
   for (const app of plan.apps) {
     const actions = groups.get(app.name) ?? [];
-    out.push(`<details><summary><b>${app.name}</b>: ${actions.length === 0 ? 'up to date' : `${actions.length} action(s)`}</summary>`, '');
+    const drift = driftOf(app.name);
+    const what = [actions.length === 0 ? 'up to date' : countsText(actions), drift.length > 0 ? `⚠️ ${drift.length} drifted` : ''].filter(Boolean).join(' · ');
+    out.push(`<details${drift.length > 0 ? ' open' : ''}><summary><b>${app.name}</b>: ${what}</summary>`, '');
     for (const w of app.warnings ?? []) out.push(`- ⚠️ ${cell(w)}`);
     if ((app.warnings ?? []).length > 0) out.push('');
-    if (actions.length > 0) {
+    if (actions.length + drift.length > 0) {
       out.push('| | Action | Address | Reason |', '|---|---|---|---|');
+      for (const d of drift) out.push(`| ${DRIFT_MARKER} | drift | \`${d.address}\` | ${cell(driftText(d))} |`);
       for (const a of actions) out.push(`| ${MARKERS[a.type]} | ${a.type} | \`${a.address}\` | ${cell(reasonText(a))} |`);
     }
     out.push('', '</details>', '');

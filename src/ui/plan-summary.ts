@@ -5,6 +5,14 @@ import { freesText } from './prune-text.js';
 /** Terraform-style marker per action type. */
 export const MARKERS: Record<ActionType, string> = { build: '+', merge: '~', tag: '→', attest: '✓', prune: '-' };
 
+/** Marker of a drifted address (registry and state disagree). */
+export const DRIFT_MARKER = '!';
+
+/** Terminal colour per action type (text and Ink views paint markers alike); drift is magenta. */
+export const MARKER_COLORS: Record<ActionType, 'green' | 'yellow' | 'cyan' | 'blue' | 'red'> = {
+  build: 'green', merge: 'yellow', tag: 'cyan', attest: 'blue', prune: 'red',
+};
+
 const NOUNS: Record<ActionType, [string, string]> = {
   build: ['build', 'builds'],
   merge: ['merge', 'merges'],
@@ -13,11 +21,25 @@ const NOUNS: Record<ActionType, [string, string]> = {
   prune: ['to prune', 'to prune'],
 };
 
+/** `14 builds` / `1 merge`. */
+export function countText(type: ActionType, n: number): string {
+  return `${n} ${NOUNS[type][n === 1 ? 0 : 1]}`;
+}
+
+/** `2 builds, 1 merge, 1 attestation` for a group of actions, in the summary's order. */
+export function countsText(actions: Action[]): string {
+  return (Object.keys(NOUNS) as ActionType[])
+    .map((t) => [t, actions.filter((a) => a.type === t).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => countText(t, n))
+    .join(', ');
+}
+
 /** `Plan: 14 builds, 7 merges, 2 tag moves, 7 attestations.` or the no-change sentence. */
 export function summaryLine(plan: Plan): string {
   const parts = (Object.keys(NOUNS) as ActionType[])
     .filter((t) => plan.summary[t] > 0)
-    .map((t) => `${plan.summary[t]} ${NOUNS[t][plan.summary[t] === 1 ? 0 : 1]}${t === 'prune' ? freesText(plan) : ''}`);
+    .map((t) => `${countText(t, plan.summary[t])}${t === 'prune' ? freesText(plan) : ''}`);
   if (parts.length === 0) {
     const versions = plan.apps.reduce((n, a) => n + a.window.length, 0);
     return plan.refreshOnly
@@ -37,6 +59,11 @@ export function driftText(d: Drift): string {
   if (d.kind === 'unknown') return `${DRIFT_WORDS.unknown}${d.actual ? `: ${shortDigest(d.actual)}` : ''}`;
   if (d.kind === 'deleted') return `${DRIFT_WORDS.deleted}: state ${shortDigest(d.expected)}`;
   return `${DRIFT_WORDS.moved}: state ${shortDigest(d.expected)}, registry ${shortDigest(d.actual)}`;
+}
+
+/** The app an address belongs to (`outline/base-outline@1.9.2` → `outline`, `mattermost:latest` → `mattermost`). */
+export function appOf(address: string): string {
+  return address.split(/[/@:]/)[0];
 }
 
 /** Actions grouped by app, in plan order. */

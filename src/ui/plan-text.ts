@@ -1,12 +1,8 @@
 /** Plain-text plan (non-TTY, CI logs): Terraform-like, colour only when asked. */
 import { styleText } from 'node:util';
-import type { ActionType, Plan } from '../plan/types.js';
-import { MARKERS, actionsByApp, driftText, summaryLine, windowText } from './plan-summary.js';
+import type { Plan } from '../plan/types.js';
+import { MARKERS, MARKER_COLORS, actionsByApp, driftText, summaryLine, windowText } from './plan-summary.js';
 import { reasonText } from './prune-text.js';
-
-const COLORS: Record<ActionType, 'green' | 'yellow' | 'cyan' | 'blue' | 'red'> = {
-  build: 'green', merge: 'yellow', tag: 'cyan', attest: 'blue', prune: 'red',
-};
 
 type Color = Parameters<typeof styleText>[0];
 
@@ -27,7 +23,7 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
     for (const w of app?.warnings ?? []) out.push(`  ${paint('yellow', 'warning:')} ${w}`);
     if (actions.length === 0) out.push(paint('dim', '  up to date'));
     for (const a of actions) {
-      const marker = paint(COLORS[a.type], MARKERS[a.type]);
+      const marker = paint(MARKER_COLORS[a.type], MARKERS[a.type]);
       out.push(`  ${marker} ${a.type.padEnd(6)} ${a.address.padEnd(pad)}  ${paint('dim', reasonText(a))}`);
     }
     out.push('');

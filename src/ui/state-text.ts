@@ -1,28 +1,76 @@
-/** Plain-text audit views of the state: `state show` and `state history`. */
+/** Plain-text audit views of the state: `state show` (tables per app and version) and `state history`. */
 import type { HistoryEvent, Resource, State } from '../state/types.js';
 
 const short = (digest: string | undefined) => (digest ? digest.slice(0, 19) : '—');
 
-function resourceLines(address: string, r: Resource): string[] {
-  const lines = [`${address}`, `  type       ${r.type}`, `  digest     ${r.digest}`];
-  if (r.platforms?.length) lines.push(`  platforms  ${r.platforms.join(', ')}`);
-  if (r.tags?.length) lines.push(`  tags       ${r.tags.join(', ')}`);
-  if (r.tag && r.version) lines.push(`  points at  ${r.version}`);
-  if (r.upstream) lines.push(`  upstream   ${r.upstream.tag}${r.upstream.commit ? ` (${r.upstream.commit.slice(0, 12)})` : ''}`);
-  if (r.builder) lines.push(`  builder    ${r.builder}`);
-  if (r.size !== undefined) lines.push(`  size       ${r.size} bytes (manifest)`);
-  if (r.attestations && Object.keys(r.attestations).length > 0) {
-    lines.push(`  attested   ${Object.entries(r.attestations).map(([k, d]) => `${k} ${short(d)}`).join(', ')}`);
+/** Columns padded to their widest cell (the last one is not padded, so lines end clean). */
+function table(rows: string[][], indent: string): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => `${indent}${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`);
+}
+
+/** Who last changed an address, and with which command (`root@host (apply)`, or the CI run URL). */
+function lastChange(state: State, address: string): string {
+  const event = state.history.findLast((e) => e.address === address);
+  return event ? `${event.who} (${event.operation})` : '—';
+}
+
+const upstreamText = (r: Resource) => (r.upstream ? `${r.upstream.tag}${r.upstream.commit ? ` (commit ${r.upstream.commit.slice(0, 12)})` : ''}` : '—');
+const attestedText = (r: Resource) => (r.attestations && Object.keys(r.attestations).length > 0 ? Object.entries(r.attestations).map(([k, d]) => `${k} ${short(d)}`).join(', ') : '—');
+
+/** One version: the index as key/value lines, then its platform builds as a table. */
+function versionLines(state: State, key: string, addresses: string[]): string[] {
+  const index = state.resources[key];
+  const lines = [`  ${key}`];
+  if (index) {
+    lines.push(...table([
+      ['index', index.digest],
+      ['platforms', index.platforms?.join(', ') || '—'],
+      ['tags', index.tags?.join(', ') || '—'],
+      ['upstream', upstreamText(index)],
+      ['recorded', `${index.updatedAt} by ${lastChange(state, key)}`],
+      ['attested', attestedText(index)],
+    ], '    '));
   }
-  lines.push(`  created    ${r.createdAt}`, `  updated    ${r.updatedAt}`);
+  const builds = addresses.filter((a) => a !== key);
+  if (builds.length > 0) {
+    lines.push(...table([['PLATFORM', 'DIGEST', 'BUILDER', 'UPSTREAM', 'BUILT', 'BY'], ...builds.map((a) => {
+      const r = state.resources[a];
+      return [r.platform ?? a.slice(key.length + 1), r.digest, r.builder ?? '—', upstreamText(r), r.createdAt, lastChange(state, a)];
+    })], '    '));
+  }
   return lines;
 }
 
-/** Every selected resource as an indented block, in address order. */
+/**
+ * The audit view: per app, per version a table of the index (digest, platforms, tags, upstream tag
+ * and commit, when and by whom, attestations) and its platform builds; then the floating tags.
+ */
 export function renderStateShow(state: State, addresses: string[]): string {
   const head = `State lineage ${state.lineage}, serial ${state.serial}, ${Object.keys(state.resources).length} resources.\n`;
   if (addresses.length === 0) return `${head}No resources match.\n`;
-  return `${head}\n${addresses.map((a) => resourceLines(a, state.resources[a]).join('\n')).join('\n\n')}\n`;
+  const apps = new Map<string, { versions: Map<string, string[]>; tags: string[] }>();
+  for (const address of addresses) {
+    const r = state.resources[address];
+    const app = apps.get(r.app) ?? { versions: new Map<string, string[]>(), tags: [] as string[] };
+    apps.set(r.app, app);
+    if (r.type === 'tag') { app.tags.push(address); continue; }
+    // The version's key is its index address: everything before the platform.
+    const key = r.type === 'build' && r.platform && address.endsWith(`/${r.platform}`) ? address.slice(0, -(r.platform.length + 1)) : address;
+    app.versions.set(key, [...(app.versions.get(key) ?? []), address]);
+  }
+  const out: string[] = [];
+  for (const [name, app] of apps) {
+    out.push(name);
+    for (const [key, list] of app.versions) out.push(...versionLines(state, key, list), '');
+    if (app.tags.length > 0) {
+      out.push('  floating tags', ...table([['TAG', 'POINTS AT', 'DIGEST', 'BY'], ...app.tags.map((a) => {
+        const r = state.resources[a];
+        return [a, r.version ?? '—', r.digest, lastChange(state, a)];
+      })], '    '), '');
+    }
+  }
+  return `${head}\n${out.join('\n')}`;
 }
 
 /** One line per event: time, action, address, old → new digest, who, upstream. */

@@ -117,7 +117,7 @@ describe('retention against the real registry', () => {
     expect(text.stdout).toMatch(/- prune\s+mattermost@10\.3\.0\s+beyond keepLatest 3 \(rank 5\); frees \d+\.\d kB/);
     expect(text.stdout).toMatch(/Plan: 2 to prune \(frees \d+\.\d kB\)\./);
     const md = await run(['plan', '--format', 'markdown']);
-    expect(md.stdout).toContain('| mattermost | 10.4.1 … 10.3.2 (3 versions) | 10.4.1 | 0 | 0 | 0 | 0 | 2 |');
+    expect(md.stdout).toContain('| mattermost | 10.4.1 … 10.3.2 (3 versions) | 10.4.1 | 0 | 0 | 0 | 0 | 2 | 0 |');
     expect(md.stdout).toMatch(/\| - \| prune \| `mattermost@10\.3\.1` \| beyond keepLatest 3 \(rank 4\); frees/);
 
     // When applying

@@ -47,7 +47,8 @@ describe('mirror import and the state commands', () => {
     expect(shown.resources['mattermost@10.4.1/linux/arm64'].digest).toBe(index.manifests[1].digest);
     // The human view names digest and platforms
     const text = await run(['state', 'show', 'mattermost@10.4.1']);
-    expect(text.stdout).toMatch(new RegExp(`mattermost@10\\.4\\.1\\n  type       index\\n  digest     ${digests['10.4.1']}\\n  platforms  linux/amd64, linux/arm64`));
+    expect(text.stdout).toMatch(new RegExp(`\\nmattermost\\n  mattermost@10\\.4\\.1\\n    index      ${digests['10.4.1']}\\n    platforms  linux/amd64, linux/arm64\\n`));
+    expect(text.stdout).toMatch(/\n {4}PLATFORM +DIGEST +BUILDER +UPSTREAM +BUILT +BY\n {4}linux\/amd64 +sha256:[0-9a-f]{64} +— +— +\S+ +\S+@\S+ \(import\)\n/);
     // And a plan now has nothing to build: only latest is missing
     const plan = json<Plan>(await run(['plan', '--json']));
     expect(plan.actions.map((a) => a.id)).toEqual(['tag:mattermost:latest']);

@@ -1,0 +1,22 @@
+/** The `?` screen: every key of the plan view (and of apply's confirmation). */
+import { Box, Text } from 'ink';
+
+const KEYS: Array<[string, string]> = [
+  ['↑ ↓  k j', 'move'],
+  ['PgUp PgDn  g G', 'page up / down, top / bottom'],
+  ['enter  space', 'fold or unfold an app or version'],
+  ['← →  h l', 'fold / unfold (← on a row inside goes to its parent)'],
+  ['/', 'filter by app or version (enter keeps it, esc clears it)'],
+  ['?', 'this help (any key closes it)'],
+];
+
+/** Key help; `confirm` adds apply's answers. */
+export function KeyHelp({ confirm }: { confirm: boolean }) {
+  const keys: Array<[string, string]> = confirm ? [['y', 'apply this plan'], ['n  q  esc', 'abort: nothing is applied'], ...KEYS] : [...KEYS, ['q', 'quit']];
+  return (
+    <Box flexDirection="column">
+      <Text bold>Keys</Text>
+      {keys.map(([k, what]) => <Text key={k}>{`  ${k.padEnd(16)}`}<Text dimColor>{what}</Text></Text>)}
+    </Box>
+  );
+}

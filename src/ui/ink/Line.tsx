@@ -1,0 +1,36 @@
+/**
+ * Rows as coloured segments cut to the terminal width: a row that wrapped would push the frame
+ * past the screen and make Ink redraw everything (flicker), so every row is exactly one line.
+ */
+import { Text } from 'ink';
+
+/** A run of text with one style. */
+export interface Segment {
+  text: string;
+  color?: string;
+  dim?: boolean;
+  bold?: boolean;
+}
+
+/** Cut segments to `width` columns, ending with `…` when something was cut. */
+export function fitSegments(segments: Segment[], width: number): Segment[] {
+  const out: Segment[] = [];
+  let left = Math.max(0, width);
+  for (const seg of segments) {
+    const chars = [...seg.text];
+    if (chars.length <= left) { out.push(seg); left -= chars.length; continue; }
+    if (left > 0) out.push({ ...seg, text: `${chars.slice(0, left - 1).join('')}…` });
+    break;
+  }
+  return out;
+}
+
+/** One line of segments, optionally highlighted (the cursor row). */
+export function Line({ segments, width, inverse = false }: { segments: Segment[]; width: number; inverse?: boolean }) {
+  const fitted = fitSegments(segments, width);
+  return (
+    <Text wrap="truncate-end" inverse={inverse}>
+      {fitted.map((s, i) => <Text key={i} color={s.color} dimColor={s.dim} bold={s.bold}>{s.text}</Text>)}
+    </Text>
+  );
+}

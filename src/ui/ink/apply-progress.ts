@@ -1,0 +1,104 @@
+/**
+ * The live apply view's model: apply events folded into one row per started (or skipped) action,
+ * with the last log lines of each. Pure: the view draws it, tests feed it events.
+ */
+import type { ApplyEvent, ApplyOutcome } from '../../apply/executor.js';
+import type { ActionType } from '../../plan/types.js';
+
+/** Log lines kept per running action (the view shows the tail). */
+export const LOG_TAIL = 3;
+
+/** One action as the view shows it. */
+export interface ActionRow {
+  id: string;
+  type: ActionType;
+  address: string;
+  status: 'running' | 'done' | 'failed' | 'skipped';
+  /** Epoch ms the action started (skipped: when it was skipped). */
+  startedAt: number;
+  /** Duration once finished. */
+  ms?: number;
+  digest?: string;
+  /** First line of the error, or why it was skipped. */
+  note?: string;
+  log: string[];
+}
+
+/** Everything the live view shows. */
+export interface ApplyProgress {
+  total: number;
+  startedAt: number;
+  rows: ActionRow[];
+  /** Set when the run ended: the view then shows the final summary. */
+  outcome?: ApplyOutcome;
+}
+
+/** A run of `total` actions starting at `now`. */
+export function startProgress(total: number, now: number): ApplyProgress {
+  return { total, startedAt: now, rows: [] };
+}
+
+/** Fold one event in (a new object, so React sees the change). */
+export function applyEvent(p: ApplyProgress, e: ApplyEvent, now: number): ApplyProgress {
+  if (e.event === 'start') {
+    return { ...p, rows: [...p.rows, { id: e.id, type: e.type, address: e.address, status: 'running', startedAt: now, log: [] }] };
+  }
+  if (e.event === 'skipped') {
+    return { ...p, rows: [...p.rows, { id: e.id, type: e.type, address: e.address, status: 'skipped', startedAt: now, note: e.reason, log: [] }] };
+  }
+  const rows = p.rows.map((r) => {
+    if (r.id !== e.id) return r;
+    if (e.event === 'log') return { ...r, log: [...r.log, e.line].slice(-LOG_TAIL) };
+    if (e.event === 'done') return { ...r, status: 'done' as const, ms: e.ms, digest: e.digest };
+    return { ...r, status: 'failed' as const, ms: e.ms, note: e.error.split('\n')[0] };
+  });
+  return { ...p, rows };
+}
+
+/** The run's end. */
+export function finishProgress(p: ApplyProgress, outcome: ApplyOutcome): ApplyProgress {
+  return { ...p, outcome };
+}
+
+/** Counts per status. */
+export function countRows(p: ApplyProgress): Record<ActionRow['status'], number> {
+  const n = { running: 0, done: 0, failed: 0, skipped: 0 };
+  for (const r of p.rows) n[r.status] += 1;
+  return n;
+}
+
+/** `0.4s`, `12.3s`, `2m 05s`. */
+export function elapsedText(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** `[██████░░░░░░]` for `finished` of `total` in `width` cells. */
+export function progressBar(finished: number, total: number, width: number): string {
+  const cells = Math.max(0, width);
+  const full = total === 0 ? cells : Math.round((finished / total) * cells);
+  return `[${'█'.repeat(full)}${'░'.repeat(cells - full)}]`;
+}
+
+/**
+ * The rows that fit in `budget` lines, in start order: running first claim their place (with
+ * their log tail), then failures, then the newest finished; skipped ones only if room is left.
+ */
+export function visibleRows(p: ApplyProgress, budget: number): { rows: ActionRow[]; logs: boolean; hidden: number } {
+  const rank = (r: ActionRow) => (r.status === 'running' ? 0 : r.status === 'failed' ? 1 : r.status === 'done' ? 2 : 3);
+  const ordered = p.rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || b.i - a.i);
+  const running = p.rows.filter((r) => r.status === 'running');
+  const logLines = running.reduce((n, r) => n + r.log.length, 0);
+  const logs = running.length + logLines < budget;
+  let left = budget - (logs ? logLines : 0);
+  const keep = new Set<number>();
+  for (const { i } of ordered) {
+    // Keep one line for "… N more" when something will be hidden.
+    const reserve = keep.size + 1 < p.rows.length ? 1 : 0;
+    if (left - reserve <= 0) break;
+    keep.add(i);
+    left -= 1;
+  }
+  return { rows: p.rows.filter((_, i) => keep.has(i)), logs, hidden: p.rows.length - keep.size };
+}

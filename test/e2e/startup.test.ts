@@ -1,0 +1,63 @@
+/**
+ * Start-up discipline: Ink and React load only on the terminal path. Every module the CLI resolves
+ * is traced (test/rig/trace-imports.mjs through NODE_OPTIONS=--import); the same tracer run on a
+ * real terminal (tmux) must see Ink, so a tracer that saw nothing cannot pass the test.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishVersions, startSeedWorld, type SeedWorld } from '../rig/world.js';
+import { startTerminal } from '../rig/tmux.js';
+import { mirror, ROOT } from './cli.js';
+
+let world: SeedWorld;
+beforeAll(async () => {
+  world = await startSeedWorld();
+  const { mattermost } = world.config.apps;
+  await world.writeConfig({ ...world.config, defaults: { ...world.config.defaults, maxVersions: 2, attest: { sbom: false, provenance: false, sign: false } }, apps: { mattermost } });
+  await publishVersions(world.backend, 'mattermost', ['10.4.0', '10.4.1']);
+  // The terminal run gets a window one version wider, so it has builds to show whatever ran before it.
+  await writeFile(path.join(world.dir, 'wide.config.json'), JSON.stringify({ ...world.config, defaults: { ...world.config.defaults, maxVersions: 3 } }));
+});
+afterAll(async () => { await world?.stop(); });
+
+const traceEnv = (file: string) => ({ NODE_OPTIONS: `--import=${path.join(ROOT, 'test/rig/trace-imports.mjs')}`, MIRROR_TRACE_FILE: file });
+const UI_PACKAGES = /\/node_modules\/(ink|react|react-reconciler|yoga-layout)\//;
+
+/** Run `mirror ARGS` with the tracer; the resolved module URLs. */
+async function traced(args: string[]): Promise<string[]> {
+  const file = path.join(world.dir, `trace-${args.join('-').replace(/\W+/g, '_')}.txt`);
+  await rm(file, { force: true });
+  const r = await mirror(args, { cwd: world.dir, env: traceEnv(file) });
+  expect(r.exitCode, r.stderr).not.toBe(1);
+  return (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+}
+
+describe('Ink loads only on a terminal', () => {
+  it('plan --json, plan as text and markdown, state list and apply --auto-approve (pipes) never resolve ink or react', async () => {
+    for (const args of [['plan', '--json'], ['plan'], ['plan', '--format', 'markdown'], ['state', 'list'], ['apply', '--auto-approve']]) {
+      const urls = await traced(args);
+      // The trace did record the command that ran
+      expect(urls.some((u) => u.endsWith(`/dist/commands/${args[0]}.js`) || u.includes(`/dist/commands/${args[0]}/`)), args.join(' ')).toBe(true);
+      expect(urls.filter((u) => UI_PACKAGES.test(u) || u.includes('/dist/ui/ink/')), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('the same tracer sees ink and react when mirror plan runs on a terminal', async () => {
+    const file = path.join(world.dir, 'trace-tty.txt');
+    const t = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), 'plan', '--config', 'wide.config.json'], {
+      cwd: world.dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...traceEnv(file) },
+    });
+    try {
+      await t.waitFor('q quit');
+      await t.keys('q');
+      await t.waitFor('[exit 0]');
+    } finally {
+      await t.kill();
+    }
+    const urls = (await readFile(file, 'utf8')).split('\n');
+    expect(urls.some((u) => /\/node_modules\/ink\//.test(u))).toBe(true);
+    expect(urls.some((u) => /\/node_modules\/react\//.test(u))).toBe(true);
+    expect(urls.some((u) => u.endsWith('/dist/ui/ink/tty.js'))).toBe(true);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * `mirror plan` and `mirror apply` in a real terminal (tmux), against the rig's registry and
+ * upstream emulator: what the screen shows, the keys, and what confirming or aborting does. The
+ * apply world has its versions published and the state empty, so apply only moves `latest` (fast).
+ */
+import { access, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { publishVersions, seedConfig, startSeedWorld, type SeedWorld } from '../rig/world.js';
+import { startTerminal, type Terminal } from '../rig/tmux.js';
+import { ROOT } from './cli.js';
+
+let world: SeedWorld;
+let digests: Record<string, string>;
+let terminal: Terminal | undefined;
+beforeAll(async () => {
+  world = await startSeedWorld();
+  // The plan test reads the full seed config (three apps, nothing in the registry yet)…
+  await writeFile(path.join(world.dir, 'plan.config.json'), JSON.stringify(seedConfig(world.registry.url('mirror'), world.upstream.url)));
+  // …the apply tests one app whose two window versions are already in the registry.
+  const { mattermost } = world.config.apps;
+  await world.writeConfig({ ...world.config, defaults: { ...world.config.defaults, maxVersions: 2, attest: { sbom: false, provenance: false, sign: false } }, apps: { mattermost } });
+  digests = await publishVersions(world.backend, 'mattermost', ['10.4.0', '10.4.1']);
+});
+afterEach(async () => { await terminal?.kill(); terminal = undefined; });
+afterAll(async () => { await world?.stop(); });
+
+const open = async (args: string[]) => {
+  terminal = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), ...args], { cwd: world.dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' } });
+  return terminal;
+};
+const exists = async (file: string) => access(file).then(() => true, () => false);
+
+describe('mirror on a terminal', () => {
+  it('plan: a tree with markers and the summary; enter unfolds, / filters, ? helps, q quits with 0', async () => {
+    // When mirror plan runs in a 120×40 terminal
+    const t = await open(['plan', '--config', 'plan.config.json']);
+    // Then the tree shows the apps with their markers, versions folded (a large plan), and the summary footer
+    // (mattermost 10.4.0 and 10.4.1 are in the registry already: the apply tests published them)
+    let screen = await t.waitFor('Plan: 56 builds, 28 merges, 4 tag moves, 28 attestations.');
+    expect(screen).toMatch(/^▾ \+ mattermost +16 builds, 8 merges, 1 tag move, 8 attestations · window 10\.4\.1 … 10\.1\.1/m);
+    expect(screen).toMatch(/^ {4}→ latest absent → 10\.4\.1 +latest → 10\.4\.1 \(missing in registry\)/m);
+    expect(screen).toMatch(/^ {2}▸ \+ 10\.3\.2 +2 builds, 1 merge, 1 attestation — missing in registry/m);
+    expect(screen).toMatch(/^ {4}→ outline:latest absent → 1\.10\.0 +/m);
+    expect(screen).toContain('↑↓ move · enter fold · / filter · ? help · q quit');
+    // When moving to 10.3.2 and pressing enter
+    await t.keys('Down', 'j', 'Enter');
+    // Then its platforms unfold with their reasons
+    screen = await t.waitFor(/^ {2}▾ \+ 10\.3\.2/m);
+    expect(screen).toMatch(/^ {6}\+ linux\/amd64 +missing in registry$/m);
+    expect(screen).toMatch(/^ {6}~ index +missing in registry$/m);
+    // When filtering on outline
+    await t.keys('/');
+    await t.type('outline');
+    await t.keys('Enter');
+    screen = await t.waitFor('filter: outline');
+    expect(screen).toMatch(/^▾ \+ outline +/m);
+    expect(screen).not.toContain('mattermost');
+    // When asking for help, then closing it
+    await t.keys('?');
+    await t.waitFor('fold or unfold an app or version');
+    await t.keys('x');
+    await t.waitFor('filter: outline');
+    // When quitting
+    await t.keys('q');
+    await t.waitFor('[exit 0]');
+  });
+
+  it('apply: q at the confirmation aborts, nothing is applied, exit 1', async () => {
+    const t = await open(['apply']);
+    const screen = await t.waitFor('y apply · n/q abort');
+    expect(screen).toContain('mirror apply — review the plan');
+    expect(screen).toMatch(/→ latest absent → 10\.4\.1 +latest/);
+    expect(screen).toContain('Plan: 1 tag move.');
+    await t.keys('q');
+    expect(await t.waitFor('[exit 1]')).toContain('Apply cancelled; nothing was changed.');
+    expect(await world.backend.headManifest('mattermost', 'latest')).toBeUndefined();
+    expect(await exists(path.join(world.dir, '.mirror', 'state.json'))).toBe(false);
+  });
+
+  it('apply: y at the confirmation applies, the live view ends with the summary, exit 0', async () => {
+    const t = await open(['apply']);
+    await t.waitFor('y apply · n/q abort');
+    await t.keys('y');
+    const screen = await t.waitFor('[exit 0]');
+    expect(screen).toContain('mirror apply — 1 action');
+    expect(screen).toMatch(/→ tag +mattermost:latest +\d+\.\ds +done/);
+    expect(screen).toMatch(/\[█+\] 1\/1 · 1 done · 0 failed · 0 skipped · \d/);
+    expect(screen).toContain('Apply: 1 done, 0 failed, 0 skipped.');
+    expect((await world.backend.headManifest('mattermost', 'latest'))?.digest).toBe(digests['10.4.1']);
+  });
+});
