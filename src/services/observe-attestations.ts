@@ -5,28 +5,15 @@
  * request per version — the referrers list, or the `sha256-<hex>` fallback index, which is only
  * fetched when the tag listing has it (no request at all for a version never attested).
  */
-import type { LimitFunction } from 'p-limit';
-import type { AppSpec } from '../config/model.js';
 import { emptyRepository, type ObservedRepository } from '../plan/observed.js';
 import { attestationsIn, fallbackTag, parseReferrerIndex } from '../providers/attest/referrers.js';
 import { wantedKinds } from '../providers/attest/types.js';
-import type { Descriptor, RegistryBackend } from '../providers/registry/types.js';
-import type { WindowVersion } from '../providers/upstream/types.js';
+import type { Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
-import type { State } from '../state/types.js';
-
-/** Inputs of the attestation observation. */
-export interface ObserveAttestationsOptions {
-  apps: AppSpec[];
-  state: State;
-  registry: RegistryBackend;
-  windows: Map<string, WindowVersion[]>;
-  repos: Map<string, ObservedRepository>;
-  limit: LimitFunction;
-}
+import type { ObservationRound } from './observe-round.js';
 
 /** Fill `repo.attested` for every version the planner may propose an attest action for. */
-export async function observeAttestations(opts: ObserveAttestationsOptions): Promise<void> {
+export async function observeAttestations(opts: ObservationRound): Promise<void> {
   const checks: Array<{ image: string; repo: ObservedRepository; digest: string }> = [];
   for (const app of opts.apps) {
     if (wantedKinds(app.attest).length === 0) continue;

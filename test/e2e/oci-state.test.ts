@@ -26,7 +26,7 @@ beforeAll(async () => {
     apps: { mattermost },
   });
   digests = await publishVersions(world.backend, 'mattermost', ['10.4.0', '10.4.1']);
-  const { image, tag } = parseStateRef(ref, world.config.registry);
+  const { image, tag } = parseStateRef(ref, { insecure: false, ...world.config.registry });
   target = { registry: world.backend, image, tag, location: ref };
 });
 afterAll(async () => { await world?.stop(); });
