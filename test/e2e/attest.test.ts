@@ -74,7 +74,11 @@ describe('attest and verify against the real registry (key-based, offline, real 
     expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/mattermost@10\.4\.1\s+sha256:\S+\s+ok\s+ok\s+ok/);
     expect(verified.stdout).toContain('Verified 2 versions: every attestation is present and valid.');
-    expect((await run(['plan', '--detailed-exitcode'])).exitCode).toBe(0);
+    const again = await run(['plan', '--detailed-exitcode'], { MIRROR_STATS: '1' });
+    expect(again.exitCode, again.stdout).toBe(0);
+    // And the plan's attestation look cost one referrers-API probe (404 here) and one fallback-index GET per version
+    const stats = JSON.parse(/mirror-stats (.*)/.exec(again.stderr)![1]).registry.byKind;
+    expect(stats).toMatchObject({ referrers: 1, 'manifest:GET': 2 });
   });
 
   it('re-attesting replaces each kind: still exactly one SBOM, provenance and signature per version', async () => {
