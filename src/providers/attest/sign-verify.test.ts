@@ -53,6 +53,33 @@ describe('keyless signing', () => {
     expect(OidcTokenProvider.unavailable({ SIGSTORE_ID_TOKEN: 'jwt' })).toBeUndefined();
   });
 
+  it('sends the OIDC token and a proof of possession to Fulcio, and reports its refusal as a clear error', async () => {
+    // Given a local stand-in for Fulcio that refuses every request
+    const { createServer } = await import('node:http');
+    const seen: Array<{ url?: string; body: any }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { seen.push({ url: req.url, body: JSON.parse(body || '{}') }); res.writeHead(400, { 'content-type': 'application/json' }); res.end('{"message":"bad token"}'); });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const jwt = `${b64({ alg: 'none' })}.${b64({ sub: 'repo:o/r:ref:refs/heads/main', iss: 'https://token.actions.githubusercontent.com' })}.sig`;
+    try {
+      // When a payload is signed keyless
+      const signer = keylessSigner({ env: { SIGSTORE_ID_TOKEN: jwt }, fulcioUrl: url, rekorUrl: url });
+      await expect(signer.sign(SIMPLE_SIGNING_PAYLOAD_TYPE, Buffer.from('{}'))).rejects.toThrow(/^Keyless signing failed \(Fulcio http:\/\/127\.0\.0\.1:\d+, Rekor/);
+      // Then Fulcio was asked for a certificate with the token and an ephemeral public key
+      expect(seen[0].url).toBe('/api/v2/signingCert');
+      expect(seen[0].body.credentials.oidcIdentityToken).toBe(jwt);
+      expect(seen[0].body.publicKeyRequest.publicKey.content).toMatch(/BEGIN PUBLIC KEY/);
+      expect(seen[0].body.publicKeyRequest.proofOfPossession).toBeTruthy();
+    } finally {
+      server.close();
+    }
+  });
+
   it('asks GitHub for a token with audience sigstore and the request token as bearer', async () => {
     const seen: Array<{ url: string; auth: string | null }> = [];
     const fetcher = (async (url: URL, init: RequestInit) => {

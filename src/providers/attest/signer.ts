@@ -90,6 +90,13 @@ export function keylessSigner(opts: KeylessOptions): PayloadSigner {
   });
   return {
     description: `keyless (${fulcioBaseURL})`,
-    sign: async (type, data) => bundleToJSON(await builder.create({ type, data })),
+    sign: async (type, data) => {
+      try {
+        return bundleToJSON(await builder.create({ type, data }));
+      } catch (error) {
+        if (error instanceof AbortError) throw error;
+        throw new AbortError(`Keyless signing failed (Fulcio ${fulcioBaseURL}, Rekor ${rekorBaseURL}): ${(error as Error).message}`, 'Check that the job can reach Sigstore and has `permissions: id-token: write`.', { cause: error });
+      }
+    },
   };
 }
