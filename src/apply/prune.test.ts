@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pushTestImage, pushTestIndex } from '../../test/rig/oci.js';
 import type { Action } from '../plan/types.js';
+import { attachBundle, fallbackTag } from '../providers/attest/referrers.js';
 import { RegistryError } from '../providers/registry/errors.js';
+import { MediaType } from '../providers/registry/types.js';
 import { OciLayoutBackend } from '../providers/registry/oci-layout.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { newState } from '../state/new-state.js';
@@ -59,6 +61,21 @@ describe('prune step (on the oci: layout backend)', () => {
     for (const d of [published['2.0.0'].index, ...published['2.0.0'].builds]) expect(left).toContain(d);
     expect(Object.keys(recorder.state.resources).sort()).toEqual(['app@2.0.0', 'app@2.0.0/linux/amd64', 'app@2.0.0/linux/arm64']);
     expect(recorder.state.history.at(-1)).toMatchObject({ who: 'tester@host', action: 'prune', address: 'app@1.0.0', previous: published['1.0.0'].index });
+  });
+
+  it('also deletes the pruned index\'s attestation referrers and its sha256-<hex> fallback tag', async () => {
+    // Given 1.0.0 attested (a signature and an SBOM in the fallback index)
+    const { ctx, published, prune } = await setup(['1.0.0', '2.0.0']);
+    const subject = { mediaType: MediaType.OciIndex, digest: published['1.0.0'].index, size: 1 };
+    const refs = [];
+    for (const kind of ['signature', 'sbom'] as const) refs.push(await attachBundle(registry, 'app', subject, kind, new TextEncoder().encode(`{"${kind}":1}`)));
+    expect(await registry.listTags('app')).toContain(fallbackTag(published['1.0.0'].index));
+    // When it is pruned
+    await pruneStep(ctx, prune('1.0.0'));
+    // Then neither the fallback tag nor the referrers are left
+    expect(await registry.listTags('app')).toEqual(['2.0.0']);
+    const left = await layoutDigests();
+    for (const d of refs) expect(left).not.toContain(d);
   });
 
   it('refuses when a floating tag points at the digest, or the version tag moved, and deletes nothing', async () => {

@@ -10,6 +10,7 @@ import { isVersionTag } from '../plan/retention.js';
 import type { Action } from '../plan/types.js';
 import { NotFoundError, RegistryError } from '../providers/registry/errors.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
+import { fallbackTag, kindOfReferrer, listReferrers } from '../providers/attest/referrers.js';
 import type { ApplyContext } from './context.js';
 
 const replan = 'Run `mirror plan` again: it re-reads the registry and prunes only what is still safe.';
@@ -54,12 +55,27 @@ async function assertStillPrunable(ctx: ApplyContext, action: Action, digest: st
   return present || (await ctx.registry.headManifest(image, digest)) !== undefined;
 }
 
+/**
+ * Delete mirror's attestation referrers of a pruned index and its `sha256-<hex>` fallback index:
+ * left behind they would be a dangling tag about a digest that no longer exists. Referrers other
+ * tools attached stay listed in the fallback index, which is then kept.
+ */
+async function deleteAttestations(registry: RegistryBackend, image: string, digest: string): Promise<void> {
+  const { manifests, via } = await listReferrers(registry, image, digest);
+  const ours = manifests.filter((d) => kindOfReferrer(d) !== undefined);
+  for (const d of ours) await deleteIfPresent(registry, image, d.digest);
+  if (via !== 'tag' || manifests.length === 0 || ours.length !== manifests.length) return;
+  const fallback = await registry.headManifest(image, fallbackTag(digest));
+  if (fallback) await deleteIfPresent(registry, image, fallback.digest);
+}
+
 /** Delete a pruned version from the registry and forget it in state. */
 export async function pruneStep(ctx: ApplyContext, action: Action): Promise<string> {
   const digest = action.digest;
   if (!digest || !action.version) throw new BugError(`prune action ${action.id} has no digest or version`);
   const { app, image, version } = action;
   if (await assertStillPrunable(ctx, action, digest)) await deleteIfPresent(ctx.registry, image, digest);
+  await deleteAttestations(ctx.registry, image, digest);
   // A platform manifest a version recorded in state still uses stays, whatever the plan said.
   const used = new Set(Object.values(ctx.recorder.state.resources)
     .filter((r) => r.type === 'build' && r.app === app && r.image === image && r.version !== version).map((r) => r.digest));

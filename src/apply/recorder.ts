@@ -24,6 +24,7 @@ export class StateRecorder {
         time: new Date().toISOString(), who: this.who, operation: 'apply', action, address, digest: resource.digest,
         ...(previous && previous !== resource.digest ? { previous } : {}),
         ...(upstream ? { upstream } : {}),
+        ...(action === 'attest' && resource.attestations ? { attestations: resource.attestations } : {}),
       };
       const next: State = { ...this.current, resources: { ...this.current.resources, [address]: resource }, history: [...this.current.history, event] };
       this.current = await this.store.write(next);

@@ -15,7 +15,7 @@ import { applyPatches } from './patches.js';
 const parse = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, any>;
 
 /** `repository@digest` of another image of the app for the same version and platform (`{image:NAME}`). */
-async function imageRef(ctx: ApplyContext, app: string, image: string, version: string, platform: string): Promise<string> {
+export async function imageRef(ctx: ApplyContext, app: string, image: string, version: string, platform: string): Promise<string> {
   const recorded = ctx.recorder.state.resources[buildAddress(app, image, version, platform)];
   if (recorded) return `${ctx.registry.repository(image)}@${recorded.digest}`;
   // Built in an earlier run and published: take the platform entry of its index.

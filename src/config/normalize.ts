@@ -89,6 +89,10 @@ function normalizeApp(name: string, app: ParsedApp, cfg: ParsedConfig, errors: s
   void imageNames;
   (app.requires ?? []).forEach((r, i) => checkTemplate(r, `${at}.requires.${i}`, errors));
   const attest = { ...DEFAULTS.attest, ...d.attest, ...app.attest };
+  // SBOM and provenance are attached as signed Sigstore bundles: there is no unsigned form to attach.
+  if (attest.sign === false && (attest.sbom || attest.provenance)) {
+    errors.push(`${at}.attest.sign: false, but sbom/provenance are on; they are attached as signed bundles (use sign: 'keyless' or { key: 'env:NAME' }, or set sbom: false and provenance: false)`);
+  }
   return {
     name,
     upstream: app.upstream,

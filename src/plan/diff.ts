@@ -8,6 +8,7 @@ import type { AppSpec, ImageSpec, ResolvedConfig } from '../config/model.js';
 import { buildAddress, indexAddress, matchesTarget, tagAddress } from '../state/addresses.js';
 import type { State } from '../state/types.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
+import { KIND_LABELS, wantedKinds } from '../providers/attest/types.js';
 import { emptyRepository, type Observed, type ObservedRepository } from './observed.js';
 import { refreshDrift } from './drift.js';
 import { floatingTagFor } from './floating.js';
@@ -62,7 +63,7 @@ function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion,
   if (repo.tags.has(v.version)) {
     if (rec?.type !== 'index') return;
     const actual = repo.tagDigests.get(v.version);
-    if (actual === undefined || actual === rec.digest) return;
+    if (actual === undefined || actual === rec.digest) { planAttestations(ctx, app, image.name, v.version, rec.digest, repo); return; }
     ctx.drift.push({ address: idx, kind: 'moved', expected: rec.digest, actual });
     reason = 'tag drifted: registry digest differs from state';
   } else if (rec?.type === 'index') {
@@ -86,11 +87,22 @@ function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion,
     : reason;
   const merge = push(ctx, { type: 'merge', address: idx, app: app.name, image: image.name, version: v.version, reason: mergeReason, dependsOn: builds });
   merged.set(v.version, merge);
-  const { sbom, provenance, sign } = app.attest;
-  if (sbom || provenance || sign) {
-    const what = [sbom && 'SBOM', provenance && 'provenance', sign && 'signature'].filter(Boolean).join(', ');
+  const kinds = wantedKinds(app.attest);
+  if (kinds.length > 0) {
+    const what = kinds.map((k) => KIND_LABELS[k]).join(', ');
     push(ctx, { type: 'attest', address: idx, app: app.name, image: image.name, version: v.version, reason: `new index needs ${what}`, dependsOn: [merge.id] });
   }
+}
+
+/** An attest action for a published version whose attestations are missing or incomplete. */
+function planAttestations(ctx: Ctx, app: AppSpec, image: string, version: string, digest: string, repo: ObservedRepository) {
+  const present = repo.attested?.get(digest);
+  if (!present) return;
+  const missing = wantedKinds(app.attest).filter((k) => !present.includes(k));
+  if (missing.length === 0) return;
+  const what = missing.map((k) => KIND_LABELS[k]).join(', ');
+  const reason = present.length === 0 ? `not attested: needs ${what}` : `attestations incomplete: missing ${what}`;
+  push(ctx, { type: 'attest', address: indexAddress(app.name, image, version), app: app.name, image, version, reason, dependsOn: [] });
 }
 
 /** Which window version a registry digest belongs to, if any is known. */

@@ -2,6 +2,7 @@
  * What the planner knows about the world, gathered by src/services/observe.ts. Plain data so the
  * diff stays pure and is unit-testable with hand-made worlds.
  */
+import type { AttestationKind } from '../providers/attest/types.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
 
 /** What the registry said about one image repository. */
@@ -12,6 +13,11 @@ export interface ObservedRepository {
   tagDigests: Map<string, string>;
   /** Manifests HEADed by digest: true when present (platform builds recorded in state). */
   manifests: Map<string, boolean>;
+  /**
+   * Attestation kinds found among the referrers of recorded, undrifted window indexes (by index
+   * digest). A digest absent here was not looked at: the planner then proposes nothing for it.
+   */
+  attested?: Map<string, AttestationKind[]>;
   /**
    * Retention only (an app with a policy and something it would prune): every tagged manifest of
    * the repository and the platform manifests of its indexes, GETted by digest, so the planner can

@@ -13,6 +13,8 @@ import { SourceCache } from '../apply/source.js';
 import { recordRefresh } from '../apply/refresh.js';
 import { assertFresh, assertSameConfig } from '../apply/stale.js';
 import { pruneStep } from '../apply/prune.js';
+import { attestStep } from '../apply/attest.js';
+import { AttestTools } from '../apply/attest-tools.js';
 import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
 import { readPlanFile } from '../plan/planfile.js';
 import type { Action, ActionType, Plan } from '../plan/types.js';
@@ -67,7 +69,6 @@ export interface ApplyResult {
 function exclusion(action: Action, opts: ApplyOptions): string | undefined {
   if (opts.only && !opts.only.includes(action.type)) return `not in --only ${opts.only.join(',')}`;
   if (opts.platform && (action.type !== 'build' || action.platform !== opts.platform)) return `--platform ${opts.platform} runs only its builds`;
-  if (action.type === 'attest') return 'attestation (SBOM, provenance, signature) is not implemented yet; set attest: { sbom: false, provenance: false, sign: false } to plan without it';
   return undefined;
 }
 
@@ -132,6 +133,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       log: (id, line) => opts.emit({ event: 'log', id, line }),
     };
     opts.onStart?.(actions);
+    const attestTools = new AttestTools(config, opts.env ?? process.env);
     const outcome = await execute(actions, {
       parallelism: opts.parallelism ?? 4,
       skip: (a) => exclusion(a, opts),
@@ -142,6 +144,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         if (a.type === 'merge') return mergeStep(ctx, a);
         if (a.type === 'tag') return tagStep(ctx, a);
         if (a.type === 'prune') return pruneStep(ctx, a);
+        if (a.type === 'attest') return attestStep(ctx, attestTools, a);
         throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
       },
     });

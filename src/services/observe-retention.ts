@@ -10,23 +10,15 @@
  * and one GET per platform manifest — about (1 + platforms) × versions in the registry.
  */
 import type { LimitFunction } from 'p-limit';
-import type { AppSpec } from '../config/model.js';
 import { REFERRER_TAG } from '../plan/drift.js';
 import type { ManifestContent, ObservedRepository } from '../plan/observed.js';
 import { isVersionTag, selectByPolicy } from '../plan/retention.js';
 import { NotFoundError } from '../providers/registry/errors.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
-import type { WindowVersion } from '../providers/upstream/types.js';
-import type { State } from '../state/types.js';
+import type { ObservationRound } from './observe-round.js';
 
 /** Inputs of the retention round (observe's own maps, filled in place). */
-export interface RetentionObservation {
-  apps: AppSpec[];
-  state: State;
-  registry: RegistryBackend;
-  windows: Map<string, WindowVersion[]>;
-  repos: Map<string, ObservedRepository>;
-  limit: LimitFunction;
+export interface RetentionObservation extends ObservationRound {
   now?: Date;
 }
 

@@ -14,6 +14,7 @@ import { createUpstreamSource } from '../providers/upstream/index.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
 import { resolveWindow } from '../providers/upstream/window.js';
 import { observeRetention } from './observe-retention.js';
+import { observeAttestations } from './observe-attestations.js';
 import { buildAddress, indexAddress } from '../state/addresses.js';
 import type { State } from '../state/types.js';
 
@@ -150,6 +151,9 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     }
   }
   await Promise.all(digestHeads);
+
+  // Round 2b: attestations of recorded, undrifted window versions (refresh-only proposes nothing).
+  if (!opts.refresh) await observeAttestations({ apps, state, registry, windows, repos, limit: registryLimit });
 
   // Round 3 (retention policies only; refresh-only proposes nothing): every tag's digest and what tagged manifests reference.
   if (!opts.refresh) await observeRetention({ apps, state, registry, windows, repos, limit: registryLimit });

@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError } from '../errors.js';
-import { sha256 } from '../providers/registry/http-backend.js';
+import { prepareArtifactManifest } from '../providers/registry/artifact.js';
 import type { RegistrySettings } from '../providers/registry/index.js';
 import { NotFoundError } from '../providers/registry/errors.js';
 import { isDigest, parseImageReference, parseRegistryUrl } from '../providers/registry/reference.js';
@@ -15,10 +15,7 @@ import { MediaType, type Descriptor, type RegistryBackend } from '../providers/r
 export const STATE_TYPE = 'application/vnd.mirror.state.v1+json';
 /** artifactType and layer mediaType of the lock artifact. */
 export const LOCK_TYPE = 'application/vnd.mirror.lock.v1+json';
-/** OCI 1.1 empty descriptor media type, used as the config of artifacts that have none. */
-export const EMPTY_TYPE = 'application/vnd.oci.empty.v1+json';
-const EMPTY_BYTES = new TextEncoder().encode('{}');
-const EMPTY_DIGEST = sha256(EMPTY_BYTES);
+export { EMPTY_TYPE } from '../providers/registry/artifact.js';
 
 // The longest suffix we append (`-backup`) must still leave a valid tag (128 chars max).
 const SUFFIXES = ['-backup', '-lock'];
@@ -144,20 +141,8 @@ export async function fetchArtifact(target: OciTarget, tag: string, type: string
 }
 
 /** Upload `content` and the empty config blob; returns the manifest to PUT (not yet PUT). */
-export async function prepareArtifact(target: OciTarget, type: string, content: Uint8Array, annotations: Record<string, string> = {}, title?: string): Promise<Uint8Array> {
-  const digest = sha256(content);
-  // Blobs are skipped by putBlob when already present (the empty config after the first write).
-  await target.registry.putBlob(target.image, EMPTY_DIGEST, EMPTY_BYTES);
-  await target.registry.putBlob(target.image, digest, content);
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    artifactType: type,
-    config: { mediaType: EMPTY_TYPE, digest: EMPTY_DIGEST, size: EMPTY_BYTES.length },
-    layers: [{ mediaType: type, digest, size: content.length, ...(title ? { annotations: { 'org.opencontainers.image.title': title } } : {}) }],
-    annotations: { 'org.opencontainers.image.created': new Date().toISOString(), ...annotations },
-  };
-  return new TextEncoder().encode(JSON.stringify(manifest));
+export function prepareArtifact(target: OciTarget, type: string, content: Uint8Array, annotations: Record<string, string> = {}, title?: string): Promise<Uint8Array> {
+  return prepareArtifactManifest(target.registry, target.image, { type, content, annotations, title });
 }
 
 /** PUT manifest bytes under a tag; returns the manifest digest. */

@@ -47,6 +47,8 @@ export const HistoryEventSchema = z.object({
   digest: z.string().optional(),
   previous: z.string().optional(),
   upstream: z.object({ tag: z.string(), commit: z.string().optional() }).optional(),
+  /** `attest`: the referrer manifest digest of each attestation kind attached. */
+  attestations: z.record(z.string(), digest).optional(),
   /** `state merge`: the saved plan whose build fragment brought the address in. */
   plan: z.string().optional(),
 });

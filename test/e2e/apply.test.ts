@@ -110,3 +110,42 @@ describe('mirror apply against the seed-shaped rig (real buildah, arm64 through 
     expect(index.manifests[0].digest).toBe(amdDigest);
   });
 });
+
+describe('attesting the built versions (provenance of a real buildah build)', () => {
+  it('names the upstream commit the tag resolved to, the base image digests and each build-arg URL; verify passes', async () => {
+    // Given the versions built above and attestation switched on with a throwaway P-256 key
+    const { generateKeyPairSync } = await import('node:crypto');
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await world.writeConfig({ ...world.config, defaults: { ...world.config.defaults, attest: { sbom: true, provenance: true, sign: { key: 'env:MIRROR_SIGNING_KEY' } } } });
+    // When the built versions are attested
+    const r = await run(['apply', '--auto-approve', '--json', '--target', 'mattermost@10.6.0', '--target', 'outline@1.10.0'], { MIRROR_SIGNING_KEY: key });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const done = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.event === 'done').map((e) => e.id).sort();
+    expect(done).toEqual(['attest:mattermost@10.6.0', 'attest:outline/base-outline@1.10.0', 'attest:outline@1.10.0']); // outline@1.10.0 covers both images of the app
+    // Then the provenance names the upstream commit, the base images by digest and each build-arg URL
+    const s = await state();
+    const provenance = async (image: string, address: string) => {
+      const digest = s.resources[address].attestations.provenance;
+      const layer = JSON.parse(Buffer.from((await world.backend.getManifest(image, digest)).bytes).toString()).layers[0];
+      const bundle = JSON.parse(Buffer.from(await world.backend.getBlob(image, layer.digest)).toString());
+      return JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString());
+    };
+    const mm = await provenance('mattermost', 'mattermost@10.6.0');
+    const deps = mm.predicate.buildDefinition.resolvedDependencies;
+    expect(deps[0]).toMatchObject({ name: 'source', digest: { gitCommit: world.sources!.commits.mattermost['v10.6.0'] } });
+    const baseIndex = JSON.parse(await skopeo(['inspect', '--raw', `docker://${world.registry.host}/mirror/base-busybox:1`]));
+    const bases = deps.filter((d: any) => d.name === 'base-image').map((d: any) => `${d.annotations.platform} sha256:${d.digest.sha256}`);
+    expect(bases).toEqual(baseIndex.manifests.map((m: any) => `${m.platform.os}/${m.platform.architecture} ${m.digest}`));
+    for (const arch of ['amd64', 'arm64']) {
+      expect(deps).toContainEqual({ uri: `${world.upstream.url}/releases/10.6.0/mattermost-10.6.0-linux-${arch}.tar.gz?src=docker`, name: 'build-arg:MM_PACKAGE', annotations: { platform: `linux/${arch}` } });
+    }
+    expect(mm.subject[0].digest.sha256).toBe(s.resources['mattermost@10.6.0'].digest.slice('sha256:'.length));
+    // And Outline's app names the base-outline image it was built FROM (the {image:base-outline} build arg) by digest
+    const ol = await provenance('outline', 'outline@1.10.0');
+    const baseOutline = s.resources['outline/base-outline@1.10.0/linux/arm64'].digest.slice('sha256:'.length);
+    expect(ol.predicate.buildDefinition.resolvedDependencies).toContainEqual(expect.objectContaining({ name: 'build-arg:BASE_IMAGE', digest: { sha256: baseOutline } }));
+    // And mirror verify passes for the attested version
+    const verified = await run(['verify', 'mattermost@10.6.0'], { MIRROR_SIGNING_KEY: key });
+    expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0);
+  });
+});

@@ -7,7 +7,7 @@ import { resolveCredentials } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { headerOf, RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from './reference.js';
-import { MANIFEST_ACCEPT, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
+import { MANIFEST_ACCEPT, MediaType, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
 
 /** sha256 digest of bytes. */
 export function sha256(bytes: Uint8Array): string {
@@ -35,6 +35,8 @@ export interface HttpBackendOptions {
 export class HttpRegistryBackend implements RegistryBackend {
   readonly url: string;
   private readonly http: RegistryHttp;
+  /** Whether the registry has the referrers API; unknown until first asked. */
+  private referrersApi: boolean | undefined;
 
   constructor(private readonly opts: HttpBackendOptions) {
     this.url = opts.url;
@@ -150,6 +152,23 @@ export class HttpRegistryBackend implements RegistryBackend {
     const res = await this.http.send({ method: 'DELETE', path: `/v2/${repository}/manifests/${digest}`, kind: 'manifest:DELETE', repository, reference: ref });
     if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
     if (res.status !== 202 && res.status !== 200) throw this.unexpected(res, 'DELETE', ref);
+  }
+
+  async referrers(image: string, digest: string): Promise<Descriptor[] | undefined> {
+    // Asked once per backend: registries without the API answer 404 for every digest.
+    if (this.referrersApi === false) return undefined;
+    const repository = this.repo(image);
+    const ref = this.ref(image, digest);
+    const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/referrers/${digest}`, kind: 'referrers', repository, reference: ref, headers: { accept: MediaType.OciIndex } });
+    if (res.status === 404 || res.status === 400 || res.status === 405) { this.referrersApi = false; return undefined; }
+    if (res.status !== 200) throw this.unexpected(res, 'list referrers of', ref);
+    this.referrersApi = true;
+    try {
+      const index = JSON.parse(res.body.toString()) as { manifests?: Descriptor[] };
+      return Array.isArray(index.manifests) ? index.manifests : [];
+    } catch {
+      throw new RegistryError(ref, `Registry ${this.opts.host} answered a referrers list for ${ref} that is not JSON.`);
+    }
   }
 
   async hasBlob(image: string, digest: string): Promise<boolean> {

@@ -129,6 +129,11 @@ export class OciLayoutBackend implements RegistryBackend {
     return descriptor;
   }
 
+  /** An image layout has no referrers API: referrers live in the `sha256-<hex>` fallback index. */
+  async referrers(): Promise<Descriptor[] | undefined> {
+    return undefined;
+  }
+
   async deleteManifest(image: string, digest: string): Promise<void> {
     this.count('manifest:DELETE');
     await this.editIndex(image, async () => {

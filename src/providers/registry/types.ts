@@ -63,6 +63,11 @@ export interface RegistryBackend {
   putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor>;
   /** DELETE a manifest by digest (Distribution only deletes by digest). */
   deleteManifest(image: string, digest: string): Promise<void>;
+  /**
+   * Referrers of a manifest through the OCI 1.1 referrers API, or undefined when the registry has
+   * no such API (Distribution 2.8, OCI layouts): callers then use the `sha256-<hex>` tag fallback.
+   */
+  referrers(image: string, digest: string): Promise<Descriptor[] | undefined>;
   /** Whether a blob exists in the image's repository. */
   hasBlob(image: string, digest: string): Promise<boolean>;
   /** GET a blob (digest verified). */

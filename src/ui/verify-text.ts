@@ -1,0 +1,29 @@
+/** The `mirror verify` table: one row per version, one column per attestation kind, then the reasons. */
+import type { VerifyReport } from '../services/verify.js';
+import type { AttestationKind } from '../providers/attest/types.js';
+
+const COLUMNS: Array<[AttestationKind, string]> = [['signature', 'SIGNATURE'], ['sbom', 'SBOM'], ['provenance', 'PROVENANCE']];
+const short = (d: string | null) => (d ? `${d.slice(0, 19)}…` : '—');
+
+/** Render the report as text. */
+export function renderVerify(report: VerifyReport): string {
+  if (report.versions.length === 0) return 'No versions recorded in the state: nothing to verify.\n';
+  const header = ['VERSION', 'DIGEST', ...COLUMNS.map(([, h]) => h)];
+  const rows = report.versions.map((v) => [v.address, short(v.digest), ...COLUMNS.map(([k]) => v.attestations[k].status)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  const notes: string[] = [];
+  for (const v of report.versions) {
+    for (const p of v.problems) notes.push(`${v.address}: ${p}`);
+    for (const [k] of COLUMNS) {
+      const verdict = v.attestations[k];
+      if (verdict.status === 'invalid') notes.push(`${v.address}: ${k} invalid: ${verdict.reason}`);
+      if (verdict.status === 'missing') notes.push(`${v.address}: ${k} missing`);
+    }
+  }
+  if (notes.length > 0) out.push('', ...notes);
+  const bad = report.versions.filter((v) => v.problems.length > 0 || Object.values(v.attestations).some((a) => a.status === 'missing' || a.status === 'invalid')).length;
+  out.push('', bad === 0 ? `Verified ${report.versions.length} version${report.versions.length === 1 ? '' : 's'}: every attestation is present and valid.` : `${bad} of ${report.versions.length} versions have missing or invalid attestations.`);
+  return `${out.join('\n')}\n`;
+}
