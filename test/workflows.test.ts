@@ -76,8 +76,8 @@ describe('.github/workflows', async () => {
         seen.push(id);
       }
     }
-    // The flow is all there: validate and plan in review; plan, matrix, build, merge, publish on cron
-    expect(new Set(seen)).toEqual(new Set(['validate', 'plan', 'matrix', 'apply', 'state:merge']));
+    // The flow is all there: validate and plan in review; plan, matrix, build, merge, publish, verify on cron
+    expect(new Set(seen)).toEqual(new Set(['validate', 'plan', 'matrix', 'apply', 'state:merge', 'verify']));
   });
 
   it('the cron workflow keeps the safety rails: concurrency group, least privilege, native runners, fail-fast off', async () => {

@@ -89,7 +89,9 @@ describe('secrets never leave the environment', () => {
     expect(merge.exitCode, merge.stderr).toBe(0);
     const publish = await run(['apply', 'plan.json', '--only', 'merge,tag,attest'], true);
     expect(publish.exitCode, publish.stdout + publish.stderr).toBe(0);
-    expect(publish.stdout).toMatch(/Apply: 2 done, 0 failed, 2 skipped\./);
+    // The signing key was really used: the signature bundle is in the registry the scan below covers
+    expect(publish.stdout).toMatch(/Apply: 3 done, 0 failed, 1 skipped\./);
+    expect(publish.stdout).toMatch(/mirror: attached signature sha256:[0-9a-f]{64} \(signed with key /);
     // And a failing run (wrong password) prints its error too
     const denied = await mirror(['plan'], { cwd: world.dir, env: { ...env, MIRROR_REGISTRY_PASSWORD: `${password}-wrong`, MIRROR_DEBUG: '1' } });
     outputs.push(['wrong password', denied]);
