@@ -66,9 +66,13 @@ describe('secrets never leave the environment', () => {
     const tmp = path.join(world.dir, 'tmp');
     await mkdir(tmp, { recursive: true });
     const summary = path.join(world.dir, 'step-summary.md');
+    // The base image lives on the world's plain-HTTP registry, not on registry.url: like any other
+    // insecure registry it is declared in the user's registries.conf, which mirror's builds keep.
+    const registriesConf = path.join(world.dir, 'registries.conf');
+    await writeFile(registriesConf, `[[registry]]\nlocation = "${world.registry.host}"\ninsecure = true\n`);
     const env = {
       MIRROR_REGISTRY_USERNAME: user, MIRROR_REGISTRY_PASSWORD: password, MIRROR_SIGNING_KEY: signingKey, GITHUB_TOKEN: token,
-      GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true', TMPDIR: tmp,
+      GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true', TMPDIR: tmp, CONTAINERS_REGISTRIES_CONF: registriesConf,
     };
     const outputs: [string, CliResult][] = [];
     const run = async (args: string[], debug = false) => {

@@ -2,15 +2,19 @@
  * TLS against a real registry serving a certificate from a throwaway CA: verified by default (a
  * clear error naming the registry and both ways to trust it), NODE_EXTRA_CA_CERTS makes it
  * verified, `insecure: true` makes it work unverified, and `insecure` relaxes nothing else: an oci
- * state ref on another host name and an HTTPS upstream with the same untrusted certificate fail.
+ * state ref on another host name, an HTTPS upstream and a build's base image on another registry
+ * with the same untrusted certificate fail.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorConfig } from '../../src/config/schema.js';
+import { createBuilder } from '../../src/providers/builder/index.js';
+import { createRegistryBackend } from '../../src/providers/registry/index.js';
 import { startRegistry, type TestRegistry } from '../rig/registry.js';
+import { pushBaseImage } from '../rig/sources.js';
 import { createTestPki, type TestPki } from '../rig/tls.js';
 import { startSeedWorld, type SeedWorld } from '../rig/world.js';
 import { mirror } from './cli.js';
@@ -91,4 +95,30 @@ describe('TLS to the registry', () => {
     expect(trusted.exitCode, trusted.stderr).toBe(0);
     expect(JSON.parse(trusted.stdout).apps[0].window).toEqual(['10.4.1']);
   });
+});
+
+describe('TLS of the base images of a build (buildah)', () => {
+  /** Build `FROM base` for amd64 with the world registry (plain HTTP) as the insecure registry.url. */
+  async function build(base: string) {
+    const dir = await mkdtemp(path.join(world.dir, 'ctx-'));
+    await writeFile(path.join(dir, 'Dockerfile'), `FROM ${base}\nLABEL test=tls\n`);
+    const builder = await createBuilder('buildah', { insecureRegistries: [world.registry.host] });
+    try {
+      return await builder.build({ sourceDir: dir, context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64', buildArgs: {}, labels: {}, image: 'tls-build', registry: world.backend });
+    } finally {
+      await builder.close();
+    }
+  }
+
+  it('insecure covers the FROM of registry.url and not a base image on another registry with an untrusted certificate', async () => {
+    const other = createRegistryBackend({ url: secure.url('base'), insecure: true }, { env: {} });
+    try {
+      const [ours, theirs] = await Promise.all([pushBaseImage(world.backend, 'tls-base'), pushBaseImage(other, 'tls-base')]);
+      const built = await build(ours);
+      expect(built.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      await expect(build(theirs)).rejects.toThrow(new RegExp(`^buildah build failed: base image registry ${secure.host.replace(/\./g, '\\.')} presents a TLS certificate buildah cannot verify \\(x509: .*\\); registry\\.insecure covers only ${world.registry.host.replace(/\./g, '\\.')}\\.$`));
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
 });

@@ -7,7 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { AbortError, ExternalError } from '../../errors.js';
 import { run } from '../../system/exec.js';
+import { writeRegistriesConf } from './registries-conf.js';
 import type { BuildRequest, BuildResult, Builder } from './types.js';
 import { uploadLayout } from './upload-layout.js';
 
@@ -16,7 +18,7 @@ export interface BuildahOptions {
   /** Storage root shared by the builds of one apply (base layers pulled once). */
   root: string;
   runroot: string;
-  /** Registries (host:port) reached over plain HTTP. */
+  /** Registries (host:port) reached without TLS verification or over plain HTTP (registry.insecure); no other. */
   insecureRegistries?: string[];
   /** A directory this builder created and removes on close (holds root and runroot). */
   ownedDir?: string;
@@ -26,8 +28,7 @@ export interface BuildahOptions {
 export function buildahBuildArgs(req: BuildRequest, opts: BuildahOptions, tag: string): string[] {
   const args = [...globalArgs(opts), 'build', '--isolation', 'chroot', '--platform', req.platform,
     '--file', path.join(req.sourceDir, req.dockerfile), '--tag', tag, '--pull'];
-  // buildah has one switch for every registry of the build; only loopback/insecure-configured ones get it.
-  if (opts.insecureRegistries && opts.insecureRegistries.length > 0) args.push('--tls-verify=false');
+  // No --tls-verify=false: it would cover every registry a FROM names. See registries-conf.ts.
   for (const [k, v] of Object.entries(req.buildArgs)) args.push('--build-arg', `${k}=${v}`);
   for (const [k, v] of Object.entries(req.labels)) args.push('--label', `${k}=${v}`);
   args.push(path.join(req.sourceDir, req.context));
@@ -40,10 +41,39 @@ function globalArgs(opts: BuildahOptions): string[] {
 
 const ENV = { STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' };
 
+/** The environment of `buildah build`: with a registries.conf when some registry is insecure (exported for tests). */
+export function buildahEnv(registriesConf?: string): Record<string, string> {
+  return registriesConf ? { ...ENV, CONTAINERS_REGISTRIES_CONF: registriesConf } : ENV;
+}
+
+/**
+ * A base image on a registry whose certificate buildah cannot verify, said in one line (the live view
+ * and the summary show only the first): which registry, and that registry.insecure does not cover it.
+ */
+export function untrustedBaseRegistry(error: unknown, insecure: readonly string[] = []): AbortError | undefined {
+  if (!(error instanceof ExternalError)) return undefined;
+  const m = /pinging container registry ([^\s:]+(?::\d+)?): [^\n]*?(x509: [^\n]*)/.exec(error.stderr);
+  if (!m) return undefined;
+  const scope = insecure.length > 0 ? `registry.insecure covers only ${insecure.join(', ')}` : 'registry.insecure covers only the registry of registry.url';
+  return new AbortError(`buildah build failed: base image registry ${m[1]} presents a TLS certificate buildah cannot verify (${m[2]}); ${scope}.`,
+    `Trust its CA for buildah: put it in /etc/containers/certs.d/${m[1]}/ca.crt (containers-certs.d(5)).`, { cause: error });
+}
+
 /** The buildah builder. */
 export class BuildahBuilder implements Builder {
   readonly name = 'buildah' as const;
+  /** The registries.conf of the insecure registries, written once per builder. */
+  private conf?: Promise<{ dir: string; file: string } | undefined>;
   constructor(private readonly opts: BuildahOptions) {}
+
+  private registriesConf(): Promise<{ dir: string; file: string } | undefined> {
+    const hosts = this.opts.insecureRegistries ?? [];
+    this.conf ??= hosts.length === 0 ? Promise.resolve(undefined) : (async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'mirror-registries-'));
+      return { dir, file: await writeRegistriesConf(dir, hosts) };
+    })();
+    return this.conf;
+  }
 
   /**
    * One storage root per platform: the executor runs one build per platform at a time, so no two
@@ -56,14 +86,18 @@ export class BuildahBuilder implements Builder {
   }
 
   async close(): Promise<void> {
-    for (const dir of [this.opts.root, this.opts.runroot, this.opts.ownedDir]) if (dir) await rm(dir, { recursive: true, force: true });
+    const conf = await this.conf?.catch(() => undefined);
+    for (const dir of [this.opts.root, this.opts.runroot, this.opts.ownedDir, conf?.dir]) if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   async build(req: BuildRequest): Promise<BuildResult> {
     const opts = this.rootFor(req.platform);
     const tag = `localhost/mirror-build-${randomBytes(6).toString('hex')}`;
     const steps = 'Install buildah (apt-get install buildah); arm64 on amd64 also needs qemu-user-static and binfmt-support.';
-    await run('buildah', buildahBuildArgs(req, opts, tag), { env: ENV, log: req.log, signal: req.signal, nextSteps: steps });
+    const env = buildahEnv((await this.registriesConf())?.file);
+    await run('buildah', buildahBuildArgs(req, opts, tag), { env, log: req.log, signal: req.signal, nextSteps: steps }).catch((error: unknown) => {
+      throw untrustedBaseRegistry(error, this.opts.insecureRegistries) ?? error;
+    });
     req.log?.(`mirror: built ${req.platform}; pushing by digest`);
     const layout = await mkdtemp(path.join(tmpdir(), 'mirror-oci-'));
     try {

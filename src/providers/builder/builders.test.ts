@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RegistryBackend } from '../registry/types.js';
-import { buildahBuildArgs } from './buildah.js';
+import { ExternalError } from '../../errors.js';
+import { buildahBuildArgs, buildahEnv, untrustedBaseRegistry } from './buildah.js';
 import { buildxArgs } from './buildx.js';
 import type { BuildRequest } from './types.js';
 
@@ -21,12 +22,26 @@ describe('builder argument lists', () => {
     ]);
   });
 
-  it('buildah builds into local storage only (the push is by digest through mirror), plain HTTP only when asked', () => {
+  it('buildah builds into local storage only (the push is by digest through mirror), never with TLS off for every registry', () => {
     const args = buildahBuildArgs(request, { root: '/r', runroot: '/rr' }, 'localhost/mirror-build-1');
     expect(args).toEqual(['--root', '/r', '--runroot', '/rr', '--storage-driver', 'vfs', 'build', '--isolation', 'chroot', '--platform', 'linux/arm64',
       '--file', '/src/server/build/Dockerfile', '--tag', 'localhost/mirror-build-1', '--pull',
       '--build-arg', 'MM_PACKAGE=https://x/mm.tgz', '--label', 'org.opencontainers.image.version=10.3.1', '/src/server/build']);
     expect(args.some((a) => a.startsWith('docker://'))).toBe(false);
-    expect(buildahBuildArgs(request, { root: '/r', runroot: '/rr', insecureRegistries: ['127.0.0.1:5000'] }, 't')).toContain('--tls-verify=false');
+    // insecure is per registry (registries.conf), so the switch that covers every FROM never appears
+    expect(buildahBuildArgs(request, { root: '/r', runroot: '/rr', insecureRegistries: ['127.0.0.1:5000'] }, 't').some((a) => a.startsWith('--tls-verify'))).toBe(false);
+  });
+
+  it('buildah gets the registries.conf through CONTAINERS_REGISTRIES_CONF only when one is written', () => {
+    expect(buildahEnv()).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' });
+    expect(buildahEnv('/tmp/x/registries.conf')).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', CONTAINERS_REGISTRIES_CONF: '/tmp/x/registries.conf' });
+  });
+
+  it('an untrusted base image registry is one line naming it and what insecure covers', () => {
+    const stderr = 'STEP 1/2: FROM 127.0.0.1:5998/t/bb:1\nError: creating build container: initializing source docker://127.0.0.1:5998/t/bb:1: pinging container registry 127.0.0.1:5998: Get "https://127.0.0.1:5998/v2/": x509: certificate signed by unknown authority';
+    const e = untrustedBaseRegistry(new ExternalError('buildah', ['build'], stderr), ['127.0.0.1:5000']);
+    expect(e?.message).toBe('buildah build failed: base image registry 127.0.0.1:5998 presents a TLS certificate buildah cannot verify (x509: certificate signed by unknown authority); registry.insecure covers only 127.0.0.1:5000.');
+    expect(e?.nextSteps).toContain('/etc/containers/certs.d/127.0.0.1:5998/ca.crt');
+    expect(untrustedBaseRegistry(new ExternalError('buildah', ['build'], 'Error: building at STEP "RUN false": exit status 1'))).toBeUndefined();
   });
 });

@@ -66,6 +66,58 @@ describe('ApplyView', () => {
     expect(lines[1]).toMatch(/^~ merge  app7@1\.0\.0 /);
   });
 
+  it('shows a failed build\'s last 8 log lines under its red row, cut to the width, live and in the final summary', () => {
+    // Given a build that logged 10 lines (one long, one with colour codes and a tab) and failed, and a tag still running
+    const id = 'build:mm@1.0.0/linux/amd64';
+    const log = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`);
+    log[7] = `RUN curl -L https://releases.example/${'x'.repeat(80)}.tar.gz | tar -xvz`;
+    log[8] = '\u001b[31merror:\u001b[0m\tbuilding at STEP "RUN curl": exit status 1';
+    let p = feed(startProgress(3, T0), [
+      [T0, ev('start', id)],
+      ...log.map((line, i): [number, ApplyEvent] => [T0 + i, { event: 'log', id, line }]),
+      [T0 + 900, ev('failed', id, { ms: 900, error: 'buildah build failed: error: building at STEP "RUN curl": exit status 1' })],
+      [T0 + 950, ev('start', 'tag:mm:latest')],
+    ]);
+    const tail = [
+      '    │ line 3', '    │ line 4', '    │ line 5', '    │ line 6', '    │ line 7',
+      `    │ RUN curl -L https://releases.example/${'x'.repeat(16)}…`,
+      '    │ error:  building at STEP "RUN curl": exit status 1',
+      '    │ line 10',
+    ];
+    // When drawn live, 60 columns wide
+    const live = frame(p, T0 + 1000, { width: 60, height: 20 });
+    // Then the red row is followed by the tail, every line within the width
+    const row = live.findIndex((l) => l.startsWith('✗ build  mm@1.0.0/linux/amd64'));
+    expect(row).toBeGreaterThan(0);
+    expect(live.slice(row + 1, row + 9)).toEqual(tail);
+    expect(live.every((l) => [...l].length <= 60)).toBe(true);
+    // And when the run has ended, the summary frame keeps them
+    p = applyEvent(p, ev('done', 'tag:mm:latest', { ms: 10 }), T0 + 1000);
+    p = finishProgress(p, { done: ['tag:mm:latest'], failed: [{ id, error: 'buildah build failed' }], skipped: [{ id: 'merge:mm@1.0.0', reason: 'depends on build:mm@1.0.0/linux/amd64, which failed' }] });
+    const end = frame(p, T0 + 2000, { width: 60, height: 20 });
+    const endRow = end.findIndex((l) => l.startsWith('✗ build  mm@1.0.0/linux/amd64'));
+    expect(end.slice(endRow + 1, endRow + 9)).toEqual(tail);
+    expect(end.at(-1)).toBe('Apply: 1 done, 1 failed, 1 skipped.');
+  });
+
+  it('on a short screen a failure keeps its row and as much of its log as fits', () => {
+    const id = 'build:mm@1.0.0/linux/amd64';
+    let p = startProgress(4, T0);
+    for (const t of ['tag:a:latest', 'tag:b:latest']) p = applyEvent(applyEvent(p, ev('start', t), T0), ev('done', t, { ms: 1 }), T0);
+    p = applyEvent(p, ev('start', id), T0);
+    for (let i = 1; i <= 10; i++) p = applyEvent(p, { event: 'log', id, line: `line ${i}` }, T0);
+    p = applyEvent(p, ev('failed', id, { ms: 5, error: 'boom' }), T0);
+    const { rows, failedTail, hidden } = visibleRows(p, 6);
+    // 6 lines: the failed row, 4 log lines, and "… 2 more"
+    expect(rows.map((r) => r.id)).toEqual([id]);
+    expect(failedTail).toBe(4);
+    expect(hidden).toBe(2);
+    expect(frame(p, T0, { width: 60, height: 9 }).slice(1, 7)).toEqual([
+      expect.stringMatching(/^✗ build  mm@1\.0\.0\/linux\/amd64 +0\.0s  failed: boom$/),
+      '    │ line 7', '    │ line 8', '    │ line 9', '    │ line 10', '  … 2 more',
+    ]);
+  });
+
   it('keeps running actions and failures over finished ones when the screen is short', () => {
     let p = startProgress(6, T0);
     for (const id of ['tag:a:latest', 'tag:b:latest', 'tag:c:latest']) p = applyEvent(applyEvent(p, ev('start', id), T0), ev('done', id, { ms: 1 }), T0);

@@ -1,12 +1,13 @@
 /**
  * The live apply view: one row per running or finished action (spinner, elapsed, status), the
  * running builds' last log lines, a progress bar with counts and elapsed time, failures in red
- * with their first error line, and the final summary. Pure: progress and the clock are props.
+ * with their first error line and their last log lines (why, without rerunning), and the final
+ * summary. Pure: progress and the clock are props.
  */
 import { Box } from 'ink';
 import { outcomeLine } from '../apply-lines.js';
 import { MARKERS, MARKER_COLORS } from '../plan-summary.js';
-import { type ActionRow, type ApplyProgress, countRows, elapsedText, progressBar, visibleRows } from './apply-progress.js';
+import { type ActionRow, type ApplyProgress, LOG_TAIL, countRows, elapsedText, progressBar, visibleRows } from './apply-progress.js';
 import { Line, type Segment } from './Line.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -35,7 +36,7 @@ export function ApplyView({ progress, now, width, height }: ApplyViewProps) {
   const finished = n.done + n.failed + n.skipped;
   const end = progress.outcome;
   // Title, progress bar, final summary and one spare line (a full-screen frame makes Ink redraw everything).
-  const { rows, logs, hidden } = visibleRows(progress, Math.max(1, height - (end ? 4 : 3)));
+  const { rows, logs, failedTail, hidden } = visibleRows(progress, Math.max(1, height - (end ? 4 : 3)));
   const pad = Math.min(Math.floor(width / 2), Math.max(0, ...rows.map((r) => r.address.length)));
   const counts = `${finished}/${progress.total} · ${n.done} done · ${n.failed} failed · ${n.skipped} skipped · ${elapsedText(now - progress.startedAt)}`;
   const barWidth = Math.max(0, Math.min(30, width - counts.length - 3));
@@ -45,7 +46,8 @@ export function ApplyView({ progress, now, width, height }: ApplyViewProps) {
       {rows.map((r) => (
         <Box key={r.id} flexDirection="column">
           <Line width={width} segments={rowSegments(r, now, pad)} />
-          {logs && r.status === 'running' && r.log.map((l, i) => <Line key={i} width={width} segments={[{ text: `    │ ${l}`, dim: true }]} />)}
+          {logs && r.status === 'running' && r.log.slice(-LOG_TAIL).map((l, i) => <Line key={i} width={width} segments={[{ text: `    │ ${l}`, dim: true }]} />)}
+          {r.status === 'failed' && failedTail > 0 && r.log.slice(-failedTail).map((l, i) => <Line key={i} width={width} segments={[{ text: '    │ ', color: 'red' }, { text: l }]} />)}
         </Box>
       ))}
       {hidden > 0 && <Line width={width} segments={[{ text: `  … ${hidden} more`, dim: true }]} />}

@@ -2,11 +2,19 @@
  * The live apply view's model: apply events folded into one row per started (or skipped) action,
  * with the last log lines of each. Pure: the view draws it, tests feed it events.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type { ApplyEvent, ApplyOutcome } from '../../apply/executor.js';
 import type { ActionType } from '../../plan/types.js';
 
-/** Log lines kept per running action (the view shows the tail). */
+/** Log lines shown under a running action. */
 export const LOG_TAIL = 3;
+/** Log lines shown under a failed action: why it failed, without rerunning (the plain output shows 20). */
+export const FAILED_LOG_TAIL = 8;
+
+/** A log line as one screen row: no colours or cursor codes, tabs as spaces, only what a `\r` redraw left. */
+function screenLine(line: string): string {
+  return stripVTControlCharacters(line.split('\r').findLast((part) => part !== '') ?? '').replace(/\t/g, '  ').replace(/[\x00-\x1f\x7f]/g, '');
+}
 
 /** One action as the view shows it. */
 export interface ActionRow {
@@ -21,6 +29,7 @@ export interface ActionRow {
   digest?: string;
   /** First line of the error, or why it was skipped. */
   note?: string;
+  /** The last FAILED_LOG_TAIL log lines. */
   log: string[];
 }
 
@@ -48,7 +57,7 @@ export function applyEvent(p: ApplyProgress, e: ApplyEvent, now: number): ApplyP
   }
   const rows = p.rows.map((r) => {
     if (r.id !== e.id) return r;
-    if (e.event === 'log') return { ...r, log: [...r.log, e.line].slice(-LOG_TAIL) };
+    if (e.event === 'log') return { ...r, log: [...r.log, screenLine(e.line)].slice(-FAILED_LOG_TAIL) };
     if (e.event === 'done') return { ...r, status: 'done' as const, ms: e.ms, digest: e.digest };
     return { ...r, status: 'failed' as const, ms: e.ms, note: e.error.split('\n')[0] };
   });
@@ -83,15 +92,22 @@ export function progressBar(finished: number, total: number, width: number): str
 
 /**
  * The rows that fit in `budget` lines, in start order: running first claim their place (with
- * their log tail), then failures, then the newest finished; skipped ones only if room is left.
+ * their log tail), then failures (with up to FAILED_LOG_TAIL log lines each, fewer when the screen
+ * is short), then the newest finished; skipped ones only if room is left. `failedTail`: how many
+ * log lines to draw under each failed row.
  */
-export function visibleRows(p: ApplyProgress, budget: number): { rows: ActionRow[]; logs: boolean; hidden: number } {
+export function visibleRows(p: ApplyProgress, budget: number): { rows: ActionRow[]; logs: boolean; failedTail: number; hidden: number } {
   const rank = (r: ActionRow) => (r.status === 'running' ? 0 : r.status === 'failed' ? 1 : r.status === 'done' ? 2 : 3);
   const ordered = p.rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || b.i - a.i);
   const running = p.rows.filter((r) => r.status === 'running');
-  const logLines = running.reduce((n, r) => n + r.log.length, 0);
+  const failed = p.rows.filter((r) => r.status === 'failed');
+  const logLines = running.reduce((n, r) => n + Math.min(LOG_TAIL, r.log.length), 0);
   const logs = running.length + logLines < budget;
-  let left = budget - (logs ? logLines : 0);
+  // What is left once running rows, their logs, failed rows and a "… N more" line have their place.
+  const spare = budget - running.length - (logs ? logLines : 0) - failed.length - 1;
+  const failedTail = failed.length === 0 ? 0 : Math.max(0, Math.min(FAILED_LOG_TAIL, Math.floor(spare / failed.length)));
+  const failedLines = failed.reduce((n, r) => n + Math.min(failedTail, r.log.length), 0);
+  let left = budget - (logs ? logLines : 0) - failedLines;
   const keep = new Set<number>();
   for (const { i } of ordered) {
     // Keep one line for "… N more" when something will be hidden.
@@ -100,5 +116,5 @@ export function visibleRows(p: ApplyProgress, budget: number): { rows: ActionRow
     keep.add(i);
     left -= 1;
   }
-  return { rows: p.rows.filter((_, i) => keep.has(i)), logs, hidden: p.rows.length - keep.size };
+  return { rows: p.rows.filter((_, i) => keep.has(i)), logs, failedTail, hidden: p.rows.length - keep.size };
 }
