@@ -123,11 +123,13 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const recorder = new StateRecorder(store, state, who);
     const loc = parseRegistryUrl(config.registry.url);
     const insecure = loc.kind === 'http' && config.registry.insecure ? [loc.host] : [];
+    const { username, password } = config.registry;
+    const credentials = loc.kind === 'http' && username && password ? { host: loc.host, username, password } : undefined;
     const ctx: ApplyContext = {
       config, plan, registry, recorder, sources, who,
       builder: (app: AppSpec) => {
         let b = builders.get(app.builder);
-        if (!b) { b = createBuilder(app.builder, { insecureRegistries: insecure }); builders.set(app.builder, b); }
+        if (!b) { b = createBuilder(app.builder, { insecureRegistries: insecure, credentials }); builders.set(app.builder, b); }
         return b;
       },
       log: (id, line) => opts.emit({ event: 'log', id, line }),

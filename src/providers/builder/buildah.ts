@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AbortError, ExternalError } from '../../errors.js';
 import { run } from '../../system/exec.js';
+import { writeAuthFile, type BuildCredentials } from './auth-file.js';
 import { writeRegistriesConf } from './registries-conf.js';
 import type { BuildRequest, BuildResult, Builder } from './types.js';
 import { uploadLayout } from './upload-layout.js';
@@ -20,6 +21,8 @@ export interface BuildahOptions {
   runroot: string;
   /** Registries (host:port) reached without TLS verification or over plain HTTP (registry.insecure); no other. */
   insecureRegistries?: string[];
+  /** Credentials of the configured registry, for base images pulled from it (see auth-file.ts). */
+  credentials?: BuildCredentials;
   /** A directory this builder created and removes on close (holds root and runroot). */
   ownedDir?: string;
 }
@@ -41,9 +44,13 @@ function globalArgs(opts: BuildahOptions): string[] {
 
 const ENV = { STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' };
 
-/** The environment of `buildah build`: with a registries.conf when some registry is insecure (exported for tests). */
-export function buildahEnv(registriesConf?: string): Record<string, string> {
-  return registriesConf ? { ...ENV, CONTAINERS_REGISTRIES_CONF: registriesConf } : ENV;
+/** The environment of `buildah build`: a registries.conf when some registry is insecure, an auth file when the config has credentials (exported for tests). */
+export function buildahEnv(files: { registriesConf?: string; authFile?: string } = {}): Record<string, string> {
+  return {
+    ...ENV,
+    ...(files.registriesConf ? { CONTAINERS_REGISTRIES_CONF: files.registriesConf } : {}),
+    ...(files.authFile ? { REGISTRY_AUTH_FILE: files.authFile } : {}),
+  };
 }
 
 /**
@@ -62,17 +69,22 @@ export function untrustedBaseRegistry(error: unknown, insecure: readonly string[
 /** The buildah builder. */
 export class BuildahBuilder implements Builder {
   readonly name = 'buildah' as const;
-  /** The registries.conf of the insecure registries, written once per builder. */
-  private conf?: Promise<{ dir: string; file: string } | undefined>;
+  /** registries.conf of the insecure registries and the auth file, written once per builder into one temp dir. */
+  private files?: Promise<{ dir?: string; registriesConf?: string; authFile?: string }>;
   constructor(private readonly opts: BuildahOptions) {}
 
-  private registriesConf(): Promise<{ dir: string; file: string } | undefined> {
+  private buildFiles(): Promise<{ dir?: string; registriesConf?: string; authFile?: string }> {
     const hosts = this.opts.insecureRegistries ?? [];
-    this.conf ??= hosts.length === 0 ? Promise.resolve(undefined) : (async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'mirror-registries-'));
-      return { dir, file: await writeRegistriesConf(dir, hosts) };
+    const creds = this.opts.credentials;
+    this.files ??= hosts.length === 0 && !creds ? Promise.resolve({}) : (async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'mirror-buildah-conf-'));
+      return {
+        dir,
+        registriesConf: hosts.length > 0 ? await writeRegistriesConf(dir, hosts) : undefined,
+        authFile: creds ? await writeAuthFile(dir, creds) : undefined,
+      };
     })();
-    return this.conf;
+    return this.files;
   }
 
   /**
@@ -86,15 +98,15 @@ export class BuildahBuilder implements Builder {
   }
 
   async close(): Promise<void> {
-    const conf = await this.conf?.catch(() => undefined);
-    for (const dir of [this.opts.root, this.opts.runroot, this.opts.ownedDir, conf?.dir]) if (dir) await rm(dir, { recursive: true, force: true });
+    const files = await this.files?.catch(() => undefined);
+    for (const dir of [this.opts.root, this.opts.runroot, this.opts.ownedDir, files?.dir]) if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   async build(req: BuildRequest): Promise<BuildResult> {
     const opts = this.rootFor(req.platform);
     const tag = `localhost/mirror-build-${randomBytes(6).toString('hex')}`;
     const steps = 'Install buildah (apt-get install buildah); arm64 on amd64 also needs qemu-user-static and binfmt-support.';
-    const env = buildahEnv((await this.registriesConf())?.file);
+    const env = buildahEnv(await this.buildFiles());
     await run('buildah', buildahBuildArgs(req, opts, tag), { env, log: req.log, signal: req.signal, nextSteps: steps }).catch((error: unknown) => {
       throw untrustedBaseRegistry(error, this.opts.insecureRegistries) ?? error;
     });

@@ -34,7 +34,8 @@ describe('builder argument lists', () => {
 
   it('buildah gets the registries.conf through CONTAINERS_REGISTRIES_CONF only when one is written', () => {
     expect(buildahEnv()).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' });
-    expect(buildahEnv('/tmp/x/registries.conf')).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', CONTAINERS_REGISTRIES_CONF: '/tmp/x/registries.conf' });
+    expect(buildahEnv({ registriesConf: '/tmp/x/registries.conf' })).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', CONTAINERS_REGISTRIES_CONF: '/tmp/x/registries.conf' });
+    expect(buildahEnv({ authFile: '/tmp/x/auth.json' })).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', REGISTRY_AUTH_FILE: '/tmp/x/auth.json' });
   });
 
   it('an untrusted base image registry is one line naming it and what insecure covers', () => {

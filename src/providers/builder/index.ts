@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { AbortError } from '../../errors.js';
+import type { BuildCredentials } from './auth-file.js';
 import { BuildahBuilder } from './buildah.js';
 import { BuildxBuilder } from './buildx.js';
 import type { Builder } from './types.js';
@@ -14,11 +15,11 @@ async function answers(command: string, args: string[]): Promise<boolean> {
 }
 
 /** Pick the builder: buildx when a docker daemon answers, else buildah, else an error saying what to install. */
-export async function createBuilder(kind: 'auto' | 'buildx' | 'buildah', opts: { workDir?: string; insecureRegistries?: string[]; cacheDir?: string } = {}): Promise<Builder> {
+export async function createBuilder(kind: 'auto' | 'buildx' | 'buildah', opts: { workDir?: string; insecureRegistries?: string[]; credentials?: BuildCredentials; cacheDir?: string } = {}): Promise<Builder> {
   const buildah = async () => {
     const owned = opts.workDir ? undefined : await mkdtemp(path.join(tmpdir(), 'mirror-buildah-'));
     const root = opts.workDir ?? (owned as string);
-    return new BuildahBuilder({ root: path.join(root, 'root'), runroot: path.join(root, 'runroot'), insecureRegistries: opts.insecureRegistries, ownedDir: owned });
+    return new BuildahBuilder({ root: path.join(root, 'root'), runroot: path.join(root, 'runroot'), insecureRegistries: opts.insecureRegistries, credentials: opts.credentials, ownedDir: owned });
   };
   if (kind === 'buildah') return buildah();
   if (kind === 'buildx') return new BuildxBuilder({ cacheDir: opts.cacheDir });
