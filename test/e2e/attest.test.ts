@@ -158,6 +158,12 @@ describe('attest and verify against the real registry (key-based, offline, real 
     // Given a new published version and no trivy binary
     const more = await publishVersions(world.backend, 'mattermost', ['10.5.0']);
     world.upstream.github.setReleases('mattermost/mattermost', [{ tag_name: 'v10.5.0' }, { tag_name: 'v10.4.1' }]);
+    // (verify shows a window version the registry has and the state lacks as a failing row, attestations checked all the same)
+    const untracked = await run(['verify', 'mattermost@10.5.0']);
+    expect(untracked.exitCode, untracked.stderr).toBe(1);
+    expect(untracked.stdout).toMatch(/^mattermost@10\.5\.0\s+sha256:\S+\s+missing\s+missing\s+missing$/m);
+    expect(untracked.stdout).toContain('mattermost@10.5.0: not in state (mirror import mattermost@10.5.0)');
+    expect(JSON.parse((await run(['verify', 'mattermost@10.5.0', '--json'])).stdout).versions).toMatchObject([{ address: 'mattermost@10.5.0', digest: more['10.5.0'], recorded: null }]);
     expect((await run(['import', 'mattermost@10.5.0'])).exitCode).toBe(0);
     const r = await run(['apply', '--auto-approve', '--target', 'mattermost@10.5.0'], { MIRROR_TRIVY: '/nonexistent/trivy' });
     expect(r.exitCode).toBe(1);
