@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { AttestSettings, ResolvedConfig } from '../config/model.js';
 import { parseRegistryUrl } from '../providers/registry/reference.js';
 import { createSbomGenerator, type SbomGenerator } from '../providers/attest/sbom.js';
-import { keylessSigner, keySigner, type PayloadSigner } from '../providers/attest/signer.js';
+import type { PayloadSigner } from '../providers/attest/signer.js';
 import { parseSigningKey, readKeyText } from '../providers/attest/signing-key.js';
 
 /** Signers and the SBOM generator of one apply. */
@@ -25,9 +25,11 @@ export class AttestTools {
     const key = JSON.stringify(sign);
     let signer = this.signers.get(key);
     if (!signer) {
+      // The sigstore libraries are heavy to load: only an apply that signs pays for them.
+      const lib = import('../providers/attest/signer.js');
       signer = sign === 'keyless'
-        ? Promise.resolve().then(() => keylessSigner({ env: this.env }))
-        : readKeyText(sign.key, this.env, path.dirname(this.config.file)).then((pem) => keySigner(parseSigningKey(pem)));
+        ? lib.then(({ keylessSigner }) => keylessSigner({ env: this.env }))
+        : readKeyText(sign.key, this.env, path.dirname(this.config.file)).then(async (pem) => (await lib).keySigner(parseSigningKey(pem)));
       this.signers.set(key, signer);
     }
     return signer;

@@ -7,6 +7,7 @@
 import { AbortError } from '../errors.js';
 import type { Action } from '../plan/types.js';
 import { attachBundle } from '../providers/attest/referrers.js';
+import type { SbomSource } from '../providers/attest/sbom.js';
 import { provenanceStatement, sbomStatement, simpleSigningPayload, subjectsOf, subjectOf } from '../providers/attest/statement.js';
 import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, SIMPLE_SIGNING_PAYLOAD_TYPE, wantedKinds, type AttestationKind } from '../providers/attest/types.js';
 import type { Descriptor } from '../providers/registry/types.js';
@@ -45,7 +46,11 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
       // One SBOM per version: the first platform's image (an index has no file system of its own).
       const first = platforms[0];
       if (!first) throw new AbortError(`${address} has no platform manifests to scan.`);
-      const spdx = await tools.sbomGenerator().generate(`${repository}@${rec.digest}`, first.platform);
+      // A layout has no registry API for trivy to read: it scans the platform image in the directory.
+      const source: SbomSource = repository.startsWith('oci:')
+        ? { type: 'layout', dir: repository.slice('oci:'.length), digest: first.digest }
+        : { type: 'registry', reference: `${repository}@${rec.digest}`, platform: first.platform };
+      const spdx = await tools.sbomGenerator().generate(source);
       return { type: INTOTO_PAYLOAD_TYPE, body: sbomStatement([subjectOf(repository, rec.digest), subjectOf(repository, first.digest)], spdx) };
     },
     provenance: async () => ({ type: INTOTO_PAYLOAD_TYPE, body: provenanceStatement(await provenanceInput(ctx, tools, app, image, rec, platforms, subjects)) }),

@@ -7,7 +7,7 @@ import { renderVerify } from '../ui/verify-text.js';
 /** `mirror verify [ADDR]`: check the signature, SBOM and provenance of every recorded version. */
 export default class Verify extends BaseCommand {
   static summary = 'Check signatures and attestations of what the state and registry hold.';
-  static description = 'For each version the state records, verifies the Sigstore bundles attached to the registry\'s current index (signature, SBOM, provenance) and that they are about that index. Exits 1 if anything is missing or invalid.';
+  static description = 'For each version the state records, verifies the Sigstore bundles attached to the registry\'s current index (signature, SBOM, provenance) and that they are about that index. Window versions the registry holds but the state does not record are listed as not in state. Exits 1 if anything is missing or invalid.';
   static examples = [
     '<%= config.bin %> verify',
     '<%= config.bin %> verify mattermost --key cosign.pub',

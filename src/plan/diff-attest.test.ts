@@ -29,6 +29,14 @@ describe('diff: attestations of published versions', () => {
     expect(none.actions.map((a) => `${a.id} (${a.reason})`)).toEqual(['attest:mm@1.1.0 (not attested: needs SBOM, provenance, signature)']);
   });
 
+  it('proposes attest for a kind attached twice (verify fails it; attesting again leaves one), with the count in the reason', () => {
+    const plan = diff(config(), state, observed([[D(1), ['sbom', 'provenance', 'signature', 'signature']], [D(2), ['signature', 'sbom', 'sbom']]]));
+    expect(plan.actions.map((a) => `${a.id} (${a.reason})`)).toEqual([
+      'attest:mm@1.1.0 (duplicate attestations: 2 signature)',
+      'attest:mm@1.0.0 (attestations incomplete: missing provenance; duplicate attestations: 2 SBOM)',
+    ]);
+  });
+
   it('asks only for the kinds the config wants, and nothing for versions the observation did not look at', () => {
     const signOnly = config({ sbom: false, provenance: false, sign: 'keyless' });
     expect(diff(signOnly, state, observed([[D(1), ['signature']], [D(2), ['signature']]])).actions).toEqual([]);

@@ -98,10 +98,17 @@ function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion,
 function planAttestations(ctx: Ctx, app: AppSpec, image: string, version: string, digest: string, repo: ObservedRepository) {
   const present = repo.attested?.get(digest);
   if (!present) return;
-  const missing = wantedKinds(app.attest).filter((k) => !present.includes(k));
-  if (missing.length === 0) return;
+  const wanted = wantedKinds(app.attest);
+  const missing = wanted.filter((k) => !present.includes(k));
+  // More than one of a kind fails verify; attesting again replaces them all with one.
+  const duplicated = wanted.filter((k) => present.filter((p) => p === k).length > 1);
+  if (missing.length === 0 && duplicated.length === 0) return;
   const what = missing.map((k) => KIND_LABELS[k]).join(', ');
-  const reason = present.length === 0 ? `not attested: needs ${what}` : `attestations incomplete: missing ${what}`;
+  const reasons = [
+    ...(missing.length === 0 ? [] : [present.length === 0 ? `not attested: needs ${what}` : `attestations incomplete: missing ${what}`]),
+    ...(duplicated.length === 0 ? [] : [`duplicate attestations: ${duplicated.map((k) => `${present.filter((p) => p === k).length} ${KIND_LABELS[k]}`).join(', ')}`]),
+  ];
+  const reason = reasons.join('; ');
   push(ctx, { type: 'attest', address: indexAddress(app.name, image, version), app: app.name, image, version, reason, dependsOn: [] });
 }
 

@@ -15,7 +15,8 @@ export interface ObservedRepository {
   manifests: Map<string, boolean>;
   /**
    * Attestation kinds found among the referrers of recorded, undrifted window indexes (by index
-   * digest). A digest absent here was not looked at: the planner then proposes nothing for it.
+   * digest), one entry per referrer (a kind twice = two referrers of it). A digest absent here was
+   * not looked at: the planner then proposes nothing for it.
    */
   attested?: Map<string, AttestationKind[]>;
   /**

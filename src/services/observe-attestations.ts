@@ -6,7 +6,7 @@
  * fetched when the tag listing has it (no request at all for a version never attested).
  */
 import { emptyRepository, type ObservedRepository } from '../plan/observed.js';
-import { attestationsIn, fallbackTag, parseReferrerIndex } from '../providers/attest/referrers.js';
+import { fallbackTag, kindOfReferrer, parseReferrerIndex } from '../providers/attest/referrers.js';
 import { wantedKinds } from '../providers/attest/types.js';
 import type { Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
@@ -32,7 +32,7 @@ export async function observeAttestations(opts: ObservationRound): Promise<void>
       manifests = repo.tags.has(tag) ? parseReferrerIndex((await opts.registry.getManifest(image, tag)).bytes, `${opts.registry.repository(image)}:${tag}`) : [];
     }
     repo.attested ??= new Map();
-    repo.attested.set(digest, [...attestationsIn(manifests).keys()]);
+    repo.attested.set(digest, manifests.flatMap((d) => kindOfReferrer(d) ?? []));
   };
   // The first look alone: it learns whether the registry has the referrers API, so the rest do not each probe.
   const [first, ...rest] = checks;

@@ -5,7 +5,7 @@
  * HEADed every version; a listing already says which are absent.
  */
 import pLimit from 'p-limit';
-import type { ResolvedConfig } from '../config/model.js';
+import type { AppSpec, ResolvedConfig } from '../config/model.js';
 import { REFERRER_TAG } from '../plan/drift.js';
 import { floatingTagFor } from '../plan/floating.js';
 import { emptyRepository, type Observed, type ObservedRepository } from '../plan/observed.js';
@@ -39,6 +39,22 @@ export interface Observation {
   upstreamRequests: number;
 }
 
+/** An app's window of upstream versions (newest first), as the plan sees it. */
+export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: NodeJS.ProcessEnv | undefined, warn: (message: string) => void) {
+  return resolveWindow({
+    app: app.name,
+    source: createUpstreamSource(app.name, app.upstream, { env }),
+    maxVersions: app.maxVersions,
+    tagPattern: app.upstream.tagPattern,
+    includePrereleases: app.upstream.includePrereleases,
+    versions: app.upstream.versions,
+    requires: app.requires,
+    platforms: app.platforms,
+    registry: config.registry.url,
+    warn,
+  });
+}
+
 /** Ask the upstreams and the registry what exists. */
 export async function observe(opts: ObserveOptions): Promise<Observation> {
   const { config, state, registry } = opts;
@@ -50,18 +66,7 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
 
   const windowsP = Promise.all(apps.map((app) => upstreamLimit(async () => {
     const appWarnings: string[] = [];
-    const resolved = await resolveWindow({
-      app: app.name,
-      source: createUpstreamSource(app.name, app.upstream, { env: opts.env }),
-      maxVersions: app.maxVersions,
-      tagPattern: app.upstream.tagPattern,
-      includePrereleases: app.upstream.includePrereleases,
-      versions: app.upstream.versions,
-      requires: app.requires,
-      platforms: app.platforms,
-      registry: config.registry.url,
-      warn: (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); },
-    });
+    const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); });
     upstreamRequests += resolved.requests;
     warnings.set(app.name, appWarnings);
     return [app.name, resolved.versions] as const;

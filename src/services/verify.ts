@@ -1,7 +1,9 @@
 /**
  * The `mirror verify` service: for each version the state records (optionally under ADDR), read
  * the registry's current index digest and its referrers, verify each attestation bundle and check
- * that what it signs is that index. Never sees oclif; the command renders the report.
+ * that what it signs is that index. Versions of the configured window that the registry holds but
+ * the state does not record are checked too and reported as not in state: what mirror does not
+ * track, it cannot vouch for. Never sees oclif; the command renders the report.
  */
 import path from 'node:path';
 import { getTrustedRoot } from '@sigstore/tuf';
@@ -17,9 +19,10 @@ import { ATTESTATION_KINDS, wantedKinds, type AttestationKind } from '../provide
 import type { TrustPolicy } from '../providers/attest/verify-bundle.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { Descriptor, RegistryBackend } from '../providers/registry/types.js';
-import { matchesTarget } from '../state/addresses.js';
+import { indexAddress, matchesTarget, parseAddress } from '../state/addresses.js';
 import { openStateBackend } from '../state/backend.js';
-import type { Resource } from '../state/types.js';
+import type { State } from '../state/types.js';
+import { resolveAppWindow } from './observe.js';
 
 /** Options of a verify run. */
 export interface VerifyOptions {
@@ -42,8 +45,8 @@ export interface VersionVerdict {
   address: string;
   /** What the registry's version tag points at now (null when the tag is gone). */
   digest: string | null;
-  /** What the state records. */
-  recorded: string;
+  /** What the state records (null: a window version in the registry that the state does not record). */
+  recorded: string | null;
   /** Problems with the version itself (tag moved or gone). */
   problems: string[];
   attestations: Record<AttestationKind, KindVerdict>;
@@ -53,6 +56,8 @@ export interface VersionVerdict {
 export interface VerifyReport {
   versions: VersionVerdict[];
   ok: boolean;
+  /** Apps whose upstream window could not be read: versions missing from the state were not looked for. */
+  warnings: string[];
 }
 
 /** Trust policy of an app's signing setting and the flags; cached per setting. */
@@ -86,41 +91,82 @@ class Policies {
 
 const platformDigests = (bytes: Uint8Array) => ((JSON.parse(Buffer.from(bytes).toString()) as { manifests?: Descriptor[] }).manifests ?? []).map((m) => m.digest);
 
-async function verifyVersion(registry: RegistryBackend, app: AppSpec, rec: Resource, address: string, policies: Policies): Promise<VersionVerdict> {
+/** One version to check: recorded in state (`recorded` = its digest) or only found in the registry. */
+interface Target {
+  address: string;
+  image: string;
+  version: string;
+  recorded: string | null;
+}
+
+async function verifyVersion(registry: RegistryBackend, app: AppSpec, t: Target, policies: Policies): Promise<VersionVerdict> {
   const wanted = wantedKinds(app.attest);
   const attestations = Object.fromEntries(ATTESTATION_KINDS.map((k) => [k, { status: wanted.includes(k) ? 'missing' : 'off' }])) as Record<AttestationKind, KindVerdict>;
-  const head = await registry.headManifest(rec.image, rec.version as string);
-  const verdict: VersionVerdict = { address, digest: head?.digest ?? null, recorded: rec.digest, problems: [], attestations };
-  if (!head) { verdict.problems.push(`version tag ${rec.version} is gone from the registry`); return verdict; }
-  if (head.digest !== rec.digest) verdict.problems.push(`version tag ${rec.version} points at ${head.digest}, the state records ${rec.digest}`);
-  const index = await registry.getManifest(rec.image, head.digest);
+  const head = await registry.headManifest(t.image, t.version);
+  const verdict: VersionVerdict = { address: t.address, digest: head?.digest ?? null, recorded: t.recorded, problems: [], attestations };
+  if (!head) { verdict.problems.push(`version tag ${t.version} is gone from the registry`); return verdict; }
+  if (t.recorded === null) verdict.problems.push(`not in state (mirror import ${t.address})`);
+  else if (head.digest !== t.recorded) verdict.problems.push(`version tag ${t.version} points at ${head.digest}, the state records ${t.recorded}`);
+  const index = await registry.getManifest(t.image, head.digest);
   const expected = { index: head.digest, platforms: platformDigests(index.bytes) };
-  const byKind = attestationsIn((await listReferrers(registry, rec.image, head.digest)).manifests);
+  const byKind = attestationsIn((await listReferrers(registry, t.image, head.digest)).manifests);
   const policy = wanted.length > 0 ? await policies.get(app) : undefined;
-  for (const kind of wanted) attestations[kind] = await checkReferrer(registry, rec.image, kind, byKind.get(kind) ?? [], expected, policy as TrustPolicy);
+  for (const kind of wanted) attestations[kind] = await checkReferrer(registry, t.image, kind, byKind.get(kind) ?? [], expected, policy as TrustPolicy);
   return verdict;
 }
 
-/** Verify every recorded version (or those under `address`). */
+/**
+ * Window versions the registry has under their version tag but the state does not record. The
+ * window comes from the upstream as the plan sees it; an upstream that cannot be read is a warning
+ * (verify still checks what the state records).
+ */
+async function untracked(config: ResolvedConfig, registry: RegistryBackend, state: State | undefined, opts: VerifyOptions, warnings: string[]): Promise<Array<[AppSpec, Target]>> {
+  const found: Array<[AppSpec, Target]> = [];
+  const only = opts.address ? parseAddress(opts.address).app : undefined;
+  for (const app of config.apps) {
+    if (only && app.name !== only) continue; // no upstream request for apps ADDR leaves out
+    let window;
+    try {
+      window = (await resolveAppWindow(config, app, opts.env, () => {})).versions;
+    } catch (error) {
+      warnings.push(`${app.name}: cannot read the upstream window (${(error as Error).message.split('\n')[0]}); versions missing from the state were not looked for.`);
+      continue;
+    }
+    for (const image of app.images) {
+      const tags = new Set(await registry.listTags(image.name));
+      for (const { version } of window) {
+        const address = indexAddress(app.name, image.name, version);
+        if (state?.resources[address] || !tags.has(version) || (opts.address && !matchesTarget(address, opts.address))) continue;
+        found.push([app, { address, image: image.name, version, recorded: null }]);
+      }
+    }
+  }
+  return found;
+}
+
+/** Verify every recorded version (or those under `address`), and report window versions the state lacks. */
 export async function verifyAttestations(opts: VerifyOptions): Promise<VerifyReport> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
   const backend = await openStateBackend(config, { env: opts.env });
   const state = await backend.store.read().finally(() => backend.close());
-  const entries = Object.entries(state?.resources ?? {})
-    .filter(([a, r]) => r.type === 'index' && r.version && (!opts.address || matchesTarget(a, opts.address)))
-    .sort(([a], [b]) => a.localeCompare(b));
-  if (opts.address && entries.length === 0) throw new AbortError(`No version in the state matches ${opts.address}.`, 'See `mirror state list`.');
+  const recorded = Object.entries(state?.resources ?? {})
+    .filter(([a, r]) => r.type === 'index' && r.version && (!opts.address || matchesTarget(a, opts.address)));
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   const policies = new Policies(config, opts);
+  const warnings: string[] = [];
   try {
-    const versions: VersionVerdict[] = [];
-    for (const [address, rec] of entries) {
+    const targets: Array<[AppSpec, Target]> = [];
+    for (const [address, rec] of recorded) {
       const app = config.apps.find((a) => a.name === rec.app);
-      if (!app) continue; // an app removed from the config: nothing says how it should be signed
-      versions.push(await verifyVersion(registry, app, rec, address, policies));
+      if (app) targets.push([app, { address, image: rec.image, version: rec.version as string, recorded: rec.digest }]); // an app removed from the config: nothing says how it should be signed
     }
+    targets.push(...(await untracked(config, registry, state, opts, warnings)));
+    if (opts.address && targets.length === 0) throw new AbortError(`No version in the state or the registry matches ${opts.address}.`, 'See `mirror state list`.');
+    targets.sort(([, a], [, b]) => a.address.localeCompare(b.address));
+    const versions: VersionVerdict[] = [];
+    for (const [app, target] of targets) versions.push(await verifyVersion(registry, app, target, policies));
     const ok = versions.every((v) => v.problems.length === 0 && Object.values(v.attestations).every((k) => k.status === 'ok' || k.status === 'off'));
-    return { versions, ok };
+    return { versions, ok, warnings };
   } finally {
     await registry.close();
   }

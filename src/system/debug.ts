@@ -6,7 +6,7 @@
  */
 
 /** Query parameters that carry credentials (GitLab, OAuth, pre-signed CDN URLs). */
-const SECRET_PARAMS = /^(access_token|private_token|token|job_token|client_secret|password|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+export const SECRET_PARAMS = /^(access_token|private_token|token|job_token|client_secret|password|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 
 /** Response and request headers worth seeing when debugging; the others are left out. */
 const SHOWN = new Set([

@@ -7,7 +7,8 @@ const short = (d: string | null) => (d ? `${d.slice(0, 19)}…` : '—');
 
 /** Render the report as text. */
 export function renderVerify(report: VerifyReport): string {
-  if (report.versions.length === 0) return 'No versions recorded in the state: nothing to verify.\n';
+  const warnings = report.warnings.map((w) => `Warning: ${w}\n`).join('');
+  if (report.versions.length === 0) return `${warnings}No versions recorded in the state or found in the registry: nothing to verify.\n`;
   const header = ['VERSION', 'DIGEST', ...COLUMNS.map(([, h]) => h)];
   const rows = report.versions.map((v) => [v.address, short(v.digest), ...COLUMNS.map(([k]) => v.attestations[k].status)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -23,6 +24,7 @@ export function renderVerify(report: VerifyReport): string {
     }
   }
   if (notes.length > 0) out.push('', ...notes);
+  if (warnings) out.push('', warnings.trimEnd());
   const bad = report.versions.filter((v) => v.problems.length > 0 || Object.values(v.attestations).some((a) => a.status === 'missing' || a.status === 'invalid')).length;
   out.push('', bad === 0 ? `Verified ${report.versions.length} version${report.versions.length === 1 ? '' : 's'}: every attestation is present and valid.` : `${bad} of ${report.versions.length} versions have missing or invalid attestations.`);
   return `${out.join('\n')}\n`;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorConfig } from '../../src/config/schema.js';
+import { OciLayoutBackend } from '../../src/providers/registry/oci-layout.js';
 import { startSeedWorld, publishVersions, type SeedWorld } from '../rig/world.js';
 import { mirror } from './cli.js';
 
@@ -134,10 +135,35 @@ describe('attest and verify against the real registry (key-based, offline, real 
     expect(wrong.stdout).toMatch(/mattermost@10\.4\.0: signature invalid: signature does not verify/);
   });
 
+  it('attests into an oci: layout registry: trivy scans the image in the directory, verify passes', async () => {
+    // Given the newest version published into an OCI layout directory and recorded in its own state
+    const layout = new OciLayoutBackend(path.join(world.dir, 'oci-reg'));
+    const published = await publishVersions(layout, 'mattermost', ['10.4.1']);
+    await writeFile(path.join(world.dir, 'layout.config.json'), JSON.stringify({ ...world.config, registry: { url: 'oci:./oci-reg' }, state: { path: '.mirror/layout-state.json' },
+      defaults: { ...world.config.defaults, maxVersions: 1, floatingTags: [] } }));
+    const cfg = ['--config', 'layout.config.json'];
+    expect((await run(['import', 'mattermost', ...cfg])).exitCode).toBe(0);
+    // When apply attests it with SBOMs on
+    const applied = await run(['apply', '--auto-approve', ...cfg]);
+    // Then every kind is attached (the SBOM too: trivy read the layout, not a registry URL)
+    expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
+    const fallback = await layout.getManifest('mattermost', published['10.4.1'].replace(':', '-'));
+    expect(kinds(JSON.parse(Buffer.from(fallback.bytes).toString()))).toEqual(ALL_KINDS);
+    const verified = await run(['verify', ...cfg]);
+    expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/mattermost@10\.4\.1\s+sha256:\S+\s+ok\s+ok\s+ok/);
+  });
+
   it('a missing trivy fails only attest, saying how to get it or turn SBOMs off; the other kinds are attached', async () => {
     // Given a new published version and no trivy binary
     const more = await publishVersions(world.backend, 'mattermost', ['10.5.0']);
     world.upstream.github.setReleases('mattermost/mattermost', [{ tag_name: 'v10.5.0' }, { tag_name: 'v10.4.1' }]);
+    // (verify shows a window version the registry has and the state lacks as a failing row, attestations checked all the same)
+    const untracked = await run(['verify', 'mattermost@10.5.0']);
+    expect(untracked.exitCode, untracked.stderr).toBe(1);
+    expect(untracked.stdout).toMatch(/^mattermost@10\.5\.0\s+sha256:\S+\s+missing\s+missing\s+missing$/m);
+    expect(untracked.stdout).toContain('mattermost@10.5.0: not in state (mirror import mattermost@10.5.0)');
+    expect(JSON.parse((await run(['verify', 'mattermost@10.5.0', '--json'])).stdout).versions).toMatchObject([{ address: 'mattermost@10.5.0', digest: more['10.5.0'], recorded: null }]);
     expect((await run(['import', 'mattermost@10.5.0'])).exitCode).toBe(0);
     const r = await run(['apply', '--auto-approve', '--target', 'mattermost@10.5.0'], { MIRROR_TRIVY: '/nonexistent/trivy' });
     expect(r.exitCode).toBe(1);

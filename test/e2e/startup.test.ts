@@ -1,5 +1,6 @@
 /**
- * Start-up discipline: Ink and React load only on the terminal path. Every module the CLI resolves
+ * Start-up discipline: Ink and React load only on the terminal path, the sigstore libraries only
+ * when something signs or verifies. Every module the CLI resolves
  * is traced (test/rig/trace-imports.mjs through NODE_OPTIONS=--import); the same tracer run on a
  * real terminal (tmux) must see Ink, so a tracer that saw nothing cannot pass the test.
  */
@@ -23,6 +24,8 @@ afterAll(async () => { await world?.stop(); });
 
 const traceEnv = (file: string) => ({ NODE_OPTIONS: `--import=${path.join(ROOT, 'test/rig/trace-imports.mjs')}`, MIRROR_TRACE_FILE: file });
 const UI_PACKAGES = /\/node_modules\/(ink|react|react-reconciler|yoga-layout)\//;
+// Heavy too, and only signing (apply with attestations) and verify need it.
+const SIGSTORE = /\/node_modules\/(sigstore|@sigstore)\//;
 
 /** Run `mirror ARGS` with the tracer; the resolved module URLs. */
 async function traced(args: string[]): Promise<string[]> {
@@ -40,7 +43,18 @@ describe('Ink loads only on a terminal', () => {
       // The trace did record the command that ran
       expect(urls.some((u) => u.endsWith(`/dist/commands/${args[0]}.js`) || u.includes(`/dist/commands/${args[0]}/`)), args.join(' ')).toBe(true);
       expect(urls.filter((u) => UI_PACKAGES.test(u) || u.includes('/dist/ui/ink/')), args.join(' ')).toEqual([]);
+      // Attestation is off here: nothing signs, so no sigstore library loads (plan never signs at all)
+      expect(urls.filter((u) => SIGSTORE.test(u)), args.join(' ')).toEqual([]);
     }
+  });
+
+  it('the same tracer sees sigstore when verify runs', async () => {
+    // (it exits 1 here: the published versions are not in the state; loading is what is checked)
+    const file = path.join(world.dir, 'trace-verify.txt');
+    const r = await mirror(['verify'], { cwd: world.dir, env: traceEnv(file) });
+    expect(r.stdout).toContain('not in state');
+    const urls = (await readFile(file, 'utf8')).split('\n');
+    expect(urls.some((u) => /\/node_modules\/@sigstore\/verify\//.test(u))).toBe(true);
   });
 
   it('the same tracer sees ink and react when mirror plan runs on a terminal', async () => {

@@ -52,3 +52,13 @@ describe('referrers through the sha256-<hex> fallback index', () => {
     await expect(attachBundle(registry, 'app', subject, 'sbom', bundle('x'))).rejects.toThrow(/is not an image index \(no manifests list\); mirror will not overwrite it/);
   });
 });
+
+describe('attaching to one subject at once', () => {
+  it('keeps every kind when several attach concurrently (two version tags on one index attest in parallel)', async () => {
+    // When three kinds are attached to the same subject at the same time
+    await Promise.all((['signature', 'sbom', 'provenance'] as const).map((kind) => attachBundle(registry, 'app', subject, kind, bundle(kind))));
+    // Then the fallback index lists all three, one each
+    const kinds = attestationsIn((await listReferrers(registry, 'app', subject.digest)).manifests);
+    expect([...kinds.entries()].map(([k, ds]) => `${k}:${ds.length}`).sort()).toEqual(['provenance:1', 'sbom:1', 'signature:1']);
+  });
+});

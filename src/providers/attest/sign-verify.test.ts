@@ -6,7 +6,7 @@ import { keySigner, keylessSigner, OidcTokenProvider } from './signer.js';
 import { parseSigningKey } from './signing-key.js';
 import { simpleSigningPayload } from './statement.js';
 import { BUNDLE_MEDIA_TYPE, SIMPLE_SIGNING_PAYLOAD_TYPE } from './types.js';
-import { BundleInvalidError, verifyBundle } from './verify-bundle.js';
+import { BundleInvalidError, identityPolicy, verifyBundle } from './verify-bundle.js';
 
 const p256 = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const INDEX = `sha256:${'a'.repeat(64)}`;
@@ -89,5 +89,18 @@ describe('keyless signing', () => {
     const provider = new OidcTokenProvider({ ACTIONS_ID_TOKEN_REQUEST_URL: 'https://gh.invalid/token?x=1', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'req' }, fetcher);
     expect(await provider.getToken()).toBe('the-jwt');
     expect(seen).toEqual([{ url: 'https://gh.invalid/token?x=1&audience=sigstore', auth: 'Bearer req' }]);
+  });
+});
+
+describe('keyless identity policy', () => {
+  it('accepts exactly the given workflow identity, not another branch or a look-alike (the library matches as a regex)', async () => {
+    // @sigstore/verify's own policy check, fed with the policy verify builds
+    const { verifySubjectAlternativeName } = (await import('@sigstore/verify/dist/policy.js' as string)) as { verifySubjectAlternativeName: (p: string, s: string) => void };
+    const id = 'https://github.com/o/r/.github/workflows/mirror.yml@refs/heads/main';
+    const { subjectAlternativeName } = identityPolicy(id, 'https://token.actions.githubusercontent.com');
+    expect(() => verifySubjectAlternativeName(subjectAlternativeName as string, id)).not.toThrow();
+    for (const other of [`${id}-evil`, id.replace('mirror.yml', 'mirrorXyml'), `https://github.com/x/y?${id}`]) {
+      expect(() => verifySubjectAlternativeName(subjectAlternativeName as string, other), other).toThrow(/certificate identity error/);
+    }
   });
 });

@@ -15,6 +15,10 @@ describe('SLSA provenance v1 statement', () => {
       { platform: 'linux/amd64', name: 'PKG', value: 'https://dl.example/1.10.0-amd64.tgz' },
       { platform: 'linux/amd64', name: 'BASE_IMAGE', value: `reg/ns/base-outline@${d('9')}` },
       { platform: 'linux/amd64', name: 'FLAVOUR', value: 'slim' },
+      // Pre-signed and token download URLs: the token is a credential, the rest of the URL is the dependency.
+      { platform: 'linux/amd64', name: 'GL', value: 'https://gitlab.example/api/v4/projects/1/packages/x.tgz?private_token=glpat-secret1&v=2' },
+      { platform: 'linux/amd64', name: 'S3', value: 'https://bucket.example/x.tgz?X-Amz-Credential=secret2&X-Amz-Signature=secret3&X-Amz-Security-Token=secret4' },
+      { platform: 'linux/amd64', name: 'TOK', value: 'https://dl.example/y.tgz?access_token=secret5&token=secret6' },
     ],
     builderId: 'https://github.com/o/r/actions/runs/1', invocationId: 'https://github.com/o/r/actions/runs/1/attempts/2',
     startedOn: '2025-01-01T00:00:00Z', finishedOn: '2025-01-01T00:05:00Z', mirrorVersion: '0.1.0',
@@ -33,8 +37,10 @@ describe('SLSA provenance v1 statement', () => {
     expect(deps.find((x: any) => x.name === 'build-arg:BASE_IMAGE')).toMatchObject({ uri: 'oci://reg/ns/base-outline', digest: { sha256: '9'.repeat(64) } });
     expect(deps.some((x: any) => x.name === 'build-arg:FLAVOUR')).toBe(false);
     expect(s.predicate.runDetails).toEqual({ builder: { id: input.builderId, version: { mirror: '0.1.0' } }, metadata: { invocationId: input.invocationId, startedOn: input.startedOn, finishedOn: input.finishedOn } });
-    // And no credential of the source URL appears anywhere
+    // And no credential of the source URL or of a build-arg URL appears anywhere; other query parameters stay
     expect(JSON.stringify(s)).not.toContain('secret');
+    expect(deps.find((x: any) => x.name === 'build-arg:GL').uri).toBe('https://gitlab.example/api/v4/projects/1/packages/x.tgz?v=2');
+    expect(deps.find((x: any) => x.name === 'build-arg:S3').uri).toBe('https://bucket.example/x.tgz');
   });
 
   it('takes the builder from the GitHub Actions run, else the host', () => {

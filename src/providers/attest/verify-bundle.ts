@@ -30,10 +30,17 @@ function verifierFor(policy: TrustPolicy): { verifier: Verifier; identity?: Veri
     const trust = toTrustMaterial(EMPTY_ROOT, () => ({ publicKey: policy.publicKey, validFor: () => true }));
     return { verifier: new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }) };
   }
-  return {
-    verifier: new Verifier(toTrustMaterial(policy.trustedRoot)),
-    identity: { subjectAlternativeName: policy.identity, extensions: { issuer: policy.issuer } },
-  };
+  return { verifier: new Verifier(toTrustMaterial(policy.trustedRoot)), identity: identityPolicy(policy.identity, policy.issuer) };
+}
+
+/**
+ * The keyless signer policy: exactly this identity and issuer. @sigstore/verify matches the
+ * identity with `String.match`, i.e. as an unanchored regular expression, so a bare workflow URL
+ * also accepted `…/mirror.yml@refs/heads/main-evil` (any branch of the repo) and `.` as any
+ * character; cosign's --certificate-identity is an exact match, so is this.
+ */
+export function identityPolicy(identity: string, issuer: string): VerificationPolicy {
+  return { subjectAlternativeName: `^${identity.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, extensions: { issuer } };
 }
 
 /** Verify a serialized DSSE bundle; returns its payload or throws BundleInvalidError with why. */

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { trivyArgs } from './sbom.js';
+
+const D = `sha256:${'a'.repeat(64)}`;
+
+describe('trivy arguments', () => {
+  it('reads a registry index remotely for one platform, and a layout image with --input DIR@DIGEST', () => {
+    expect(trivyArgs({ type: 'registry', reference: `reg:5000/ns/app@${D}`, platform: 'linux/arm64/v8' }, '/c', true))
+      .toEqual(['image', '--image-src', 'remote', '--skip-db-update', '--offline-scan', '--format', 'spdx-json', '--quiet', '--cache-dir=/c', '--platform=linux/arm64/v8', '--insecure', `reg:5000/ns/app@${D}`]);
+    expect(trivyArgs({ type: 'layout', dir: '/srv/oci/app', digest: D }, '/c', false))
+      .toEqual(['image', '--skip-db-update', '--offline-scan', '--format', 'spdx-json', '--quiet', '--cache-dir=/c', `--input=/srv/oci/app@${D}`]);
+  });
+
+  it('refuses a platform from the registry that is not os/arch[/variant] (it would become a trivy flag)', () => {
+    for (const platform of ['--server=http://evil', 'linux/amd64 --x', 'linux', '../x/y']) {
+      expect(() => trivyArgs({ type: 'registry', reference: `reg/app@${D}`, platform }, '/c', false)).toThrow(/expected os\/architecture/);
+    }
+    expect(() => trivyArgs({ type: 'registry', reference: `-x@${D}`, platform: 'linux/amd64' }, '/c', false)).toThrow(/Refusing to scan/);
+    expect(() => trivyArgs({ type: 'layout', dir: 'rel/dir', digest: D }, '/c', false)).toThrow(/absolute OCI layout directory/);
+    expect(() => trivyArgs({ type: 'layout', dir: '/a@b', digest: D }, '/c', false)).toThrow(/without @/);
+  });
+});
