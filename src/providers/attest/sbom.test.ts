@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { trivyArgs } from './sbom.js';
+import { AbortError } from '../../errors.js';
+import { createSbomGenerator, trivyArgs } from './sbom.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
@@ -19,4 +20,16 @@ describe('trivy arguments', () => {
     expect(() => trivyArgs({ type: 'layout', dir: 'rel/dir', digest: D }, '/c', false)).toThrow(/absolute OCI layout directory/);
     expect(() => trivyArgs({ type: 'layout', dir: '/a@b', digest: D }, '/c', false)).toThrow(/without @/);
   });
+});
+
+describe('the trivy binary (real, offline)', () => {
+  it('a scan that fails says what to check about the image, not how to install trivy', async () => {
+    // Port 9 on loopback: nothing listens, so the real trivy fails on the registry, not on itself.
+    const sbom = createSbomGenerator({ insecure: true });
+    const error = await sbom.generate({ type: 'registry', reference: `127.0.0.1:9/ns/app@${D}`, platform: 'linux/amd64' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as Error).message).toMatch(/^trivy image failed: /);
+    expect((error as AbortError).nextSteps).toMatch(/^trivy could not scan 127\.0\.0\.1:9\/ns\/app@sha256:a+: check that the registry is reachable/);
+    expect((error as AbortError).nextSteps).not.toMatch(/Install trivy/);
+  }, 60_000);
 });

@@ -85,7 +85,9 @@ export class TrivySbomGenerator implements SbomGenerator {
       // Credentials go to the child's environment only, never onto its command line or into the SBOM.
       const env: Record<string, string> = {};
       if (this.opts.username && this.opts.password) { env.TRIVY_USERNAME = this.opts.username; env.TRIVY_PASSWORD = this.opts.password; }
-      const out = await run(this.opts.binary, trivyArgs(source, cache, this.opts.insecure), { env, nextSteps: HOW, timeoutMs: 300_000 });
+      // trivy was found, so a failure is about the image (unreachable, denied, not an image), not the install.
+      const scanFailed = `trivy could not scan ${describe(source)}: check that the registry is reachable from here with the configured credentials, then run apply again (attest is retried); or turn SBOMs off with attest: { sbom: false }.`;
+      const out = await run(this.opts.binary, trivyArgs(source, cache, this.opts.insecure), { env, nextSteps: scanFailed, label: 'trivy', timeoutMs: 300_000 });
       try {
         return JSON.parse(out) as Record<string, unknown>;
       } catch {
