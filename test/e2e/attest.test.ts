@@ -13,7 +13,8 @@ import { mirror } from './cli.js';
 let world: SeedWorld;
 let digests: Record<string, string>;
 const KEY = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-const env = { MIRROR_SIGNING_KEY: KEY };
+// Tampered blobs are retried as mangled transfers before they are refused: keep that backoff short here.
+const env = { MIRROR_SIGNING_KEY: KEY, MIRROR_RETRY_BASE_MS: '5' };
 
 beforeAll(async () => {
   world = await startSeedWorld();
