@@ -7,6 +7,7 @@
  * apply from a hand-run `state rm` without parsing `action`.
  */
 import { z } from 'zod';
+import { issuePath } from '../system/issue-path.js';
 import { HistoryEventSchema, ResourceSchema, STATE_FORMAT_VERSION, StateSchema, type State } from './types.js';
 
 /** formatVersion 1, as mirror 0.1 wrote it. */
@@ -38,7 +39,7 @@ export type ReadResult = { ok: true; state: State; upgradedFrom?: number } | { o
 
 const firstIssue = (error: z.ZodError) => {
   const issue = error.issues[0];
-  return `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`;
+  return `${issuePath(issue.path)}: ${issue.message}`;
 };
 
 /** Read any known format version into the current one. */

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BugError, StateError } from '../errors.js';
+import { issuePath } from '../system/issue-path.js';
 import type { Plan } from '../plan/types.js';
 import { writeFileAtomic } from './file-store.js';
 import { newState } from './new-state.js';
@@ -38,7 +39,7 @@ export function parseFragment(text: string, file: string): Fragment {
   const parsed = FragmentSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new StateError(`Fragment ${file} is not a mirror state fragment: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}.`, 'Use the file the build job wrote with --fragment-out.');
+    throw new StateError(`Fragment ${file} is not a mirror state fragment: ${issuePath(issue.path)}: ${issue.message}.`, 'Use the file the build job wrote with --fragment-out.');
   }
   return parsed.data;
 }

@@ -5,6 +5,7 @@
  * serial check catches anyone who skipped it.
  */
 import { BugError, StateError } from '../errors.js';
+import { issuePath } from '../system/issue-path.js';
 import { StateSchema, type State } from './types.js';
 
 const writeQueues = new Map<string, Promise<unknown>>();
@@ -46,7 +47,7 @@ export function successorOf(state: State, location: string): State {
   const valid = StateSchema.safeParse({ ...state, serial: state.serial + 1 });
   if (!valid.success) {
     const issue = valid.error.issues[0];
-    throw new BugError(`Refusing to write invalid state to ${location}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    throw new BugError(`Refusing to write invalid state to ${location}: ${issuePath(issue.path)}: ${issue.message}`);
   }
   return valid.data;
 }
