@@ -42,8 +42,20 @@ const firstIssue = (error: z.ZodError) => {
   return `${issuePath(issue.path)}: ${issue.message}`;
 };
 
+/** Read state text (a file's bytes, an artifact's layer) in any known format version. */
+export function readStateText(text: string): ReadResult {
+  if (text.trim() === '') return { ok: false, problem: 'the file is empty' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: `not valid JSON (${(error as Error).message})` };
+  }
+  return readStateValue(value);
+}
+
 /** Read any known format version into the current one. */
-export function readStateValue(value: unknown): ReadResult {
+function readStateValue(value: unknown): ReadResult {
   const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
   if (typeof version === 'number' && version > STATE_FORMAT_VERSION) {
     return { ok: false, problem: `formatVersion ${version} is newer than this mirror understands (${STATE_FORMAT_VERSION}); upgrade mirror` };

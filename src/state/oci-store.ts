@@ -4,8 +4,9 @@
  * overwrite what cannot be parsed) plus an optimistic check: a registry has no compare-and-swap,
  * so the tag is HEADed right before the PUT and the write is refused if it moved since we read.
  */
-import { BugError, StateError } from '../errors.js';
-import { parseState } from './file-store.js';
+import { StateError } from '../errors.js';
+import { corruptStateMessage } from './file-store.js';
+import { readStateText, type ReadResult } from './format.js';
 import { fetchArtifact, prepareArtifact, putArtifact, STATE_TYPE, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
 import { StateSchema, type State, type StateStore } from './types.js';
 import { assertSuccessor, serialized, successorOf } from './write-guard.js';
@@ -49,29 +50,13 @@ export class OciStateStore implements StateStore {
   private async readRaw(): Promise<RawState | undefined> {
     const artifact = await fetchArtifact(this.target, this.target.tag, STATE_TYPE);
     if (!artifact) return undefined;
-    const text = artifact.layer && !artifact.problem ? Buffer.from(artifact.layer).toString('utf8') : undefined;
-    if (text !== undefined) {
-      try {
-        return { artifact, state: parseState(text, this.location) };
-      } catch (error) {
-        if (!(error instanceof StateError)) throw error;
-      }
-    }
+    const read: ReadResult = artifact.layer
+      ? readStateText(Buffer.from(artifact.layer).toString('utf8'))
+      : { ok: false, problem: artifact.problem ?? 'it has no layer' };
+    if (read.ok) return { artifact, state: read.state };
     // Corrupt: only now pay a HEAD to name the backup in the error.
     const backup = await this.existingBackup();
-    if (text === undefined) {
-      const where = backup ? `; the previous state is in ${backup}` : ` and there is no backup (${this.backupRef})`;
-      throw new StateError(`State artifact ${this.location} is corrupt: ${artifact.problem ?? 'it has no layer'}${where}.`, this.restoreSteps(backup));
-    }
-    try {
-      parseState(text, this.location, backup);
-    } catch (error) {
-      if (!(error instanceof StateError)) throw error;
-      // parseState words the problem as the file store does, but speaks of a file and `cp`.
-      const message = error.message.replace(/^State file /, 'State artifact ').replace(/ \(\S+\.backup\)\.$/, ` (${this.backupRef}).`);
-      throw new StateError(message, this.restoreSteps(backup), { cause: error });
-    }
-    throw new BugError(`${this.location} parsed on the second attempt only`);
+    throw new StateError(corruptStateMessage(`State artifact ${this.location}`, read.problem, backup, this.backupRef), this.restoreSteps(backup));
   }
 
   private restoreSteps(backup: string | undefined): string {
