@@ -19,11 +19,11 @@ export function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** How a store names itself in errors: `State file /x/state.json` and the config key that points at it. */
+/** How a store names itself in errors: `State file /x/state.json` and the config key that points at it (none for the in-memory fake). */
 export interface StoreName {
-  noun: 'State file' | 'State artifact';
+  noun: 'State file' | 'State artifact' | 'State';
   location: string;
-  configKey: 'state.path' | 'state.ref';
+  configKey?: 'state.path' | 'state.ref';
 }
 
 /** Refuse to write `next` over `current` unless it descends from exactly that state. */
@@ -31,7 +31,7 @@ export function assertSuccessor(current: State, next: State, name: StoreName): v
   if (current.lineage !== next.lineage) {
     throw new StateError(
       `${name.noun} ${name.location} belongs to another lineage (${current.lineage}, not ${next.lineage}).`,
-      `Another state was put in its place; check ${name.configKey} in the config, or use \`mirror state push\` to replace it on purpose.`,
+      `Another state was put in its place; ${name.configKey ? `check ${name.configKey} in the config, or ` : ''}use \`mirror state push\` to replace it on purpose.`,
     );
   }
   if (current.serial !== next.serial) {
