@@ -7,15 +7,16 @@ import { withState } from '../services/state.js';
 /** `mirror force-unlock LOCK_ID`: release a lock whose holder cannot (Terraform's force-unlock). */
 export default class ForceUnlock extends BaseCommand {
   static summary = 'Release the state lock with this ID.';
-  static args = { id: Args.string({ description: 'lock ID, as printed by the command that found it locked', required: true }) };
+  // Keyed lock_id so usage reads `mirror force-unlock LOCK_ID`, as SPEC §3 names it.
+  static args = { lock_id: Args.string({ description: 'lock ID, as printed by the command that found it locked', required: true }) };
   static flags = { config: configFlag };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ForceUnlock);
     const location = await withState(stateOptions(flags), async (_config, { store, locker }) => {
-      await locker.forceUnlock(args.id);
+      await locker.forceUnlock(args.lock_id);
       return store.location;
     });
-    process.stdout.write(`Released lock ${args.id} on ${location}.\n`);
+    process.stdout.write(`Released lock ${args.lock_id} on ${location}.\n`);
   }
 }
