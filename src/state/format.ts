@@ -11,7 +11,7 @@ import { issuePath } from '../system/issue-path.js';
 import { HistoryEventSchema, ResourceSchema, STATE_FORMAT_VERSION, StateSchema, type State } from './types.js';
 
 /** formatVersion 1, as mirror 0.1 wrote it. */
-export const StateV1Schema = z.object({
+const StateV1Schema = z.object({
   formatVersion: z.literal(1),
   lineage: z.string().uuid(),
   serial: z.number().int().nonnegative(),
@@ -30,7 +30,7 @@ function operationOf(action: string): string {
 }
 
 /** v1 → v2. */
-export function upgradeV1(v1: StateV1): State {
+function upgradeV1(v1: StateV1): State {
   return { ...v1, formatVersion: 2, history: v1.history.map((e) => ({ ...e, operation: operationOf(e.action) })) };
 }
 
