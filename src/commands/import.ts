@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { configFlag, lockTimeoutFlag } from '../cli/flags.js';
-import { parseDuration } from '../state/lock.js';
+import { stateOptions } from '../cli/state-options.js';
 import { importAddress } from '../services/state.js';
 
 /** `mirror import ADDR`: adopt what the registry already holds (Terraform's import). */
@@ -13,7 +13,7 @@ export default class Import extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Import);
-    const imported = await importAddress({ cwd: process.cwd(), config: flags.config, env: process.env, lockTimeoutMs: parseDuration(flags['lock-timeout']) }, args.address);
+    const imported = await importAddress(stateOptions(flags), args.address);
     process.stdout.write(`${imported.map((a) => `Imported ${a}\n`).join('')}`);
   }
 }

@@ -13,7 +13,7 @@ import { createRegistryBackend } from '../providers/registry/index.js';
 import { MediaType, type Descriptor } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
-import { parseState } from '../state/file-store.js';
+import { readStateText } from '../state/format.js';
 import { whoAmI } from '../state/lock.js';
 import { newState } from '../state/new-state.js';
 import { parseFragment, type Fragment } from '../state/fragment.js';
@@ -65,6 +65,15 @@ export function selectHistory(state: State, filter?: string): HistoryEvent[] {
   return state.history.filter((e) => !filter || matchesTarget(e.address, filter));
 }
 
+/** A file named on the command line; missing or unreadable is one sentence naming it, not a bare errno. */
+async function readInput(file: string, what: string, nextSteps: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new AbortError(`${what} ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, nextSteps);
+  }
+}
+
 function event(action: string, address: string, env: NodeJS.ProcessEnv | undefined, digest?: string, previous?: string): HistoryEvent {
   return { time: new Date().toISOString(), who: whoAmI(env), operation: action, action, address, ...(digest ? { digest } : {}), ...(previous ? { previous } : {}) };
 }
@@ -105,7 +114,11 @@ export function moveResource(opts: StateOptions, from: string, to: string): Prom
 
 /** `state push FILE`: replace the state; another lineage or an older serial needs --force. */
 export async function pushState(opts: StateOptions, file: string, force: boolean): Promise<State> {
-  const pushed = parseState(await readFile(file, 'utf8'), path.resolve(file));
+  const PULLED = 'Push a file written by `mirror state pull`.';
+  const read = readStateText(await readInput(file, 'State file', PULLED));
+  // Not parseState: that wording is for the stored state (its backup, "will not overwrite it").
+  if (!read.ok) throw new StateError(`${file} is not a mirror state: ${read.problem}.`, PULLED);
+  const pushed = read.state;
   return locked(opts, 'state push', async (_config, store) => {
     const current = await store.read();
     if (current && !force) {
@@ -120,7 +133,10 @@ export async function pushState(opts: StateOptions, file: string, force: boolean
 /** `state merge FILE…`: fold build fragments in; a conflicting digest for one address is refused naming both. */
 export async function mergeFragments(opts: StateOptions, files: string[]): Promise<{ state: State; added: string[] }> {
   const fragments: Array<{ file: string; fragment: Fragment }> = [];
-  for (const file of files) fragments.push({ file, fragment: parseFragment(await readFile(file, 'utf8'), path.resolve(file)) });
+  for (const file of files) {
+    const text = await readInput(file, 'Fragment', 'Use the file the build job wrote with --fragment-out.');
+    fragments.push({ file, fragment: parseFragment(text, path.resolve(file)) });
+  }
   const added: string[] = [];
   const state = await modifyState(opts, 'state merge', (current) => {
     const fresh = current.serial === 0 && current.history.length === 0;

@@ -9,7 +9,7 @@ import { access, mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { BugError, StateError } from '../errors.js';
-import { readStateValue } from './format.js';
+import { readStateText } from './format.js';
 import { StateSchema, type State, type StateStore } from './types.js';
 import { assertSuccessor, serialized, successorOf } from './write-guard.js';
 
@@ -68,24 +68,19 @@ class DurableTextFile implements Adapter<RawFile | null> {
   }
 }
 
+/** `<what> is corrupt: <problem>; the previous state is in <backup>.`, whatever holds the state. */
+export function corruptStateMessage(what: string, problem: string, backup: string | undefined, backupLocation: string): string {
+  return `${what} is corrupt: ${problem}${backup ? `; the previous state is in ${backup}` : ` and there is no backup (${backupLocation})`}.`;
+}
+
 /** Parse and validate state text; the error is one sentence naming the file, the first problem and the backup. */
 export function parseState(text: string, file: string, backup?: string): State {
-  const fail = (problem: string): never => {
-    const where = backup ? `; the previous state is in ${backup}` : ` and there is no backup (${file}.backup)`;
-    const next = backup
-      ? `Restore the backup (cp ${backup} ${file}) or fix the file by hand; mirror will not overwrite it.`
-      : 'Fix the file by hand or restore it from version control; mirror will not overwrite it.';
-    throw new StateError(`State file ${file} is corrupt: ${problem}${where}.`, next);
-  };
-  if (text.trim() === '') return fail('the file is empty');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return fail(`not valid JSON (${(error as Error).message})`);
-  }
-  const read = readStateValue(value);
-  return read.ok ? read.state : fail(read.problem);
+  const read = readStateText(text);
+  if (read.ok) return read.state;
+  const next = backup
+    ? `Restore the backup (cp ${backup} ${file}) or fix the file by hand; mirror will not overwrite it.`
+    : 'Fix the file by hand or restore it from version control; mirror will not overwrite it.';
+  throw new StateError(corruptStateMessage(`State file ${file}`, read.problem, backup, `${file}.backup`), next);
 }
 
 /** A state file on the local disk (SPEC §5 default backend). */

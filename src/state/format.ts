@@ -7,10 +7,11 @@
  * apply from a hand-run `state rm` without parsing `action`.
  */
 import { z } from 'zod';
+import { issuePath } from '../system/issue-path.js';
 import { HistoryEventSchema, ResourceSchema, STATE_FORMAT_VERSION, StateSchema, type State } from './types.js';
 
 /** formatVersion 1, as mirror 0.1 wrote it. */
-export const StateV1Schema = z.object({
+const StateV1Schema = z.object({
   formatVersion: z.literal(1),
   lineage: z.string().uuid(),
   serial: z.number().int().nonnegative(),
@@ -29,7 +30,7 @@ function operationOf(action: string): string {
 }
 
 /** v1 → v2. */
-export function upgradeV1(v1: StateV1): State {
+function upgradeV1(v1: StateV1): State {
   return { ...v1, formatVersion: 2, history: v1.history.map((e) => ({ ...e, operation: operationOf(e.action) })) };
 }
 
@@ -38,11 +39,23 @@ export type ReadResult = { ok: true; state: State; upgradedFrom?: number } | { o
 
 const firstIssue = (error: z.ZodError) => {
   const issue = error.issues[0];
-  return `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`;
+  return `${issuePath(issue.path)}: ${issue.message}`;
 };
 
+/** Read state text (a file's bytes, an artifact's layer) in any known format version. */
+export function readStateText(text: string): ReadResult {
+  if (text.trim() === '') return { ok: false, problem: 'the file is empty' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: `not valid JSON (${(error as Error).message})` };
+  }
+  return readStateValue(value);
+}
+
 /** Read any known format version into the current one. */
-export function readStateValue(value: unknown): ReadResult {
+function readStateValue(value: unknown): ReadResult {
   const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
   if (typeof version === 'number' && version > STATE_FORMAT_VERSION) {
     return { ok: false, problem: `formatVersion ${version} is newer than this mirror understands (${STATE_FORMAT_VERSION}); upgrade mirror` };

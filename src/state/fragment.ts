@@ -7,10 +7,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BugError, StateError } from '../errors.js';
+import { issuePath } from '../system/issue-path.js';
 import type { Plan } from '../plan/types.js';
 import { writeFileAtomic } from './file-store.js';
 import { newState } from './new-state.js';
 import { HistoryEventSchema, ResourceSchema, type LockHandle, type Locker, type State, type StateStore } from './types.js';
+import { successorOf } from './write-guard.js';
 
 /** Identity of a saved plan: the hash of its content (every runner reads the same file). */
 export function planId(plan: Plan): string {
@@ -38,7 +40,7 @@ export function parseFragment(text: string, file: string): Fragment {
   const parsed = FragmentSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new StateError(`Fragment ${file} is not a mirror state fragment: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}.`, 'Use the file the build job wrote with --fragment-out.');
+    throw new StateError(`Fragment ${file} is not a mirror state fragment: ${issuePath(issue.path)}: ${issue.message}.`, 'Use the file the build job wrote with --fragment-out.');
   }
   return parsed.data;
 }
@@ -61,7 +63,7 @@ export class FragmentStore implements StateStore {
 
   async write(state: State): Promise<State> {
     if (state.serial !== this.state.serial) throw new BugError(`fragment ${this.location} written from a stale copy`);
-    const next = { ...structuredClone(state), serial: state.serial + 1 };
+    const next = successorOf(state, this.location); // validated: a fragment `state merge` could not read is never written
     const fragment: Fragment = { fragmentVersion: 1, plan: this.header, resources: next.resources, history: next.history };
     await writeFileAtomic(this.location, `${JSON.stringify(fragment, null, 2)}\n`);
     this.state = next;

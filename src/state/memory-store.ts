@@ -1,9 +1,10 @@
 /** In-memory StateStore + Locker: the fake for planner unit tests; passes the same conformance suite. */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { AbortError, BugError, StateError } from '../errors.js';
+import { AbortError } from '../errors.js';
 import { LockedError } from './lock.js';
 import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore } from './types.js';
+import { assertSuccessor, successorOf } from './write-guard.js';
 
 /** State kept in memory, as JSON text so callers can never alias what is stored. */
 export class MemoryStateStore implements StateStore {
@@ -21,18 +22,12 @@ export class MemoryStateStore implements StateStore {
     return this.stored === undefined ? undefined : StateSchema.parse(JSON.parse(this.stored));
   }
 
-  /** Store state at serial+1 with the same lineage and staleness checks as the file store. */
+  /** Store state at serial+1 through the same write guard as the real stores. */
   async write(state: State): Promise<State> {
-    const valid = StateSchema.safeParse({ ...state, serial: state.serial + 1 });
-    if (!valid.success) throw new BugError(`Refusing to write invalid state to memory: ${valid.error.issues[0].message}`);
+    const next = successorOf(state, this.location);
     const current = await this.read();
-    if (current && current.lineage !== state.lineage) {
-      throw new StateError(`State memory belongs to another lineage (${current.lineage}, not ${state.lineage}).`);
-    }
-    if (current && current.serial !== state.serial) {
-      throw new StateError(`State memory changed since it was read (serial ${state.serial} → ${current.serial}).`);
-    }
-    this.stored = JSON.stringify(valid.data);
+    if (current) assertSuccessor(current, state, { noun: 'State', location: this.location });
+    this.stored = JSON.stringify(next);
     return JSON.parse(this.stored) as State;
   }
 

@@ -15,7 +15,6 @@ import { MediaType, type Descriptor, type RegistryBackend } from '../providers/r
 export const STATE_TYPE = 'application/vnd.mirror.state.v1+json';
 /** artifactType and layer mediaType of the lock artifact. */
 export const LOCK_TYPE = 'application/vnd.mirror.lock.v1+json';
-export { EMPTY_TYPE } from '../providers/registry/artifact.js';
 
 // The longest suffix we append (`-backup`) must still leave a valid tag (128 chars max).
 const SUFFIXES = ['-backup', '-lock'];

@@ -125,6 +125,20 @@ describe('OciStateStore', () => {
     expect(Object.keys((await other.read())!.resources)).toEqual(['a@1.0.0']);
   });
 
+  it('downloads the state layer once, not again before each of its own writes (apply writes after every step)', async () => {
+    // Given a state written by another store
+    const ref = freshRef();
+    await new OciStateStore(targetFor(ref)).write(newState());
+    const t = targetFor(ref);
+    const store = new OciStateStore(t);
+    // When this store reads it, then writes three times
+    let state = (await store.read())!;
+    for (const version of ['1.0.0', '1.0.1', '1.0.2']) state = await store.write(withResource(state, version));
+    // Then the layer was fetched by the read only, and the tag holds the last write
+    expect(t.registry.stats().byKind['blob:GET']).toBe(1);
+    expect(await new OciStateStore(targetFor(ref)).read()).toEqual(state);
+  });
+
   it('keeps the previous state under TAG-backup by re-tagging its manifest (no blob upload)', async () => {
     const ref = freshRef();
     const t = targetFor(ref);

@@ -4,19 +4,22 @@
  * overwrite what cannot be parsed) plus an optimistic check: a registry has no compare-and-swap,
  * so the tag is HEADed right before the PUT and the write is refused if it moved since we read.
  */
-import { BugError, StateError } from '../errors.js';
-import { parseState } from './file-store.js';
-import { fetchArtifact, prepareArtifact, putArtifact, STATE_TYPE, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
+import { StateError } from '../errors.js';
+import { corruptStateMessage } from './file-store.js';
+import { readStateText, type ReadResult } from './format.js';
+import { fetchArtifact, prepareArtifact, putArtifact, STATE_TYPE, type ArtifactManifest, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
 import { StateSchema, type State, type StateStore } from './types.js';
 import { assertSuccessor, serialized, successorOf } from './write-guard.js';
 
-/** What `seen` holds when the tag did not exist at our last look. */
+/** How messages name the tag's digest when it did not exist. */
 const ABSENT = 'none (no state yet)';
 
 interface RawState {
   artifact: FetchedArtifact;
   state: State;
 }
+
+const digestOf = (raw: RawState | null | undefined) => raw?.artifact.digest ?? ABSENT;
 
 /** The state artifact `REGISTRY/REPO:TAG`, its previous version under `TAG-backup`. */
 export class OciStateStore implements StateStore {
@@ -26,8 +29,8 @@ export class OciStateStore implements StateStore {
   readonly backupTag: string;
   /** `host/repo:tag` however the ref was written, for commands in messages. */
   private readonly ref: string;
-  /** Manifest digest at this store's last read or write (ABSENT: there was none); undefined before any. */
-  private seen?: string;
+  /** The artifact and state at this store's last read or write (null: there was none); undefined before any. */
+  private last?: RawState | null;
 
   constructor(readonly target: OciTarget) {
     this.location = target.location;
@@ -38,7 +41,7 @@ export class OciStateStore implements StateStore {
 
   async read(): Promise<State | undefined> {
     const raw = await this.readRaw();
-    this.seen = raw?.artifact.digest ?? ABSENT;
+    this.last = raw ?? null;
     return raw && structuredClone(raw.state);
   }
 
@@ -47,31 +50,18 @@ export class OciStateStore implements StateStore {
   }
 
   private async readRaw(): Promise<RawState | undefined> {
-    const artifact = await fetchArtifact(this.target, this.target.tag, STATE_TYPE);
+    // Apply writes after every step, each write first reads: while the tag keeps the digest this
+    // store last saw, the state is the one it holds and the layer is not downloaded again.
+    const artifact = await fetchArtifact(this.target, this.target.tag, STATE_TYPE, this.last?.artifact);
     if (!artifact) return undefined;
-    const text = artifact.layer && !artifact.problem ? Buffer.from(artifact.layer).toString('utf8') : undefined;
-    if (text !== undefined) {
-      try {
-        return { artifact, state: parseState(text, this.location) };
-      } catch (error) {
-        if (!(error instanceof StateError)) throw error;
-      }
-    }
+    if (artifact === this.last?.artifact) return this.last;
+    const read: ReadResult = artifact.layer
+      ? readStateText(Buffer.from(artifact.layer).toString('utf8'))
+      : { ok: false, problem: artifact.problem ?? 'it has no layer' };
+    if (read.ok) return { artifact, state: read.state };
     // Corrupt: only now pay a HEAD to name the backup in the error.
     const backup = await this.existingBackup();
-    if (text === undefined) {
-      const where = backup ? `; the previous state is in ${backup}` : ` and there is no backup (${this.backupRef})`;
-      throw new StateError(`State artifact ${this.location} is corrupt: ${artifact.problem ?? 'it has no layer'}${where}.`, this.restoreSteps(backup));
-    }
-    try {
-      parseState(text, this.location, backup);
-    } catch (error) {
-      if (!(error instanceof StateError)) throw error;
-      // parseState words the problem as the file store does, but speaks of a file and `cp`.
-      const message = error.message.replace(/^State file /, 'State artifact ').replace(/ \(\S+\.backup\)\.$/, ` (${this.backupRef}).`);
-      throw new StateError(message, this.restoreSteps(backup), { cause: error });
-    }
-    throw new BugError(`${this.location} parsed on the second attempt only`);
+    throw new StateError(corruptStateMessage(`State artifact ${this.location}`, read.problem, backup, this.backupRef), this.restoreSteps(backup));
   }
 
   private restoreSteps(backup: string | undefined): string {
@@ -92,15 +82,15 @@ export class OciStateStore implements StateStore {
     const next = successorOf(state, this.location);
     return serialized(this.location, async () => {
       const current = await this.readRaw(); // throws on a corrupt artifact: it is never overwritten
-      const now = current?.artifact.digest ?? ABSENT;
-      if (this.seen !== undefined && this.seen !== now) throw this.changed(this.seen, now);
+      const now = digestOf(current);
+      if (this.last !== undefined && digestOf(this.last) !== now) throw this.changed(digestOf(this.last), now);
       if (current) assertSuccessor(current.state, state, { noun: 'State artifact', location: this.location, configKey: 'state.ref' });
-      const manifest = await this.prepare(next);
+      const prepared = await this.prepare(next);
       if (current) await putArtifact(this.target, this.backupTag, current.artifact.manifestBytes);
       // Last look before the PUT: the window left to a concurrent writer is one round trip.
       const head = (await this.target.registry.headManifest(this.target.image, this.target.tag))?.digest ?? ABSENT;
       if (head !== now) throw this.changed(now, head);
-      this.seen = await putArtifact(this.target, this.target.tag, manifest);
+      this.last = await this.put(prepared, next);
       return structuredClone(next);
     });
   }
@@ -111,17 +101,24 @@ export class OciStateStore implements StateStore {
     return serialized(this.location, async () => {
       // A corrupt artifact is not backed up: the backup stays the last good state.
       const current = await this.readRaw().catch(() => undefined);
-      const manifest = await this.prepare(next);
+      const prepared = await this.prepare(next);
       if (current) await putArtifact(this.target, this.backupTag, current.artifact.manifestBytes);
-      this.seen = await putArtifact(this.target, this.target.tag, manifest);
+      this.last = await this.put(prepared, next);
       return structuredClone(next);
     });
   }
 
-  private prepare(state: State): Promise<Uint8Array> {
-    const text = `${JSON.stringify(state, null, 2)}\n`;
+  private async prepare(state: State): Promise<{ manifest: Uint8Array; layer: Uint8Array }> {
+    const layer = new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`);
     // Serial and lineage as annotations so `skopeo inspect --raw` answers "which state is this" alone.
-    return prepareArtifact(this.target, STATE_TYPE, new TextEncoder().encode(text),
+    const manifest = await prepareArtifact(this.target, STATE_TYPE, layer,
       { 'dev.mirror.state.serial': String(state.serial), 'dev.mirror.state.lineage': state.lineage }, 'state.json');
+    return { manifest, layer };
+  }
+
+  /** PUT the prepared artifact under the tag; what was put is what the next read would fetch. */
+  private async put({ manifest, layer }: { manifest: Uint8Array; layer: Uint8Array }, state: State): Promise<RawState> {
+    const digest = await putArtifact(this.target, this.target.tag, manifest);
+    return { artifact: { digest, manifestBytes: manifest, manifest: JSON.parse(Buffer.from(manifest).toString('utf8')) as ArtifactManifest, layer }, state };
   }
 }

@@ -5,6 +5,7 @@
  * serial check catches anyone who skipped it.
  */
 import { BugError, StateError } from '../errors.js';
+import { issuePath } from '../system/issue-path.js';
 import { StateSchema, type State } from './types.js';
 
 const writeQueues = new Map<string, Promise<unknown>>();
@@ -18,11 +19,11 @@ export function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** How a store names itself in errors: `State file /x/state.json` and the config key that points at it. */
+/** How a store names itself in errors: `State file /x/state.json` and the config key that points at it (none for the in-memory fake). */
 export interface StoreName {
-  noun: 'State file' | 'State artifact';
+  noun: 'State file' | 'State artifact' | 'State';
   location: string;
-  configKey: 'state.path' | 'state.ref';
+  configKey?: 'state.path' | 'state.ref';
 }
 
 /** Refuse to write `next` over `current` unless it descends from exactly that state. */
@@ -30,7 +31,7 @@ export function assertSuccessor(current: State, next: State, name: StoreName): v
   if (current.lineage !== next.lineage) {
     throw new StateError(
       `${name.noun} ${name.location} belongs to another lineage (${current.lineage}, not ${next.lineage}).`,
-      `Another state was put in its place; check ${name.configKey} in the config, or use \`mirror state push\` to replace it on purpose.`,
+      `Another state was put in its place; ${name.configKey ? `check ${name.configKey} in the config, or ` : ''}use \`mirror state push\` to replace it on purpose.`,
     );
   }
   if (current.serial !== next.serial) {
@@ -46,7 +47,7 @@ export function successorOf(state: State, location: string): State {
   const valid = StateSchema.safeParse({ ...state, serial: state.serial + 1 });
   if (!valid.success) {
     const issue = valid.error.issues[0];
-    throw new BugError(`Refusing to write invalid state to ${location}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    throw new BugError(`Refusing to write invalid state to ${location}: ${issuePath(issue.path)}: ${issue.message}`);
   }
   return valid.data;
 }

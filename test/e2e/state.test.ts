@@ -170,6 +170,25 @@ describe('mirror import and the state commands', () => {
     expect((await run(['state', 'push', `${stateFile()}.backup`, '--force'])).exitCode).toBe(0);
   });
 
+  it('state push and merge name a missing or broken input file in one sentence, never a bare errno', async () => {
+    // Given files that do not exist, and a truncated state file
+    const missing = path.join(world.dir, 'missing.json');
+    const truncated = path.join(world.dir, 'truncated.json');
+    await writeFile(truncated, '{"formatVersion":2,');
+    const before = await readFile(stateFile(), 'utf8');
+    // When they are pushed or merged
+    const [push, broken, merge] = [await run(['state', 'push', missing]), await run(['state', 'push', truncated]), await run(['state', 'merge', missing])];
+    // Then each fails naming the file and what to give instead, and the state is untouched
+    expect(push.exitCode).toBe(1);
+    expect(push.stderr).toBe(`Error: State file ${missing} cannot be read: ENOENT.\nPush a file written by \`mirror state pull\`.`);
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stderr).toMatch(new RegExp(`^Error: ${truncated.replace(/[.]/g, '\\.')} is not a mirror state: not valid JSON \\(.+\\)\\.\nPush a file written by`));
+    expect(broken.stderr).not.toContain('backup');
+    expect(merge.exitCode).toBe(1);
+    expect(merge.stderr).toBe(`Error: Fragment ${missing} cannot be read: ENOENT.\nUse the file the build job wrote with --fragment-out.`);
+    expect(await readFile(stateFile(), 'utf8')).toBe(before);
+  });
+
   it('state merge folds fragments in and refuses conflicting digests naming both', async () => {
     const state = await readJson(stateFile());
     const amd = await pushTestImage(world.backend, 'mattermost', { architecture: 'amd64', content: 'fragment amd64' });

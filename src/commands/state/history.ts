@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, jsonFlag } from '../../cli/flags.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { readState, selectHistory } from '../../services/state.js';
 import { renderHistory } from '../../ui/state-text.js';
 
@@ -12,7 +13,7 @@ export default class StateHistory extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StateHistory);
-    const events = selectHistory(await readState({ cwd: process.cwd(), config: flags.config, env: process.env }), args.address);
+    const events = selectHistory(await readState(stateOptions(flags)), args.address);
     process.stdout.write(flags.json ? `${JSON.stringify(events, null, 2)}\n` : renderHistory(events));
   }
 }

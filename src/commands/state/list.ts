@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, jsonFlag } from '../../cli/flags.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { readState, selectAddresses } from '../../services/state.js';
 
 /** `mirror state list [ADDR]`: one address per line (Terraform's state list). */
@@ -12,7 +13,7 @@ export default class StateList extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StateList);
-    const addresses = selectAddresses(await readState({ cwd: process.cwd(), config: flags.config, env: process.env }), args.filter);
+    const addresses = selectAddresses(await readState(stateOptions(flags)), args.filter);
     process.stdout.write(flags.json ? `${JSON.stringify(addresses, null, 2)}\n` : addresses.map((a) => `${a}\n`).join(''));
   }
 }

@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, lockTimeoutFlag } from '../../cli/flags.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { AbortError } from '../../errors.js';
-import { parseDuration } from '../../state/lock.js';
 import { mergeFragments } from '../../services/state.js';
 
 /** `mirror state merge FILE…`: fold fragments written by parallel build runners into the state. */
@@ -15,7 +15,7 @@ export default class StateMerge extends BaseCommand {
     const { argv, flags } = await this.parse(StateMerge);
     const files = argv as string[];
     if (files.length === 0) throw new AbortError('state merge needs at least one fragment file.');
-    const { state, added } = await mergeFragments({ cwd: process.cwd(), config: flags.config, env: process.env, lockTimeoutMs: parseDuration(flags['lock-timeout']) }, files);
+    const { state, added } = await mergeFragments(stateOptions(flags), files);
     process.stdout.write(`Merged ${files.length} fragment(s): ${added.length} new resource(s), state serial ${state.serial}.\n`);
   }
 }

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, lockTimeoutFlag } from '../../cli/flags.js';
-import { parseDuration } from '../../state/lock.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { moveResource } from '../../services/state.js';
 
 /** `mirror state mv FROM TO`: rename an address (an app or image was renamed in the config). */
@@ -15,7 +15,7 @@ export default class StateMv extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StateMv);
-    await moveResource({ cwd: process.cwd(), config: flags.config, env: process.env, lockTimeoutMs: parseDuration(flags['lock-timeout']) }, args.from, args.to);
+    await moveResource(stateOptions(flags), args.from, args.to);
     process.stdout.write(`Moved ${args.from} to ${args.to}.\n`);
   }
 }

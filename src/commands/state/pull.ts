@@ -1,5 +1,6 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag } from '../../cli/flags.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { AbortError } from '../../errors.js';
 import { withState } from '../../services/state.js';
 
@@ -10,7 +11,7 @@ export default class StatePull extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(StatePull);
-    const state = await withState({ cwd: process.cwd(), config: flags.config, env: process.env }, async (_c, { store }) => {
+    const state = await withState(stateOptions(flags), async (_c, { store }) => {
       const s = await store.read();
       if (!s) throw new AbortError(`There is no state yet at ${store.location}.`, 'Run `mirror apply` first.');
       return s;

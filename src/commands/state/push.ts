@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, lockTimeoutFlag } from '../../cli/flags.js';
-import { parseDuration } from '../../state/lock.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { pushState } from '../../services/state.js';
 
 /** `mirror state push FILE`: replace the state (Terraform's state push, same safety rules). */
@@ -16,7 +16,7 @@ export default class StatePush extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StatePush);
-    const state = await pushState({ cwd: process.cwd(), config: flags.config, env: process.env, lockTimeoutMs: parseDuration(flags['lock-timeout']) }, args.file, flags.force);
+    const state = await pushState(stateOptions(flags), args.file, flags.force);
     process.stdout.write(`Pushed ${args.file}: state lineage ${state.lineage}, serial ${state.serial}.\n`);
   }
 }

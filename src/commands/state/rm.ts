@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, lockTimeoutFlag } from '../../cli/flags.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { AbortError } from '../../errors.js';
-import { parseDuration } from '../../state/lock.js';
 import { removeResources } from '../../services/state.js';
 
 /** `mirror state rm ADDR…`: forget resources; the registry is not touched (Terraform's state rm). */
@@ -15,7 +15,7 @@ export default class StateRm extends BaseCommand {
     const { argv, flags } = await this.parse(StateRm);
     const targets = argv as string[];
     if (targets.length === 0) throw new AbortError('state rm needs at least one address.', 'See `mirror state list`.');
-    const before = new Set(Object.keys((await removeResources({ cwd: process.cwd(), config: flags.config, env: process.env, lockTimeoutMs: parseDuration(flags['lock-timeout']) }, targets)).resources));
-    process.stdout.write(`Removed ${targets.join(', ')} from the state (${before.size} resources left).\n`);
+    const left = Object.keys((await removeResources(stateOptions(flags), targets)).resources).length;
+    process.stdout.write(`Removed ${targets.join(', ')} from the state (${left} resources left).\n`);
   }
 }

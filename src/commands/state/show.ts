@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, jsonFlag } from '../../cli/flags.js';
+import { stateOptions } from '../../cli/state-options.js';
 import { AbortError } from '../../errors.js';
 import { readState, selectAddresses } from '../../services/state.js';
 import { renderStateShow } from '../../ui/state-text.js';
@@ -13,7 +14,7 @@ export default class StateShow extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StateShow);
-    const state = await readState({ cwd: process.cwd(), config: flags.config, env: process.env });
+    const state = await readState(stateOptions(flags));
     const addresses = selectAddresses(state, args.address);
     if (args.address && addresses.length === 0) throw new AbortError(`No resource in the state matches ${args.address}.`, 'See `mirror state list`.');
     if (flags.json) {
