@@ -61,6 +61,11 @@ export interface VerifyReport {
   warnings: string[];
 }
 
+/** A version passes when nothing is wrong with its tag and every wanted attestation verifies. */
+export function versionOk(v: VersionVerdict): boolean {
+  return v.problems.length === 0 && Object.values(v.attestations).every((k) => k.status === 'ok' || k.status === 'off');
+}
+
 /** Trust policy of an app's signing setting and the flags; cached per setting. */
 class Policies {
   private readonly cache = new Map<string, Promise<TrustPolicy>>();
@@ -167,8 +172,7 @@ export async function verifyAttestations(opts: VerifyOptions): Promise<VerifyRep
     targets.sort(([, a], [, b]) => a.address.localeCompare(b.address));
     const versions: VersionVerdict[] = [];
     for (const [app, target] of targets) versions.push(await verifyVersion(registry, app, target, policies));
-    const ok = versions.every((v) => v.problems.length === 0 && Object.values(v.attestations).every((k) => k.status === 'ok' || k.status === 'off'));
-    return { versions, ok, warnings };
+    return { versions, ok: versions.every(versionOk), warnings };
   } finally {
     await registry.close();
   }
