@@ -10,6 +10,7 @@ import { attachBundle } from '../providers/attest/referrers.js';
 import type { SbomSource } from '../providers/attest/sbom.js';
 import { provenanceStatement, sbomStatement, simpleSigningPayload, subjectsOf, subjectOf } from '../providers/attest/statement.js';
 import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, SIMPLE_SIGNING_PAYLOAD_TYPE, wantedKinds, type AttestationKind } from '../providers/attest/types.js';
+import { NotFoundError } from '../providers/registry/errors.js';
 import type { Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';
@@ -25,12 +26,12 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
   const address = indexAddress(app.name, image.name, version);
   const rec = ctx.recorder.state.resources[address];
   if (rec?.type !== 'index') throw new AbortError(`Cannot attest ${address}: the state records no index for it.`, `Adopt it first: mirror import ${address}`);
-  // The attestations must be about what the version tag serves, never a stale digest.
-  const head = await ctx.registry.headManifest(image.name, version);
-  if (head?.digest !== rec.digest) {
-    throw new AbortError(`Cannot attest ${address}: the registry's ${version} tag is ${head ? `at ${head.digest}` : 'gone'}, the state records ${rec.digest}.`, 'Run mirror plan to repair the drift first.');
+  // The attestations must be about what the version tag serves, never a stale digest. One GET by
+  // tag gives both: its digest is verified against the body.
+  const fetched = await ctx.registry.getManifest(image.name, version).catch((error: unknown) => { if (error instanceof NotFoundError) return undefined; throw error; });
+  if (fetched?.descriptor.digest !== rec.digest) {
+    throw new AbortError(`Cannot attest ${address}: the registry's ${version} tag is ${fetched ? `at ${fetched.descriptor.digest}` : 'gone'}, the state records ${rec.digest}.`, 'Run mirror plan to repair the drift first.');
   }
-  const fetched = await ctx.registry.getManifest(image.name, rec.digest);
   const index = JSON.parse(Buffer.from(fetched.bytes).toString()) as { manifests?: Descriptor[] };
   const platforms: PlatformEntry[] = (index.manifests ?? []).flatMap((m) => { const p = platformOf(m); return p ? [{ platform: p, digest: m.digest }] : []; });
   const subject: Descriptor = { mediaType: fetched.descriptor.mediaType, digest: rec.digest, size: fetched.bytes.length };

@@ -10,7 +10,7 @@ import { isVersionTag } from '../plan/retention.js';
 import type { Action } from '../plan/types.js';
 import { NotFoundError, RegistryError } from '../providers/registry/errors.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
-import { fallbackTag, kindOfReferrer, listReferrers } from '../providers/attest/referrers.js';
+import { kindOfReferrer, listReferrers } from '../providers/attest/referrers.js';
 import type { ApplyContext } from './context.js';
 
 const replan = 'Run `mirror plan` again: it re-reads the registry and prunes only what is still safe.';
@@ -61,12 +61,10 @@ async function assertStillPrunable(ctx: ApplyContext, action: Action, digest: st
  * tools attached stay listed in the fallback index, which is then kept.
  */
 async function deleteAttestations(registry: RegistryBackend, image: string, digest: string): Promise<void> {
-  const { manifests, via } = await listReferrers(registry, image, digest);
+  const { manifests, fallback } = await listReferrers(registry, image, digest);
   const ours = manifests.filter((d) => kindOfReferrer(d) !== undefined);
   for (const d of ours) await deleteIfPresent(registry, image, d.digest);
-  if (via !== 'tag' || manifests.length === 0 || ours.length !== manifests.length) return;
-  const fallback = await registry.headManifest(image, fallbackTag(digest));
-  if (fallback) await deleteIfPresent(registry, image, fallback.digest);
+  if (fallback && manifests.length > 0 && ours.length === manifests.length) await deleteIfPresent(registry, image, fallback);
 }
 
 /** Delete a pruned version from the registry and forget it in state. */

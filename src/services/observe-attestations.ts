@@ -6,9 +6,8 @@
  * fetched when the tag listing has it (no request at all for a version never attested).
  */
 import { emptyRepository, type ObservedRepository } from '../plan/observed.js';
-import { fallbackTag, kindOfReferrer, parseReferrerIndex } from '../providers/attest/referrers.js';
+import { kindOfReferrer, listReferrers } from '../providers/attest/referrers.js';
 import { wantedKinds } from '../providers/attest/types.js';
-import type { Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
 import type { ObservationRound } from './observe-round.js';
 
@@ -26,11 +25,7 @@ export async function observeAttestations(opts: ObservationRound): Promise<void>
     }
   }
   const look = async ({ image, repo, digest }: (typeof checks)[number]) => {
-    let manifests: Descriptor[] | undefined = await opts.registry.referrers(image, digest);
-    if (!manifests) {
-      const tag = fallbackTag(digest);
-      manifests = repo.tags.has(tag) ? parseReferrerIndex((await opts.registry.getManifest(image, tag)).bytes, `${opts.registry.repository(image)}:${tag}`) : [];
-    }
+    const { manifests } = await listReferrers(opts.registry, image, digest, repo.tags);
     repo.attested ??= new Map();
     repo.attested.set(digest, manifests.flatMap((d) => kindOfReferrer(d) ?? []));
   };

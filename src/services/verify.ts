@@ -17,6 +17,7 @@ import { attestationsIn, listReferrers } from '../providers/attest/referrers.js'
 import { parsePublicKey, readKeyText } from '../providers/attest/signing-key.js';
 import { ATTESTATION_KINDS, wantedKinds, type AttestationKind } from '../providers/attest/types.js';
 import type { TrustPolicy } from '../providers/attest/verify-bundle.js';
+import { NotFoundError } from '../providers/registry/errors.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { Descriptor, RegistryBackend } from '../providers/registry/types.js';
 import { indexAddress, matchesTarget, parseAddress } from '../state/addresses.js';
@@ -58,6 +59,11 @@ export interface VerifyReport {
   ok: boolean;
   /** Apps whose upstream window could not be read: versions missing from the state were not looked for. */
   warnings: string[];
+}
+
+/** A version passes when nothing is wrong with its tag and every wanted attestation verifies. */
+export function versionOk(v: VersionVerdict): boolean {
+  return v.problems.length === 0 && Object.values(v.attestations).every((k) => k.status === 'ok' || k.status === 'off');
 }
 
 /** Trust policy of an app's signing setting and the flags; cached per setting. */
@@ -102,14 +108,15 @@ interface Target {
 async function verifyVersion(registry: RegistryBackend, app: AppSpec, t: Target, policies: Policies): Promise<VersionVerdict> {
   const wanted = wantedKinds(app.attest);
   const attestations = Object.fromEntries(ATTESTATION_KINDS.map((k) => [k, { status: wanted.includes(k) ? 'missing' : 'off' }])) as Record<AttestationKind, KindVerdict>;
-  const head = await registry.headManifest(t.image, t.version);
-  const verdict: VersionVerdict = { address: t.address, digest: head?.digest ?? null, recorded: t.recorded, problems: [], attestations };
-  if (!head) { verdict.problems.push(`version tag ${t.version} is gone from the registry`); return verdict; }
+  // One GET by tag gives both what the tag points at (digest verified against the body) and the index.
+  const index = await registry.getManifest(t.image, t.version).catch((error: unknown) => { if (error instanceof NotFoundError) return undefined; throw error; });
+  const verdict: VersionVerdict = { address: t.address, digest: index?.descriptor.digest ?? null, recorded: t.recorded, problems: [], attestations };
+  if (!index) { verdict.problems.push(`version tag ${t.version} is gone from the registry`); return verdict; }
+  const { digest } = index.descriptor;
   if (t.recorded === null) verdict.problems.push(`not in state (mirror import ${t.address})`);
-  else if (head.digest !== t.recorded) verdict.problems.push(`version tag ${t.version} points at ${head.digest}, the state records ${t.recorded}`);
-  const index = await registry.getManifest(t.image, head.digest);
-  const expected = { index: head.digest, platforms: platformDigests(index.bytes) };
-  const byKind = attestationsIn((await listReferrers(registry, t.image, head.digest)).manifests);
+  else if (digest !== t.recorded) verdict.problems.push(`version tag ${t.version} points at ${digest}, the state records ${t.recorded}`);
+  const expected = { index: digest, platforms: platformDigests(index.bytes) };
+  const byKind = attestationsIn((await listReferrers(registry, t.image, digest)).manifests);
   const policy = wanted.length > 0 ? await policies.get(app) : undefined;
   for (const kind of wanted) attestations[kind] = await checkReferrer(registry, t.image, kind, byKind.get(kind) ?? [], expected, policy as TrustPolicy);
   return verdict;
@@ -165,8 +172,7 @@ export async function verifyAttestations(opts: VerifyOptions): Promise<VerifyRep
     targets.sort(([, a], [, b]) => a.address.localeCompare(b.address));
     const versions: VersionVerdict[] = [];
     for (const [app, target] of targets) versions.push(await verifyVersion(registry, app, target, policies));
-    const ok = versions.every((v) => v.problems.length === 0 && Object.values(v.attestations).every((k) => k.status === 'ok' || k.status === 'off'));
-    return { versions, ok, warnings };
+    return { versions, ok: versions.every(versionOk), warnings };
   } finally {
     await registry.close();
   }

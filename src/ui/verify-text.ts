@@ -1,5 +1,5 @@
 /** The `mirror verify` table: one row per version, one column per attestation kind, then the reasons. */
-import type { VerifyReport } from '../services/verify.js';
+import { versionOk, type VerifyReport } from '../services/verify.js';
 import type { AttestationKind } from '../providers/attest/types.js';
 
 const COLUMNS: Array<[AttestationKind, string]> = [['signature', 'SIGNATURE'], ['sbom', 'SBOM'], ['provenance', 'PROVENANCE']];
@@ -25,7 +25,7 @@ export function renderVerify(report: VerifyReport): string {
   }
   if (notes.length > 0) out.push('', ...notes);
   if (warnings) out.push('', warnings.trimEnd());
-  const bad = report.versions.filter((v) => v.problems.length > 0 || Object.values(v.attestations).some((a) => a.status === 'missing' || a.status === 'invalid')).length;
+  const bad = report.versions.filter((v) => !versionOk(v)).length;
   out.push('', bad === 0 ? `Verified ${report.versions.length} version${report.versions.length === 1 ? '' : 's'}: every attestation is present and valid.` : `${bad} of ${report.versions.length} versions have missing or invalid attestations.`);
   return `${out.join('\n')}\n`;
 }

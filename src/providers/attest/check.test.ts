@@ -67,3 +67,18 @@ describe('verify binds each bundle to the index the version tag serves', () => {
       .toMatchObject({ status: 'invalid', reason: /^payload type application\/vnd\.dev\.cosign\.simplesigning/ });
   });
 });
+
+describe('verify refuses referrers that are not well-formed bundle artifacts about the index', () => {
+  it('names a referrer of another index, and one that is not a bundle artifact', async () => {
+    // Given 1.0.0's genuine signature referrer, and a referrer-shaped listing of 1.0.0's own index manifest
+    const bundle = await signer.sign(SIMPLE_SIGNING_PAYLOAD_TYPE, Buffer.from(JSON.stringify(simpleSigningPayload('app', digests['1.0.0']))));
+    const onOne = await attachBundle(registry, 'app', subject('1.0.0'), 'signature', new TextEncoder().encode(JSON.stringify(bundle)));
+    const ref = (digest: string): Descriptor[] => [{ mediaType: MediaType.OciManifest, digest, size: 1 }];
+    // When 2.0.0 is checked against them
+    const moved = await checkReferrer(registry, 'app', 'signature', ref(onOne), await expected('2.0.0'), policy);
+    const notBundle = await checkReferrer(registry, 'app', 'signature', ref(digests['1.0.0']), await expected('2.0.0'), policy);
+    // Then each is invalid, saying why
+    expect(moved).toMatchObject({ status: 'invalid', referrer: onOne, reason: `referrer's subject is ${digests['1.0.0']}, not the index` });
+    expect(notBundle).toMatchObject({ status: 'invalid', reason: /^referrer: it is not a application\/vnd\.dev\.sigstore\.bundle\.v0\.3\+json artifact/ });
+  });
+});

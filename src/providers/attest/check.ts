@@ -3,7 +3,7 @@
  * bundle verifies under the trust policy, and the signed payload names the right digests (the
  * signature's `docker-manifest-digest`, the statements' subjects and predicate type).
  */
-import { NotFoundError } from '../registry/errors.js';
+import { readArtifact } from '../registry/artifact.js';
 import type { Descriptor, RegistryBackend } from '../registry/types.js';
 import { BundleInvalidError, verifyBundle, type TrustPolicy } from './verify-bundle.js';
 import { BUNDLE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE, PREDICATE_TYPES, SIMPLE_SIGNING_PAYLOAD_TYPE, STATEMENT_TYPE, type AttestationKind } from './types.js';
@@ -48,21 +48,18 @@ export async function checkReferrer(registry: RegistryBackend, image: string, ki
   if (referrers.length === 0) return { status: 'missing' };
   if (referrers.length > 1) return invalid(`${referrers.length} ${kind} attestations attached (expected one)`);
   const ref = referrers[0].digest;
-  let layerBytes: Uint8Array;
+  let artifact;
   try {
-    const manifest = json((await registry.getManifest(image, ref)).bytes);
-    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE) return invalid(`referrer artifactType ${String(manifest.artifactType)}`, ref);
-    if (manifest.subject?.digest !== expected.index) return invalid(`referrer's subject is ${String(manifest.subject?.digest)}, not the index`, ref);
-    const layer = Array.isArray(manifest.layers) && manifest.layers.length === 1 ? manifest.layers[0] : undefined;
-    if (!layer || layer.mediaType !== BUNDLE_MEDIA_TYPE) return invalid('referrer should hold exactly one bundle layer', ref);
-    layerBytes = await registry.getBlob(image, String(layer.digest));
+    artifact = await readArtifact(registry, image, ref, BUNDLE_MEDIA_TYPE);
   } catch (error) {
-    if (error instanceof NotFoundError) return invalid(`referrer content is missing from the registry (${error.message})`, ref);
     // A blob whose bytes do not match its digest: the registry client refuses it; that is tampering.
     return invalid((error as Error).message.split('\n')[0], ref);
   }
+  if (!artifact) return invalid('referrer manifest is missing from the registry', ref);
+  if (!artifact.layer) return invalid(`referrer: ${artifact.problem}`, ref);
+  if (artifact.manifest.subject?.digest !== expected.index) return invalid(`referrer's subject is ${String(artifact.manifest.subject?.digest)}, not the index`, ref);
   let bundle: unknown;
-  try { bundle = json(layerBytes); } catch { return invalid('the bundle is not JSON', ref); }
+  try { bundle = json(artifact.layer); } catch { return invalid('the bundle is not JSON', ref); }
   try {
     const { payloadType, payload } = verifyBundle(bundle, policy);
     const wrong = checkPayload(kind, payloadType, payload, expected);

@@ -19,10 +19,12 @@ export function fallbackTag(digest: string): string {
 export interface ReferrerList {
   manifests: Descriptor[];
   via: 'api' | 'tag';
+  /** The fallback index's own digest, when one was read. */
+  fallback?: string;
 }
 
 /** Parse a fallback index body into its descriptors (unknown entries kept: other tools' referrers). */
-export function parseReferrerIndex(bytes: Uint8Array, where: string): Descriptor[] {
+function parseReferrerIndex(bytes: Uint8Array, where: string): Descriptor[] {
   let index: { mediaType?: string; manifests?: unknown };
   try {
     index = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof index;
@@ -33,13 +35,18 @@ export function parseReferrerIndex(bytes: Uint8Array, where: string): Descriptor
   return index.manifests as Descriptor[];
 }
 
-/** List a subject's referrers: the API when the registry has one, else the fallback tag. */
-export async function listReferrers(registry: RegistryBackend, image: string, subject: string): Promise<ReferrerList> {
+/**
+ * List a subject's referrers: the API when the registry has one, else the fallback tag. `tags`,
+ * the image's tag list when the caller already has it, spares the GET of a fallback tag it lacks.
+ */
+export async function listReferrers(registry: RegistryBackend, image: string, subject: string, tags?: ReadonlySet<string>): Promise<ReferrerList> {
   const api = await registry.referrers(image, subject);
   if (api) return { manifests: api, via: 'api' };
+  const tag = fallbackTag(subject);
+  if (tags && !tags.has(tag)) return { manifests: [], via: 'tag' };
   try {
-    const fetched = await registry.getManifest(image, fallbackTag(subject));
-    return { manifests: parseReferrerIndex(fetched.bytes, `${registry.repository(image)}:${fallbackTag(subject)}`), via: 'tag' };
+    const fetched = await registry.getManifest(image, tag);
+    return { manifests: parseReferrerIndex(fetched.bytes, `${registry.repository(image)}:${tag}`), via: 'tag', fallback: fetched.descriptor.digest };
   } catch (error) {
     if (error instanceof NotFoundError) return { manifests: [], via: 'tag' };
     throw error;
