@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { resolveCredentials } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
-import { headerOf, RegistryHttp, type RegistryResponse } from './http.js';
+import { headerOf, nextLink } from '../../system/http-common.js';
+import { RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from './reference.js';
 import { MANIFEST_ACCEPT, MediaType, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
 
@@ -84,9 +85,7 @@ export class HttpRegistryBackend implements RegistryBackend {
       }
       // Tags are read back into HEADs, prunes and messages: only ones a registry may hold at all.
       tags.push(...(Array.isArray(page.tags) ? page.tags : []).filter((t): t is string => typeof t === 'string' && isValidTag(t)));
-      const link = headerOf(res.headers, 'link');
-      const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
-      path = next;
+      path = nextLink(headerOf(res.headers, 'link'));
     }
     return tags;
   }
