@@ -119,7 +119,6 @@ export class HttpRegistryBackend implements RegistryBackend {
     const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:GET', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT }, maxBodyBytes: MAX_MANIFEST_BYTES, intact });
     if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
     if (res.status !== 200) throw this.unexpected(res, 'GET', ref);
-    if (res.body.length > MAX_MANIFEST_BYTES) throw new RegistryError(ref, `Manifest ${ref} is ${res.body.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit; refusing it.`);
     const digest = sha256(res.body);
     const claimed = headerOf(res.headers, 'docker-content-digest');
     if (!intact(res.body, res.headers)) {
