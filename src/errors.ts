@@ -22,7 +22,6 @@ export class BugError extends Error {
   }
 }
 
-/** A child process (git, buildah, docker) failed. */
 /**
  * The line of a tool's output that says what went wrong: its last `fatal:`/`error:` line (git ends
  * with advice such as "and the repository exists."), else its last line.
@@ -32,6 +31,7 @@ export function summaryLine(output: string): string {
   return lines.findLast((l) => /^(fatal|error)\b/i.test(l)) ?? lines.at(-1) ?? 'no output';
 }
 
+/** A child process (git, buildah, docker) failed. */
 export class ExternalError extends AbortError {
   readonly command: string;
   readonly args: readonly string[];

@@ -104,8 +104,8 @@ const overridable = {
   retention: RetentionSchema.optional(),
 };
 
-// Length-capped: a name goes into every registry URL and message (registries refuse long ones anyway).
-const imageName = z.string().max(128, 'longer than 128 characters').regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+/** An app or image name. Length-capped: it goes into every registry URL and message (registries refuse long ones anyway). */
+export const ImageNameSchema = z.string().max(128, 'longer than 128 characters').regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
 
 /** One image of a multi-image app. */
 export const ImageSchema = z.strictObject({ ...buildFields, dependsOn: z.array(z.string()).optional() });
@@ -115,7 +115,7 @@ export const AppSchema = z.strictObject({
   upstream: UpstreamSchema,
   requires: z.array(z.string().min(1)).optional(),
   ...buildFields,
-  images: z.record(imageName, ImageSchema).optional(),
+  images: z.record(ImageNameSchema, ImageSchema).optional(),
   ...overridable,
 });
 
@@ -139,7 +139,7 @@ export const ConfigSchema = z.strictObject({
   defaults: z.strictObject(overridable).default({}),
   // GitHub Actions runner label per platform, for `mirror matrix` (native builds, no QEMU).
   runners: z.record(PlatformSchema, z.string().min(1)).optional(),
-  apps: z.record(imageName, AppSchema).refine((apps) => Object.keys(apps).length > 0, 'at least one app is required'),
+  apps: z.record(ImageNameSchema, AppSchema).refine((apps) => Object.keys(apps).length > 0, 'at least one app is required'),
 });
 
 /** What a user writes (input type: defaults optional). */

@@ -24,8 +24,6 @@ export interface DiffOptions {
   stateExists?: boolean;
 }
 
-export { floatingTagFor } from './floating.js';
-
 /** Every platform build of a version that the state records and the registry still has. */
 function reusableBuild(state: State, repo: ObservedRepository, address: string): boolean {
   const rec = state.resources[address];

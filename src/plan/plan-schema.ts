@@ -4,11 +4,11 @@
  * --branch` and state addresses, so each is held to the same grammar the planner produced it with.
  */
 import { z } from 'zod';
-import { PlatformSchema } from '../config/schema.js';
+import { ImageNameSchema as name, PlatformSchema } from '../config/schema.js';
 import { DIGEST_RE, TAG_RE } from '../providers/registry/reference.js';
 import { unsafeTagReason } from '../providers/upstream/window.js';
+import type { Action, Drift, Plan, PlanApp } from './types.js';
 
-const name = z.string().max(128).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
 /** Versions and upstream tags: what the window resolver lets through (no shell characters, no `..`). */
 const safe = z.string().refine((s) => unsafeTagReason(s) === undefined, 'not a safe version or tag');
 const digest = z.string().regex(DIGEST_RE, 'expected sha256:<64 hex>');
@@ -54,3 +54,14 @@ export const PlanSchema = z.object({
   summary: z.record(z.string(), z.number()),
   reclaimBytes: z.number().optional(),
 });
+
+// types.ts declares the plan, this file checks it: a field added to one and not the other is a compile error.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Out<S extends z.ZodType> = z.output<S>;
+const checks: [
+  Same<Out<typeof ActionSchema>, Action>,
+  Same<Out<typeof PlanAppSchema>, PlanApp>,
+  Same<Out<typeof PlanSchema>['drift'][number], Drift>,
+  Same<Omit<Out<typeof PlanSchema>, 'summary' | 'apps' | 'actions' | 'drift'>, Omit<Plan, 'summary' | 'apps' | 'actions' | 'drift'>>,
+] = [true, true, true, true];
+void checks;

@@ -16,6 +16,7 @@ import { isVersionTag, selectByPolicy } from '../plan/retention.js';
 import { NotFoundError } from '../providers/registry/errors.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import type { ObservationRound } from './observe-round.js';
+import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
 
 /** Inputs of the retention round (observe's own maps, filled in place). */
 export interface RetentionObservation extends ObservationRound {
@@ -50,15 +51,10 @@ async function read(registry: RegistryBackend, image: string, reference: string)
 async function observeRepository(registry: RegistryBackend, image: string, repo: ObservedRepository, limit: LimitFunction): Promise<void> {
   const contents = repo.contents ?? new Map<string, ManifestContent>();
   repo.contents = contents;
-  const unknown = [...repo.tags].filter((t) => !repo.tagDigests.has(t) && !REFERRER_TAG.test(t));
-  await Promise.all(unknown.map((tag) => limit(async () => {
-    if (isVersionTag(tag)) {
-      const m = await read(registry, image, tag);
-      if (m) { repo.tagDigests.set(tag, m.descriptor.digest); contents.set(m.descriptor.digest, manifestContent(m.bytes)); }
-    } else {
-      const d = await registry.headManifest(image, tag); // usually a version's digest: no GET needed
-      if (d) repo.tagDigests.set(tag, d.digest);
-    }
+  await Promise.all(tagsWithoutDigest(repo).map((tag) => limit(async () => {
+    if (!isVersionTag(tag)) return learnTagDigest(registry, image, repo, tag); // usually a version's digest: no GET needed
+    const m = await read(registry, image, tag);
+    if (m) { repo.tagDigests.set(tag, m.descriptor.digest); contents.set(m.descriptor.digest, manifestContent(m.bytes)); }
   })));
   const fetch = (digests: Iterable<string>) => Promise.all([...new Set(digests)].filter((d) => !contents.has(d)).map((digest) => limit(async () => {
     const m = await read(registry, image, digest);

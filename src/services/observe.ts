@@ -6,7 +6,6 @@
  */
 import pLimit from 'p-limit';
 import type { AppSpec, ResolvedConfig } from '../config/model.js';
-import { REFERRER_TAG } from '../plan/drift.js';
 import { floatingTagFor } from '../plan/floating.js';
 import { emptyRepository, type Observed, type ObservedRepository } from '../plan/observed.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
@@ -15,6 +14,7 @@ import type { WindowVersion } from '../providers/upstream/types.js';
 import { resolveWindow } from '../providers/upstream/window.js';
 import { observeRetention } from './observe-retention.js';
 import { observeAttestations } from './observe-attestations.js';
+import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
 import { buildAddress, indexAddress } from '../state/addresses.js';
 import type { State } from '../state/types.js';
 
@@ -102,10 +102,7 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     }
     for (const tag of wanted) {
       if (!repo.tags.has(tag)) continue;
-      heads.push(registryLimit(async () => {
-        const d = await registry.headManifest(image, tag);
-        if (d) repo.tagDigests.set(tag, d.digest);
-      }));
+      heads.push(registryLimit(() => learnTagDigest(registry, image, repo, tag)));
     }
   }
   await Promise.all(heads);
@@ -127,10 +124,7 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
         if (!current || current === repo.tagDigests.get(versions[0]) || recorded.has(current)) continue;
         for (const version of versions.slice(1)) {
           if (!repo.tags.has(version)) continue;
-          if (!repo.tagDigests.has(version)) {
-            const d = await registry.headManifest(image, version);
-            if (d) repo.tagDigests.set(version, d.digest);
-          }
+          if (!repo.tagDigests.has(version)) await learnTagDigest(registry, image, repo, version);
           if (repo.tagDigests.get(version) === current) break;
         }
       }
@@ -167,10 +161,7 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   if (opts.refresh) {
     await Promise.all(images.flatMap(({ image }) => {
       const repo = repos.get(image) ?? emptyRepository();
-      return [...repo.tags].filter((t) => !repo.tagDigests.has(t) && !REFERRER_TAG.test(t)).map((tag) => registryLimit(async () => {
-        const d = await registry.headManifest(image, tag);
-        if (d) repo.tagDigests.set(tag, d.digest);
-      }));
+      return tagsWithoutDigest(repo).map((tag) => registryLimit(() => learnTagDigest(registry, image, repo, tag)));
     }));
   }
 

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { resolveCredentials } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
-import { headerOf, RegistryHttp, type RegistryResponse } from './http.js';
+import { headerOf, nextLink } from '../../system/http-common.js';
+import { RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from './reference.js';
 import { MANIFEST_ACCEPT, MediaType, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
 
@@ -84,9 +85,7 @@ export class HttpRegistryBackend implements RegistryBackend {
       }
       // Tags are read back into HEADs, prunes and messages: only ones a registry may hold at all.
       tags.push(...(Array.isArray(page.tags) ? page.tags : []).filter((t): t is string => typeof t === 'string' && isValidTag(t)));
-      const link = headerOf(res.headers, 'link');
-      const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
-      path = next;
+      path = nextLink(headerOf(res.headers, 'link'));
     }
     return tags;
   }
@@ -120,7 +119,6 @@ export class HttpRegistryBackend implements RegistryBackend {
     const res = await this.http.send({ method: 'GET', path: `/v2/${repository}/manifests/${reference}`, kind: 'manifest:GET', repository, reference: ref, headers: { accept: MANIFEST_ACCEPT }, maxBodyBytes: MAX_MANIFEST_BYTES, intact });
     if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
     if (res.status !== 200) throw this.unexpected(res, 'GET', ref);
-    if (res.body.length > MAX_MANIFEST_BYTES) throw new RegistryError(ref, `Manifest ${ref} is ${res.body.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit; refusing it.`);
     const digest = sha256(res.body);
     const claimed = headerOf(res.headers, 'docker-content-digest');
     if (!intact(res.body, res.headers)) {

@@ -13,6 +13,7 @@ import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
+import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import type { Credentials } from './credentials.js';
 import {
@@ -67,12 +68,6 @@ const realmAgent = new Agent({ keepAliveTimeout: 10_000 });
 // Only for a token realm on the insecure registry's own host.
 const insecureRealmAgent = new Agent({ keepAliveTimeout: 10_000, connect: { rejectUnauthorized: false } });
 
-/** First value of a header. */
-export function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** Parse `Bearer realm="…",service="…",scope="…"` / `Basic realm="…"`. */
 export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
   const m = /^(\w+)\s*(.*)$/s.exec(header.trim());
@@ -80,16 +75,6 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   for (const p of (m?.[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
   return { scheme: (m?.[1] ?? '').toLowerCase(), params };
 }
-
-/** Milliseconds to wait per Retry-After (seconds or HTTP date), capped. */
-export function retryAfterMs(value: string | undefined, fallback: number): number {
-  if (!value) return fallback;
-  const secs = Number(value);
-  const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(value) - Date.now();
-  return Math.min(Math.max(Number.isFinite(ms) ? ms : fallback, 0), 60_000);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Whether `host[:port]` completes a TLS handshake (certificate not checked): how an insecure registry picks https or http. */
 export function speaksTls(host: string, timeoutMs = 5000): Promise<boolean> {
@@ -239,7 +224,7 @@ export class RegistryHttp {
 
   private async sendNow(req: RegistryRequest): Promise<RegistryResponse> {
     const retries = this.opts.retries ?? 4;
-    const base = this.opts.retryBaseMs ?? 250;
+    const base = this.opts.retryBaseMs ?? RETRY_BASE_MS;
     let authRetried = false;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { 'user-agent': 'mirror', ...req.headers };

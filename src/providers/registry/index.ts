@@ -1,5 +1,6 @@
 /** Choose the registry backend for `registry.url`: the distribution API, or an OCI layout directory. */
 import path from 'node:path';
+import { envRetryBaseMs } from '../../system/http-common.js';
 import { HttpRegistryBackend } from './http-backend.js';
 import { OciLayoutBackend } from './oci-layout.js';
 import { parseRegistryUrl } from './reference.js';
@@ -19,12 +20,6 @@ export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJ
   if (loc.kind === 'oci') return new OciLayoutBackend(path.resolve(opts.baseDir ?? process.cwd(), loc.dir), cfg.url);
   return new HttpRegistryBackend({
     url: cfg.url, host: loc.host, namespace: loc.namespace, insecure: cfg.insecure ?? false,
-    username: cfg.username, password: cfg.password, env: opts.env, retryBaseMs: opts.retryBaseMs ?? envRetryBase(opts.env), retries: opts.retries,
+    username: cfg.username, password: cfg.password, env: opts.env, retryBaseMs: opts.retryBaseMs ?? envRetryBaseMs(opts.env), retries: opts.retries,
   });
-}
-
-/** MIRROR_RETRY_BASE_MS, shared with the upstream client (the fault suite shrinks backoff with it). */
-function envRetryBase(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const v = Number(env.MIRROR_RETRY_BASE_MS);
-  return env.MIRROR_RETRY_BASE_MS !== undefined && Number.isFinite(v) && v >= 0 ? v : undefined;
 }

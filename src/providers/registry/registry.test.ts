@@ -10,7 +10,8 @@ import { pushTestImage, pushTestIndex } from '../../../test/rig/oci.js';
 import { DigestMismatchError, RegistryUnavailableError, UnauthorizedError } from './errors.js';
 import { sha256 } from './http-backend.js';
 import { createRegistryBackend } from './index.js';
-import { parseChallenge, retryAfterMs } from './http.js';
+import { retryAfterMs } from '../../system/http-common.js';
+import { parseChallenge } from './http.js';
 import { parseImageReference, parseRegistryUrl } from './reference.js';
 import { MediaType } from './types.js';
 

@@ -1,7 +1,8 @@
 /** GitHub releases: `GET /repos/{owner}/{repo}/releases`, following `Link: rel="next"`. */
 import { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
-import { getJson, header } from './http.js';
+import { headerOf, nextLink } from '../../system/http-common.js';
+import { getJson } from './http.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
 const ReleasesSchema = z.array(z.object({
@@ -9,16 +10,6 @@ const ReleasesSchema = z.array(z.object({
   draft: z.boolean(),
   prerelease: z.boolean(),
 }));
-
-/** The `rel="next"` URL of an RFC 8288 Link header. */
-export function nextLink(link: string | undefined): string | undefined {
-  if (!link) return undefined;
-  for (const part of link.split(',')) {
-    const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
-    if (m) return m[1];
-  }
-  return undefined;
-}
 
 /** Options of the GitHub releases source. */
 export interface GithubOptions {
@@ -44,11 +35,11 @@ export function githubReleases(opts: GithubOptions): UpstreamSource {
         const { data, headers: h } = await getJson(opts.app, pageUrl, ReleasesSchema, {
           headers,
           onStatus: (status, rh) => {
-            const retryAfter = Number(header(rh, 'retry-after'));
+            const retryAfter = Number(headerOf(rh, 'retry-after'));
             // A short Retry-After on a 429 is a hiccup the HTTP layer waits out; an exhausted quota is not.
-            if (status === 429 && header(rh, 'x-ratelimit-remaining') !== '0' && retryAfter <= 10) return undefined;
-            if ((status === 403 || status === 429) && (header(rh, 'x-ratelimit-remaining') === '0' || header(rh, 'retry-after'))) {
-              const reset = Number(header(rh, 'x-ratelimit-reset'));
+            if (status === 429 && headerOf(rh, 'x-ratelimit-remaining') !== '0' && retryAfter <= 10) return undefined;
+            if ((status === 403 || status === 429) && (headerOf(rh, 'x-ratelimit-remaining') === '0' || headerOf(rh, 'retry-after'))) {
+              const reset = Number(headerOf(rh, 'x-ratelimit-reset'));
               const when = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString()
                 : Number.isFinite(retryAfter) ? `${new Date(Date.now() + retryAfter * 1000).toISOString()} (Retry-After ${retryAfter} s)` : 'an unknown time';
               return new UpstreamError(opts.app, pageUrl, `GitHub API rate limit exceeded; it resets at ${when}.`,
@@ -60,7 +51,7 @@ export function githubReleases(opts: GithubOptions): UpstreamSource {
           },
         });
         yield data.map((r) => ({ tag: r.tag_name, draft: r.draft, prerelease: r.prerelease }));
-        next = nextLink(header(h, 'link'));
+        next = nextLink(headerOf(h, 'link'));
         // The token goes with every page: a next page on another origin would hand it to that host.
         if (next && new URL(next, pageUrl).origin !== new URL(url).origin) {
           throw new UpstreamError(opts.app, pageUrl, `its pagination Link points to another host (${new URL(next, pageUrl).host}); refusing to follow it.`,

@@ -1,7 +1,8 @@
 /** GitLab repository tags: `GET /api/v4/projects/{url-encoded path}/repository/tags`, paged by `x-next-page`. */
 import { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
-import { getJson, header } from './http.js';
+import { headerOf } from '../../system/http-common.js';
+import { getJson } from './http.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
 const TagsSchema = z.array(z.object({
@@ -33,8 +34,8 @@ export function gitlabTags(opts: GitlabOptions): UpstreamSource {
         const { data, headers: h } = await getJson(opts.app, url, TagsSchema, {
           headers,
           onStatus: (status, rh) => {
-            if (status === 429 || (status === 403 && header(rh, 'ratelimit-remaining') === '0')) {
-              const reset = Number(header(rh, 'ratelimit-reset'));
+            if (status === 429 || (status === 403 && headerOf(rh, 'ratelimit-remaining') === '0')) {
+              const reset = Number(headerOf(rh, 'ratelimit-reset'));
               const when = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : 'later';
               return new UpstreamError(opts.app, url, `GitLab API rate limit exceeded; it resets at ${when}.`, 'Wait for the reset, or set GITLAB_TOKEN.');
             }
@@ -44,10 +45,10 @@ export function gitlabTags(opts: GitlabOptions): UpstreamSource {
         });
         if (data.length === 0) return;
         yield data.map((t) => ({ tag: t.name, ...(t.commit?.id ? { commit: t.commit.id } : {}) }));
-        const next = Number(header(h, 'x-next-page'));
+        const next = Number(headerOf(h, 'x-next-page'));
         // Stop on a short page too (some proxies drop x-next-page); "short" against the page size the
         // server says it used, since servers cap per_page below what was asked.
-        const served = Number(header(h, 'x-per-page')) || perPage;
+        const served = Number(headerOf(h, 'x-per-page')) || perPage;
         if (!Number.isInteger(next) || next <= page || data.length < served) return;
         page = next;
       }

@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
+import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
@@ -20,31 +21,17 @@ export interface JsonAnswer<T> {
 /** Decides, for a non-2xx answer, which error to throw (rate limits, not found). */
 export type StatusHandler = (status: number, headers: Record<string, string | string[] | undefined>) => UpstreamError | undefined;
 
-/** Read one header as a string. */
-export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
   const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
   return `${where || '(root)'}: ${issue.message}`;
 }
 
-/** Base of the exponential backoff between retries (MIRROR_RETRY_BASE_MS; tests make it small). */
-function retryBaseMs(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.MIRROR_RETRY_BASE_MS);
-  return Number.isFinite(v) && v >= 0 && env.MIRROR_RETRY_BASE_MS !== undefined ? v : 250;
-}
 const ATTEMPTS = 4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const transient = (status: number) => status === 429 || status >= 500;
 
 /** Wait before attempt n+1: Retry-After when the server said (capped at 10 s), else exponential backoff. */
 function backoff(attempt: number, retryAfter?: string): number {
-  const base = retryBaseMs() * 2 ** attempt;
-  if (retryAfter && /^\d+$/.test(retryAfter)) return Math.min(Number(retryAfter) * 1000, 10_000);
-  return base;
+  return retryAfterMs(retryAfter, (envRetryBaseMs() ?? RETRY_BASE_MS) * 2 ** attempt, 10_000);
 }
 
 /**
@@ -82,11 +69,11 @@ export async function getJson<S extends z.ZodType>(
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const specific = opts.onStatus?.(res.statusCode, res.headers);
       if (specific) throw specific;
-      if (transient(res.statusCode) && !last) { await sleep(backoff(attempt, header(res.headers, 'retry-after'))); continue; }
+      if (transient(res.statusCode) && !last) { await sleep(backoff(attempt, headerOf(res.headers, 'retry-after'))); continue; }
       throw new UpstreamError(app, url, `answered HTTP ${res.statusCode}${transient(res.statusCode) ? ` ${ATTEMPTS} times` : ''}.`,
         transient(res.statusCode) ? 'The upstream is unwell; run again later.' : 'Check the upstream settings of this app.');
     }
-    const declared = Number(header(res.headers, 'content-length'));
+    const declared = Number(headerOf(res.headers, 'content-length'));
     if (Number.isFinite(declared) && declared > 0 && Buffer.byteLength(text) < declared && !last) { await sleep(backoff(attempt)); continue; }
     const json = parseJson(text);
     // JSON that starts right and does not parse was cut on the way (a proxy gave up): retried like
@@ -140,7 +127,7 @@ async function probeOnce(url: string, maxRedirects: number): Promise<{ ok: boole
       return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable', transient: true };
     }
     await res.body.dump().catch(() => undefined);
-    const location = header(res.headers, 'location');
+    const location = headerOf(res.headers, 'location');
     if (res.statusCode >= 300 && res.statusCode < 400 && location) {
       current = new URL(location, current).href;
       continue;
