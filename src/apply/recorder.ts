@@ -17,29 +17,33 @@ export class StateRecorder {
 
   /** Record a resource and its history event (old → new digest), then persist. */
   record(address: string, resource: Resource, action: string, upstream?: { tag: string; commit?: string }, seenInRegistry?: string): Promise<void> {
-    const run = this.queue.then(async () => {
+    return this.commit((current) => {
       // What the tag pointed at before: the registry's word when the step looked (drift repair), else the state's.
-      const previous = seenInRegistry ?? this.current.resources[address]?.digest;
+      const previous = seenInRegistry ?? current.resources[address]?.digest;
       const event: HistoryEvent = {
         time: new Date().toISOString(), who: this.who, operation: 'apply', action, address, digest: resource.digest,
         ...(previous && previous !== resource.digest ? { previous } : {}),
         ...(upstream ? { upstream } : {}),
         ...(action === 'attest' && resource.attestations ? { attestations: resource.attestations } : {}),
       };
-      const next: State = { ...this.current, resources: { ...this.current.resources, [address]: resource }, history: [...this.current.history, event] };
-      this.current = await this.store.write(next);
+      return { ...current, resources: { ...current.resources, [address]: resource }, history: [...current.history, event] };
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /** Remove resources (a pruned version's index and builds) with one history event, then persist. */
   forget(addresses: string[], event: { action: string; address: string; previous?: string }): Promise<void> {
-    const run = this.queue.then(async () => {
-      const resources = { ...this.current.resources };
+    return this.commit((current) => {
+      const resources = { ...current.resources };
       for (const address of addresses) delete resources[address];
       const entry: HistoryEvent = { time: new Date().toISOString(), who: this.who, operation: 'apply', ...event };
-      this.current = await this.store.write({ ...this.current, resources, history: [...this.current.history, entry] });
+      return { ...current, resources, history: [...current.history, entry] };
+    });
+  }
+
+  /** Queue a change: writes run one at a time, each from the state the previous one left. */
+  private commit(change: (current: State) => State): Promise<void> {
+    const run = this.queue.then(async () => {
+      this.current = await this.store.write(change(this.current));
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
-import { configFlag, listFlag, targetFlag } from '../cli/flags.js';
+import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, targetFlag } from '../cli/flags.js';
 import { AbortError } from '../errors.js';
 import type { ActionType, Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
@@ -22,13 +22,13 @@ export default class Apply extends BaseCommand {
     'auto-approve': Flags.boolean({ description: 'do not ask for confirmation', env: 'MIRROR_AUTO_APPROVE' }),
     target: targetFlag,
     parallelism: Flags.integer({ description: 'actions run at once (builds: one per platform at a time)', default: 4, min: 1, env: 'MIRROR_PARALLELISM' }),
-    'lock-timeout': Flags.string({ description: 'how long to wait for the state lock', default: '0s', env: 'MIRROR_LOCK_TIMEOUT' }),
+    'lock-timeout': lockTimeoutFlag,
     only: Flags.string({ description: 'only these action types (comma-separated: build,merge,tag,attest)', env: 'MIRROR_ONLY' }),
     platform: Flags.string({ description: 'only the builds of this platform (a native runner)', env: 'MIRROR_PLATFORM' }),
     json: Flags.boolean({ description: 'one JSON event per line on stdout', env: 'MIRROR_JSON' }),
     'fragment-out': Flags.string({ description: 'a CI build runner: record what it pushed in this fragment file (for `mirror state merge`) instead of the shared state', env: 'MIRROR_FRAGMENT_OUT' }),
     'refresh-only': Flags.boolean({ description: "record the registry's truth (drift) in the state; build nothing", env: 'MIRROR_REFRESH_ONLY' }),
-    'no-color': Flags.boolean({ description: 'no ANSI colours', env: 'MIRROR_NO_COLOR' }),
+    'no-color': noColorFlag,
   };
 
   async run(): Promise<void> {

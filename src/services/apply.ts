@@ -27,7 +27,7 @@ import { matchesTarget } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { FragmentStore, NoLocker } from '../state/fragment.js';
 import { whoAmI } from '../state/lock.js';
-import type { StateStore } from '../state/types.js';
+import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
 import { createPlan } from './plan.js';
 
@@ -73,9 +73,8 @@ function exclusion(action: Action, opts: ApplyOptions): string | undefined {
 }
 
 /** Record a refresh-only plan's drift in state, after confirmation. */
-async function refresh(plan: Plan, store: StateStore, opts: ApplyOptions): Promise<ApplyResult> {
+async function refresh(plan: Plan, current: State | undefined, store: StateStore, opts: ApplyOptions): Promise<ApplyResult> {
   const empty = { done: [], failed: [], skipped: [] };
-  const current = await store.read();
   if (!current || plan.drift.every((d) => d.kind === 'unknown')) return { plan, outcome: empty, refreshed: [] };
   if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: empty, aborted: true };
   const { state, changed } = recordRefresh(current, plan.drift, whoAmI(opts.env));
@@ -84,17 +83,18 @@ async function refresh(plan: Plan, store: StateStore, opts: ApplyOptions): Promi
 }
 
 /** A build runner's backend: the fragment file, no lock (nothing is shared). */
-async function fragmentBackend(opts: ApplyOptions, configHash: string): Promise<StateBackend> {
-  if (!opts.planFile || !opts.fragmentOut) throw new AbortError('--fragment-out needs a saved plan: mirror apply PLANFILE --only build --target ADDR --fragment-out FILE');
-  const plan = await readPlanFile(opts.planFile);
-  assertSameConfig(plan, configHash, opts.planFile);
-  return { store: new FragmentStore(opts.fragmentOut, plan), locker: new NoLocker(), close: async () => undefined };
+function fragmentBackend(fragmentOut: string, saved: Plan | undefined, planFile: string | undefined, configHash: string): StateBackend {
+  if (!saved || !planFile) throw new AbortError('--fragment-out needs a saved plan: mirror apply PLANFILE --only build --target ADDR --fragment-out FILE');
+  assertSameConfig(saved, configHash, planFile);
+  return { store: new FragmentStore(fragmentOut, saved), locker: new NoLocker(), close: async () => undefined };
 }
 
 /** Apply a plan. */
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-  const backend = opts.fragmentOut ? await fragmentBackend(opts, config.hash) : await openStateBackend(config, { env: opts.env });
+  // A saved plan is read once: a build runner's fragment and the run itself both start from it.
+  const saved = opts.planFile ? await readPlanFile(opts.planFile) : undefined;
+  const backend = opts.fragmentOut ? fragmentBackend(opts.fragmentOut, saved, opts.planFile, config.hash) : await openStateBackend(config, { env: opts.env });
   const { store, locker } = backend;
   const lock = await locker.acquire('apply', {
     timeoutMs: opts.lockTimeoutMs ?? 0,
@@ -103,22 +103,26 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const sources = new SourceCache();
   const builders = new Map<string, Promise<Builder>>();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
+  // The state is read at most once, on first need: the lock is held, so it cannot move meanwhile
+  // (an OCI-backed state is a registry round trip per read).
+  let stored: Promise<State | undefined> | undefined;
+  const readState = () => (stored ??= store.read());
   try {
     let plan: Plan;
-    if (opts.planFile) {
-      plan = await readPlanFile(opts.planFile);
+    if (saved && opts.planFile) {
+      plan = saved;
       // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
-      if (!opts.fragmentOut) assertFresh(plan, await store.read(), config.hash, opts.planFile);
+      if (!opts.fragmentOut) assertFresh(plan, await readState(), config.hash, opts.planFile);
     } else {
       plan = (await createPlan({ cwd: opts.cwd, config: opts.config, targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, warn: opts.warn })).plan;
     }
-    if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, store, opts);
+    if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, await readState(), store, opts);
     const targets = opts.targets ?? [];
     const actions = targets.length > 0 && opts.planFile ? plan.actions.filter((a) => targets.some((t) => matchesTarget(a.address, t))) : plan.actions;
     if (actions.length === 0) return { plan, outcome: { done: [], failed: [], skipped: [] } };
     if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: { done: [], failed: [], skipped: [] }, aborted: true };
 
-    const state = (await store.read()) ?? newState();
+    const state = (await readState()) ?? newState();
     const who = whoAmI(opts.env);
     const recorder = new StateRecorder(store, state, who);
     const loc = parseRegistryUrl(config.registry.url);

@@ -4,7 +4,7 @@
  * (open when the app drifted, so a reviewer cannot miss it).
  */
 import type { Plan } from '../plan/types.js';
-import { DRIFT_MARKER, DRIFT_WORDS, MARKERS, actionsByApp, appOf, countsText, driftText, shortDigest, summaryLine, windowText } from './plan-summary.js';
+import { DRIFT_MARKER, DRIFT_WORDS, MARKERS, actionsByApp, countByType, countsText, driftByApp, driftText, shortDigest, summaryLine, windowText } from './plan-summary.js';
 import { reasonText } from './prune-text.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -19,18 +19,17 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('');
   }
   const groups = actionsByApp(plan);
-  const driftOf = (app: string) => plan.drift.filter((d) => appOf(d.address) === app);
+  const drifts = driftByApp(plan);
   out.push('| App | Window | Latest | Build | Merge | Tag | Attest | Prune | Drift |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
   for (const app of plan.apps) {
-    const actions = groups.get(app.name) ?? [];
-    const n = (t: string) => actions.filter((a) => a.type === t).length;
-    out.push(`| ${app.name} | ${windowText(app.window)} | ${app.latest ?? '—'} | ${n('build')} | ${n('merge')} | ${n('tag')} | ${n('attest')} | ${n('prune')} | ${driftOf(app.name).length} |`);
+    const n = countByType(groups.get(app.name) ?? []);
+    out.push(`| ${app.name} | ${windowText(app.window)} | ${app.latest ?? '—'} | ${n.build} | ${n.merge} | ${n.tag} | ${n.attest} | ${n.prune} | ${(drifts.get(app.name) ?? []).length} |`);
   }
   out.push('');
   for (const app of plan.apps) {
     const actions = groups.get(app.name) ?? [];
-    const drift = driftOf(app.name);
-    const what = [actions.length === 0 ? 'up to date' : countsText(actions), drift.length > 0 ? `⚠️ ${drift.length} drifted` : ''].filter(Boolean).join(' · ');
+    const drift = drifts.get(app.name) ?? [];
+    const what = [actions.length === 0 ? 'up to date' : countsText(countByType(actions)), drift.length > 0 ? `⚠️ ${drift.length} drifted` : ''].filter(Boolean).join(' · ');
     out.push(`<details${drift.length > 0 ? ' open' : ''}><summary><b>${app.name}</b>: ${what}</summary>`, '');
     for (const w of app.warnings ?? []) out.push(`- ⚠️ ${cell(w)}`);
     if ((app.warnings ?? []).length > 0) out.push('');

@@ -22,31 +22,34 @@ const NOUNS: Record<ActionType, [string, string]> = {
 };
 
 /** `14 builds` / `1 merge`. */
-export function countText(type: ActionType, n: number): string {
+function countText(type: ActionType, n: number): string {
   return `${n} ${NOUNS[type][n === 1 ? 0 : 1]}`;
 }
 
-/** `2 builds, 1 merge, 1 attestation` for a group of actions, in the summary's order. */
-export function countsText(actions: Action[]): string {
-  return (Object.keys(NOUNS) as ActionType[])
-    .map((t) => [t, actions.filter((a) => a.type === t).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([t, n]) => countText(t, n))
-    .join(', ');
+const TYPES = Object.keys(NOUNS) as ActionType[];
+
+/** How many actions of each type (every type present, 0 when none): the shape of `plan.summary`. */
+export function countByType(actions: Action[]): Record<ActionType, number> {
+  const counts = { build: 0, merge: 0, tag: 0, attest: 0, prune: 0 };
+  for (const a of actions) counts[a.type] += 1;
+  return counts;
+}
+
+/** `2 builds, 1 merge, 1 attestation`: the non-zero counts in the summary's order; `frees` follows the prune count. */
+export function countsText(counts: Record<ActionType, number>, frees = ''): string {
+  return TYPES.filter((t) => counts[t] > 0).map((t) => `${countText(t, counts[t])}${t === 'prune' ? frees : ''}`).join(', ');
 }
 
 /** `Plan: 14 builds, 7 merges, 2 tag moves, 7 attestations.` or the no-change sentence. */
 export function summaryLine(plan: Plan): string {
-  const parts = (Object.keys(NOUNS) as ActionType[])
-    .filter((t) => plan.summary[t] > 0)
-    .map((t) => `${countText(t, plan.summary[t])}${t === 'prune' ? freesText(plan) : ''}`);
-  if (parts.length === 0) {
+  const counts = countsText(plan.summary, freesText(plan));
+  if (counts === '') {
     const versions = plan.apps.reduce((n, a) => n + a.window.length, 0);
     return plan.refreshOnly
       ? `Refresh only: ${plan.drift.length === 0 ? 'no drift' : `${plan.drift.length} drifted ${plan.drift.length === 1 ? 'address' : 'addresses'}`}.`
       : `No changes. The registry matches the config (${plan.apps.length} apps, ${versions} versions).`;
   }
-  return `Plan: ${parts.join(', ')}.`;
+  return `Plan: ${counts}.`;
 }
 
 /** How each drift kind reads. */
@@ -64,6 +67,16 @@ export function driftText(d: Drift): string {
 /** The app an address belongs to (`outline/base-outline@1.9.2` → `outline`, `mattermost:latest` → `mattermost`). */
 export function appOf(address: string): string {
   return address.split(/[/@:]/)[0];
+}
+
+/** Drifted addresses grouped by app, in plan order (every app present). */
+export function driftByApp(plan: Plan): Map<string, Drift[]> {
+  const groups = new Map<string, Drift[]>(plan.apps.map((a) => [a.name, []]));
+  for (const d of plan.drift) {
+    const app = appOf(d.address);
+    groups.set(app, [...(groups.get(app) ?? []), d]);
+  }
+  return groups;
 }
 
 /** Actions grouped by app, in plan order. */

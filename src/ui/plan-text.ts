@@ -1,7 +1,7 @@
 /** Plain-text plan (non-TTY, CI logs): Terraform-like, colour only when asked. */
 import { styleText } from 'node:util';
 import type { Plan } from '../plan/types.js';
-import { MARKERS, MARKER_COLORS, actionsByApp, driftText, summaryLine, windowText } from './plan-summary.js';
+import { DRIFT_MARKER, MARKERS, MARKER_COLORS, actionsByApp, driftText, summaryLine, windowText } from './plan-summary.js';
 import { reasonText } from './prune-text.js';
 
 type Color = Parameters<typeof styleText>[0];
@@ -13,7 +13,7 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
   const pad = Math.min(60, Math.max(0, ...plan.actions.map((a) => a.address.length)));
   if (plan.drift.length > 0) {
     out.push(paint('red', 'Drift: the registry differs from the state file'));
-    for (const d of plan.drift) out.push(`  ${paint('red', '!')} ${d.address.padEnd(pad)}  ${driftText(d)}`);
+    for (const d of plan.drift) out.push(`  ${paint('red', DRIFT_MARKER)} ${d.address.padEnd(pad)}  ${driftText(d)}`);
     out.push('');
   }
   for (const [name, actions] of actionsByApp(plan)) {

@@ -1,13 +1,8 @@
 /** Plain-text audit views of the state: `state show` (tables per app and version) and `state history`. */
 import type { HistoryEvent, Resource, State } from '../state/types.js';
+import { columns } from './columns.js';
 
 const short = (digest: string | undefined) => (digest ? digest.slice(0, 19) : '—');
-
-/** Columns padded to their widest cell (the last one is not padded, so lines end clean). */
-function table(rows: string[][], indent: string): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => `${indent}${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`);
-}
 
 /** Who last changed an address, and with which command (`root@host (apply)`, or the CI run URL). */
 function lastChange(state: State, address: string): string {
@@ -23,7 +18,7 @@ function versionLines(state: State, key: string, addresses: string[]): string[] 
   const index = state.resources[key];
   const lines = [`  ${key}`];
   if (index) {
-    lines.push(...table([
+    lines.push(...columns([
       ['index', index.digest],
       ['platforms', index.platforms?.join(', ') || '—'],
       ['tags', index.tags?.join(', ') || '—'],
@@ -34,7 +29,7 @@ function versionLines(state: State, key: string, addresses: string[]): string[] 
   }
   const builds = addresses.filter((a) => a !== key);
   if (builds.length > 0) {
-    lines.push(...table([['PLATFORM', 'DIGEST', 'BUILDER', 'UPSTREAM', 'BUILT', 'BY'], ...builds.map((a) => {
+    lines.push(...columns([['PLATFORM', 'DIGEST', 'BUILDER', 'UPSTREAM', 'BUILT', 'BY'], ...builds.map((a) => {
       const r = state.resources[a];
       return [r.platform ?? a.slice(key.length + 1), r.digest, r.builder ?? '—', upstreamText(r), r.createdAt, lastChange(state, a)];
     })], '    '));
@@ -64,7 +59,7 @@ export function renderStateShow(state: State, addresses: string[]): string {
     out.push(name);
     for (const [key, list] of app.versions) out.push(...versionLines(state, key, list), '');
     if (app.tags.length > 0) {
-      out.push('  floating tags', ...table([['TAG', 'POINTS AT', 'DIGEST', 'BY'], ...app.tags.map((a) => {
+      out.push('  floating tags', ...columns([['TAG', 'POINTS AT', 'DIGEST', 'BY'], ...app.tags.map((a) => {
         const r = state.resources[a];
         return [a, r.version ?? '—', r.digest, lastChange(state, a)];
       })], '    '), '');

@@ -1,6 +1,7 @@
 /** The `mirror verify` table: one row per version, one column per attestation kind, then the reasons. */
 import { versionOk, type VerifyReport } from '../services/verify.js';
 import type { AttestationKind } from '../providers/attest/types.js';
+import { columns } from './columns.js';
 
 const COLUMNS: Array<[AttestationKind, string]> = [['signature', 'SIGNATURE'], ['sbom', 'SBOM'], ['provenance', 'PROVENANCE']];
 const short = (d: string | null) => (d ? `${d.slice(0, 19)}…` : '—');
@@ -11,9 +12,7 @@ export function renderVerify(report: VerifyReport): string {
   if (report.versions.length === 0) return `${warnings}No versions recorded in the state or found in the registry: nothing to verify.\n`;
   const header = ['VERSION', 'DIGEST', ...COLUMNS.map(([, h]) => h)];
   const rows = report.versions.map((v) => [v.address, short(v.digest), ...COLUMNS.map(([k]) => v.attestations[k].status)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  const out = [line(header), ...rows.map(line)];
+  const out = columns([header, ...rows]);
   const notes: string[] = [];
   for (const v of report.versions) {
     for (const p of v.problems) notes.push(`${v.address}: ${p}`);

@@ -4,7 +4,7 @@
  * its navigation is testable without a terminal.
  */
 import type { Action, ActionType, Drift, Plan } from '../../plan/types.js';
-import { DRIFT_MARKER, MARKERS, actionsByApp, appOf, countsText, driftText, windowText } from '../plan-summary.js';
+import { DRIFT_MARKER, MARKERS, actionsByApp, countByType, countsText, driftByApp, driftText, windowText } from '../plan-summary.js';
 import { reasonText } from '../prune-text.js';
 
 /** What a row's marker stands for: an action type, drift, or nothing (an up-to-date app). */
@@ -60,10 +60,11 @@ function driftNode(d: Drift): TreeNode {
 /** Build the tree: per app its drift, tag moves, then versions (window order) with their actions. */
 export function buildPlanTree(plan: Plan): TreeNode[] {
   const groups = actionsByApp(plan);
+  const drifts = driftByApp(plan);
   return plan.apps.map((app) => {
     const actions = groups.get(app.name) ?? [];
     const multiImage = app.images.length > 1;
-    const drift = plan.drift.filter((d) => appOf(d.address) === app.name).map(driftNode);
+    const drift = (drifts.get(app.name) ?? []).map(driftNode);
     const tags = actions.filter((a) => a.type === 'tag').map((a) => tagNode(a, multiImage));
     const byVersion = new Map<string, Action[]>();
     for (const a of actions) {
@@ -78,12 +79,12 @@ export function buildPlanTree(plan: Plan): TreeNode[] {
       const reasons = new Set((own.length > 0 ? own : list).map((a) => a.reason));
       return {
         key: `version:${app.name}@${version}`, kind: dominant(list.map((a) => a.type)), label: version, match: version,
-        detail: `${countsText(list)}${reasons.size === 1 ? ` — ${[...reasons][0]}` : ''}`,
+        detail: `${countsText(countByType(list))}${reasons.size === 1 ? ` — ${[...reasons][0]}` : ''}`,
         children: list.map((a) => ({ key: a.id, kind: a.type, label: leafLabel(a, multiImage), detail: reasonText(a), match: version, children: [] })),
       };
     });
     const children = [...drift, ...tags, ...versions];
-    const counts = countsText(actions);
+    const counts = countsText(countByType(actions));
     const head = `window ${windowText(app.window)}${app.latest ? `, latest ${app.latest}` : ''}`;
     const issues = [drift.length > 0 ? `${drift.length} drifted` : '', ...(app.warnings ?? []).map((w) => `warning: ${w}`)].filter(Boolean);
     return {
