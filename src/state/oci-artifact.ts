@@ -5,11 +5,10 @@
  */
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError } from '../errors.js';
-import { prepareArtifactManifest } from '../providers/registry/artifact.js';
+import { prepareArtifactManifest, readArtifact, type FetchedArtifact } from '../providers/registry/artifact.js';
 import type { RegistrySettings } from '../providers/registry/index.js';
-import { NotFoundError } from '../providers/registry/errors.js';
-import { isDigest, parseImageReference, parseRegistryUrl } from '../providers/registry/reference.js';
-import { MediaType, type Descriptor, type RegistryBackend } from '../providers/registry/types.js';
+import { parseImageReference, parseRegistryUrl } from '../providers/registry/reference.js';
+import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
 
 /** artifactType and layer mediaType of the state artifact. */
 export const STATE_TYPE = 'application/vnd.mirror.state.v1+json';
@@ -78,65 +77,15 @@ export function parseStateRef(ref: string, registry: ResolvedConfig['registry'])
   return { settings, image, tag: parsed.tag };
 }
 
-/** A fetched artifact: its manifest (raw bytes kept, to re-tag them byte for byte) and its one layer. */
-export interface FetchedArtifact {
-  digest: string;
-  manifestBytes: Uint8Array;
-  manifest: ArtifactManifest;
-  /** Layer content, or undefined when the manifest is not the expected artifact (see `problem`). */
-  layer?: Uint8Array;
-  /** Why this is not a well-formed artifact of the expected type. */
-  problem?: string;
-}
-
-/** The fields of an OCI image manifest we read. */
-export interface ArtifactManifest {
-  schemaVersion?: number;
-  mediaType?: string;
-  artifactType?: string;
-  config?: Descriptor;
-  layers?: Descriptor[];
-  annotations?: Record<string, string>;
-}
+export type { ArtifactManifest, FetchedArtifact } from '../providers/registry/artifact.js';
 
 /**
- * GET `tag` and its layer. Undefined when the tag does not exist. A manifest that is not an
- * artifact of `type` comes back with `problem` set, never thrown: callers decide (the store
- * refuses to touch it, the locker refuses foreign ones and holds unreadable ones). `known`:
- * returned as is when the tag still has its digest, saving pollers the layer download.
+ * GET `tag` and its layer (readArtifact on the target). A manifest that is not an artifact of
+ * `type` comes back with `problem` set: the store refuses to touch it, the locker refuses foreign
+ * ones and holds unreadable ones. `known` saves pollers the layer download.
  */
-export async function fetchArtifact(target: OciTarget, tag: string, type: string, known?: FetchedArtifact): Promise<FetchedArtifact | undefined> {
-  let fetched;
-  try {
-    fetched = await target.registry.getManifest(target.image, tag);
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  }
-  // Pollers (the locker) see the same manifest again and again: its layer cannot have changed.
-  if (known && known.digest === fetched.descriptor.digest) return known;
-  const base = { digest: fetched.descriptor.digest, manifestBytes: fetched.bytes };
-  let manifest: ArtifactManifest;
-  try {
-    manifest = JSON.parse(Buffer.from(fetched.bytes).toString('utf8')) as ArtifactManifest;
-  } catch {
-    return { ...base, manifest: {}, problem: 'its manifest is not JSON' };
-  }
-  if (typeof manifest !== 'object' || manifest === null) return { ...base, manifest: {}, problem: 'its manifest is not a JSON object' };
-  const layers = Array.isArray(manifest.layers) ? manifest.layers : [];
-  if (manifest.artifactType !== type) {
-    return { ...base, manifest, problem: `it is not a ${type} artifact (artifactType ${manifest.artifactType ?? 'missing'}, media type ${manifest.mediaType ?? fetched.descriptor.mediaType})` };
-  }
-  const layer = layers.length === 1 ? layers[0] : undefined;
-  if (!layer || typeof layer !== 'object' || layer.mediaType !== type || !isDigest(String(layer.digest))) {
-    return { ...base, manifest, problem: `it should have exactly one ${type} layer (it has ${layers.length} layers${layers.length === 1 ? ', not of that type' : ''})` };
-  }
-  try {
-    return { ...base, manifest, layer: await target.registry.getBlob(target.image, layer.digest) };
-  } catch (error) {
-    if (error instanceof NotFoundError) return { ...base, manifest, problem: `its layer ${layer.digest} is missing from the registry` };
-    throw error;
-  }
+export function fetchArtifact(target: OciTarget, tag: string, type: string, known?: FetchedArtifact): Promise<FetchedArtifact | undefined> {
+  return readArtifact(target.registry, target.image, tag, type, known);
 }
 
 /** Upload `content` and the empty config blob; returns the manifest to PUT (not yet PUT). */

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Plan } from '../../src/plan/types.js';
 import { MATTERMOST_RELEASES } from '../rig/seed-world.js';
 import { startSeedWorld, type SeedWorld } from '../rig/world.js';
 import { mirror } from './cli.js';
