@@ -11,13 +11,12 @@ import type { SbomSource } from '../providers/attest/sbom.js';
 import { provenanceStatement, sbomStatement, simpleSigningPayload, subjectsOf, subjectOf } from '../providers/attest/statement.js';
 import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, SIMPLE_SIGNING_PAYLOAD_TYPE, wantedKinds, type AttestationKind } from '../providers/attest/types.js';
 import { NotFoundError } from '../providers/registry/errors.js';
-import type { Descriptor } from '../providers/registry/types.js';
+import { platformString, type Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';
 import type { AttestTools } from './attest-tools.js';
 import { provenanceInput, type PlatformEntry } from './provenance-input.js';
 
-const platformOf = (d: Descriptor) => (d.platform ? `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}` : undefined);
 
 /** Attest one version's index. Returns the index digest. */
 export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: Action): Promise<string> {
@@ -33,7 +32,7 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
     throw new AbortError(`Cannot attest ${address}: the registry's ${version} tag is ${fetched ? `at ${fetched.descriptor.digest}` : 'gone'}, the state records ${rec.digest}.`, 'Run mirror plan to repair the drift first.');
   }
   const index = JSON.parse(Buffer.from(fetched.bytes).toString()) as { manifests?: Descriptor[] };
-  const platforms: PlatformEntry[] = (index.manifests ?? []).flatMap((m) => { const p = platformOf(m); return p ? [{ platform: p, digest: m.digest }] : []; });
+  const platforms: PlatformEntry[] = (index.manifests ?? []).flatMap((m) => { const p = platformString(m); return p ? [{ platform: p, digest: m.digest }] : []; });
   const subject: Descriptor = { mediaType: fetched.descriptor.mediaType, digest: rec.digest, size: fetched.bytes.length };
   const repository = ctx.registry.repository(image.name);
   const subjects = subjectsOf(repository, rec.digest, platforms);

@@ -7,7 +7,7 @@ import { AbortError, BugError } from '../errors.js';
 import { renderTemplate, versionVars } from '../config/template.js';
 import type { Action } from '../plan/types.js';
 import { isDigest } from '../providers/registry/reference.js';
-import { MediaType, type Descriptor } from '../providers/registry/types.js';
+import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';
 import { applyPatches } from './patches.js';
@@ -20,7 +20,7 @@ export async function imageRef(ctx: ApplyContext, app: string, image: string, ve
   if (recorded) return `${ctx.registry.repository(image)}@${recorded.digest}`;
   // Built in an earlier run and published: take the platform entry of its index.
   const index = await ctx.registry.getManifest(image, version).catch(() => undefined);
-  const entry = index && (parse(index.bytes).manifests as Descriptor[] | undefined)?.find((m) => m.platform && `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` === platform);
+  const entry = index && (parse(index.bytes).manifests as Descriptor[] | undefined)?.find((m) => platformString(m) === platform);
   if (!entry) throw new AbortError(`${buildAddress(app, image, version, platform)} is needed as a base image but is neither recorded nor published.`, `Apply it first: mirror apply --target ${indexAddress(app, image, version)}`);
   return `${ctx.registry.repository(image)}@${entry.digest}`;
 }
@@ -89,7 +89,7 @@ export async function mergeStep(ctx: ApplyContext, action: Action): Promise<stri
     if (!rec) throw new AbortError(`Cannot merge ${action.address}: no digest recorded for ${platform}.`, 'Run the builds first (or fold their fragments into state).');
     upstream ??= rec.upstream;
     const entry = await platformOf(ctx, image.name, rec.digest);
-    const actual = `${entry.platform?.os}/${entry.platform?.architecture}${entry.platform?.variant ? `/${entry.platform.variant}` : ''}`;
+    const actual = platformString(entry) ?? 'unknown-platform';
     if (!actual.startsWith(platform)) throw new AbortError(`${rec.digest} recorded for ${platform} of ${action.address} is an ${actual} image; refusing to publish it.`);
     entries.push(entry);
   }

@@ -10,7 +10,7 @@ import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError, StateError } from '../errors.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
-import { MediaType, type Descriptor } from '../providers/registry/types.js';
+import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
@@ -165,7 +165,6 @@ export async function mergeFragments(opts: StateOptions, files: string[]): Promi
   return { state, added };
 }
 
-const platformOf = (d: Descriptor) => d.platform && `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}`;
 
 /** `import ADDR`: adopt what the registry holds (an index with its platforms, a floating tag, or a whole app). */
 export async function importAddress(opts: StateOptions, address: string): Promise<string[]> {
@@ -191,7 +190,7 @@ export async function importAddress(opts: StateOptions, address: string): Promis
           if (semver.valid(ref) && !target.tag) {
             const body = JSON.parse(Buffer.from(manifest.bytes).toString()) as { mediaType?: string; manifests?: Descriptor[] };
             if (manifest.descriptor.mediaType !== MediaType.OciIndex && manifest.descriptor.mediaType !== MediaType.DockerManifestList) continue;
-            const platforms = (body.manifests ?? []).map((m) => ({ m, p: platformOf(m) })).filter(({ p }) => p && app.platforms.includes(p));
+            const platforms = (body.manifests ?? []).map((m) => ({ m, p: platformString(m) })).filter(({ p }) => p && app.platforms.includes(p));
             for (const { m, p } of platforms) {
               const a = buildAddress(app.name, image.name, ref, p as string);
               resources[a] = { type: 'build', app: app.name, image: image.name, version: ref, platform: p, digest: m.digest, mediaType: m.mediaType, size: m.size, createdAt: now, updatedAt: now };

@@ -32,6 +32,11 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** `os/arch[/variant]` of a descriptor, the form config and plan use (`linux/arm64/v8`); undefined without a platform. */
+export function platformString(d: Pick<Descriptor, 'platform'>): string | undefined {
+  return d.platform && `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}`;
+}
+
 /** A fetched manifest: its descriptor (digest verified against the body) and raw bytes. */
 export interface FetchedManifest {
   descriptor: Descriptor;
