@@ -14,7 +14,7 @@ import { isDigest } from '../providers/registry/reference.js';
 import { buildAddress } from '../state/addresses.js';
 import type { Resource } from '../state/types.js';
 import type { ApplyContext } from './context.js';
-import { imageRef } from './steps.js';
+import { buildVars } from './steps.js';
 import type { AttestTools } from './attest-tools.js';
 
 const MIRROR_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -51,9 +51,7 @@ export async function provenanceInput(
     const name = manifest.annotations?.[BASE_NAME];
     const baseDigest = manifest.annotations?.[BASE_DIGEST];
     if (name && baseDigest && isDigest(baseDigest)) baseImages.push({ platform, name, digest: baseDigest });
-    const vars = versionVars(version, tag, platform, ctx.config.registry.url);
-    vars.images = {};
-    for (const dep of image.dependsOn) vars.images[dep] = await imageRef(ctx, app.name, dep, version, platform);
+    const vars = await buildVars(ctx, app.name, image, version, tag, platform);
     for (const [k, v] of Object.entries(image.buildArgs)) buildArgs.push({ platform, name: k, value: renderTemplate(v, vars) });
   }
   const times = builds.map((b) => b.createdAt).sort();

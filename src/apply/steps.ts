@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { AbortError, BugError } from '../errors.js';
-import { renderTemplate, versionVars } from '../config/template.js';
+import type { ImageSpec } from '../config/model.js';
+import { renderTemplate, versionVars, type TemplateVars } from '../config/template.js';
 import type { Action } from '../plan/types.js';
 import { isDigest } from '../providers/registry/reference.js';
 import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
@@ -25,6 +26,18 @@ export async function imageRef(ctx: ApplyContext, app: string, image: string, ve
   return `${ctx.registry.repository(image)}@${entry.digest}`;
 }
 
+/**
+ * Template variables of one platform build, `{image:NAME}` resolved to the dependency built for
+ * the same version and platform. Provenance renders build args with these too, so it records
+ * exactly what the build was given.
+ */
+export async function buildVars(ctx: ApplyContext, app: string, image: ImageSpec, version: string, tag: string, platform: string): Promise<TemplateVars> {
+  const vars = versionVars(version, tag, platform, ctx.config.registry.url);
+  vars.images = {};
+  for (const dep of image.dependsOn) vars.images[dep] = await imageRef(ctx, app, dep, version, platform);
+  return vars;
+}
+
 /** Build one platform image and push it by digest. */
 export async function buildStep(ctx: ApplyContext, action: Action): Promise<string> {
   const { app, image, planApp } = specsOf(ctx, action.app, action.image);
@@ -32,9 +45,7 @@ export async function buildStep(ctx: ApplyContext, action: Action): Promise<stri
   const platform = action.platform as string;
   const tag = planApp.tags[version];
   if (!tag) throw new BugError(`plan has no upstream tag for ${action.app} ${version}`);
-  const vars = versionVars(version, tag, platform, ctx.config.registry.url);
-  vars.images = {};
-  for (const dep of image.dependsOn) vars.images[dep] = await imageRef(ctx, app.name, dep, version, platform);
+  const vars = await buildVars(ctx, app.name, image, version, tag, platform);
   const log = (line: string) => ctx.log(action.id, line);
   const checkout = await ctx.sources.checkout(image.source.git, renderTemplate(image.source.ref, vars), log);
   const dir = await ctx.sources.workingCopy(checkout);
