@@ -4,11 +4,12 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
+import { DIGEST_RE, NAME_RE, PLATFORM_RE } from '../providers/registry/reference.js';
 
 /** `os/arch[/variant]`, e.g. `linux/arm64`. */
 export const PlatformSchema = z
   .string()
-  .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant], e.g. linux/arm64');
+  .regex(PLATFORM_RE, 'expected os/arch[/variant], e.g. linux/arm64');
 
 const compiles = (s: string) => { try { new RegExp(s); return true; } catch { return false; } };
 const regexString = z.string().refine(compiles, 'not a valid regular expression');
@@ -84,7 +85,7 @@ export const RetentionSchema = z
     keepLatest: z.number().int().positive().optional(),
     keepTags: z.array(regexString).optional(),
     maxAgeDays: z.number().int().positive().optional(),
-    protect: z.array(z.string().regex(/^sha256:[a-f0-9]{64}$/)).optional(),
+    protect: z.array(z.string().regex(DIGEST_RE)).optional(),
   })
   // keepTags and protect only exempt versions; without a rule that lets versions go, a policy is a no-op.
   .refine((r) => r.keepLatest !== undefined || r.maxAgeDays !== undefined, 'needs keepLatest and/or maxAgeDays (keepTags and protect only exempt versions from them)')
@@ -105,7 +106,7 @@ const overridable = {
 };
 
 /** An app or image name. Length-capped: it goes into every registry URL and message (registries refuse long ones anyway). */
-export const ImageNameSchema = z.string().max(128, 'longer than 128 characters').regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+export const ImageNameSchema = z.string().max(128, 'longer than 128 characters').regex(NAME_RE, 'expected a lowercase repository name');
 
 /** One image of a multi-image app. */
 export const ImageSchema = z.strictObject({ ...buildFields, dependsOn: z.array(z.string()).optional() });

@@ -3,14 +3,15 @@
  * (Terraform's Persistent + Locker) with one conformance suite every implementation passes.
  */
 import { z } from 'zod';
+import { DIGEST_RE, NAME_RE, PLATFORM_RE, TAG_RE } from '../providers/registry/reference.js';
 
-const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'expected sha256:<64 hex>');
+const digest = z.string().regex(DIGEST_RE, 'expected sha256:<64 hex>');
 // Recorded names go back into registry URLs (drift HEADs, re-merges, prunes): a hand-edited
 // `../../v2/_catalog` must make the file invalid, not a request to another path.
-const name = z.string().max(128).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'expected a lowercase repository name');
+const name = z.string().max(128).regex(NAME_RE, 'expected a lowercase repository name');
 const version = z.string().max(128).regex(/^[A-Za-z0-9_.+-]+$/, 'expected a version').refine((s) => !s.includes('..'), 'expected a version');
-const tag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'expected an OCI tag');
-const platform = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant]');
+const tag = z.string().regex(TAG_RE, 'expected an OCI tag');
+const platform = z.string().regex(PLATFORM_RE, 'expected os/arch[/variant]');
 
 /** A recorded resource: a platform build, a version index, or a floating tag. */
 export const ResourceSchema = z.object({

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AbortError } from '../../errors.js';
+import { isDigest, PLATFORM_RE } from '../registry/reference.js';
 import { run } from '../../system/exec.js';
 
 /** What to scan: an index in a registry and the platform to pick, or one image of an OCI layout. */
@@ -56,9 +57,7 @@ export interface TrivyOptions {
   password?: string;
 }
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-// The platform comes from the registry's index: only os/arch[/variant] words reach trivy's flags.
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+// The platform comes from the registry's index: only os/arch[/variant] words (PLATFORM_RE) reach trivy's flags.
 const describe = (source: SbomSource) => (source.type === 'registry' ? source.reference : `${source.dir}@${source.digest}`);
 
 /** Build the trivy argument list (exported for tests). */
@@ -66,12 +65,12 @@ export function trivyArgs(source: SbomSource, cacheDir: string, insecure: boolea
   const common = ['--skip-db-update', '--offline-scan', '--format', 'spdx-json', '--quiet', `--cache-dir=${cacheDir}`];
   if (source.type === 'layout') {
     // trivy cuts --input at its first @ (DIR@DIGEST), so a directory with one cannot be named.
-    if (!path.isAbsolute(source.dir) || source.dir.includes('@') || !DIGEST.test(source.digest)) throw new AbortError(`Refusing to scan "${describe(source)}": expected an absolute OCI layout directory without @ and a sha256 digest.`);
+    if (!path.isAbsolute(source.dir) || source.dir.includes('@') || !isDigest(source.digest)) throw new AbortError(`Refusing to scan "${describe(source)}": expected an absolute OCI layout directory without @ and a sha256 digest.`);
     return ['image', ...common, `--input=${source.dir}@${source.digest}`];
   }
   const { reference, platform } = source;
   if (reference.startsWith('-') || !/^[^\s@]+@sha256:[a-f0-9]{64}$/.test(reference)) throw new AbortError(`Refusing to scan "${reference}": expected repository@sha256:<digest>.`);
-  if (!PLATFORM.test(platform)) throw new AbortError(`Refusing to scan ${reference} for platform "${platform}": expected os/architecture[/variant].`);
+  if (!PLATFORM_RE.test(platform)) throw new AbortError(`Refusing to scan ${reference} for platform "${platform}": expected os/architecture[/variant].`);
   return ['image', '--image-src', 'remote', ...common, `--platform=${platform}`, ...(insecure ? ['--insecure'] : []), reference];
 }
 

@@ -5,6 +5,10 @@ import { AbortError } from '../../errors.js';
 export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 /** The only digest algorithm mirror writes and accepts. */
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+/** One repository path component, the grammar of app and image names (`base-outline`). */
+export const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+/** `os/arch[/variant]` (`linux/arm64/v8`): config, plan, state and trivy's --platform. */
+export const PLATFORM_RE = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 const HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 const PATH_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 

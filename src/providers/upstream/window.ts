@@ -10,6 +10,7 @@ import pLimit from 'p-limit';
 import semver from 'semver';
 import { renderTemplate, versionVars } from '../../config/template.js';
 import { UpstreamError } from '../../errors.js';
+import { isValidTag } from '../registry/reference.js';
 import { probe } from './http.js';
 import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from './types.js';
 
@@ -17,7 +18,6 @@ import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from 
 export const DEFAULT_TAG_PATTERN = '^v?(\\d+\\.\\d+\\.\\d+)$';
 const PRERELEASE_TAG_PATTERN = '^v?(\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z.-]+)?)$';
 
-const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const SAFE_CHARS = /^[A-Za-z0-9_.+-]+$/;
 
 /** Filters of the window. */
@@ -31,7 +31,7 @@ export interface WindowFilter {
 export function unsafeTagReason(tag: string): string | undefined {
   if (tag.length > 128) return 'longer than 128 characters';
   if (!SAFE_CHARS.test(tag)) return 'contains characters outside [A-Za-z0-9_.+-]';
-  if (!OCI_TAG.test(tag.replace(/\+/g, '_'))) return 'is not a valid OCI tag';
+  if (!isValidTag(tag.replace(/\+/g, '_'))) return 'is not a valid OCI tag';
   if (tag.includes('..')) return 'contains ".."';
   return undefined;
 }
