@@ -48,6 +48,25 @@ export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
   return `${user}@${os.hostname()}`;
 }
 
+/** The lock record of this process, its lease running leaseMs from `now`. */
+export function holderInfo(id: string, operation: string, who: string, leaseMs: number, now = Date.now()): LockInfo {
+  return {
+    id, operation, who, host: os.hostname(), pid: process.pid,
+    created: new Date(now).toISOString(), expires: new Date(now + leaseMs).toISOString(),
+  };
+}
+
+/**
+ * Stand-in holder of a lock whose content cannot be read: held for one lease from `since`, then
+ * stale like any abandoned lock (it may be a lock being written right now, or a crash's leftover).
+ */
+export function unreadableHolder(what: string, since: number, leaseMs: number): LockInfo {
+  return {
+    id: 'unreadable', operation: 'unknown', who: `an unreadable lock ${what}`, host: 'unknown', pid: 0,
+    created: new Date(since).toISOString(), expires: new Date(since + leaseMs).toISOString(),
+  };
+}
+
 /** Whether a process with this pid exists on this machine (EPERM counts as alive). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -114,13 +133,7 @@ export class FileLocker implements Locker {
     } catch { /* fall through */ }
     // Not JSON: maybe being written right now (open 'wx' then write), maybe left by a crash.
     // Held for one lease from its mtime, then stale like any other abandoned lock.
-    return {
-      raw,
-      info: {
-        id: 'unreadable', operation: 'unknown', who: `an unreadable lock file ${this.file}`, host: 'unknown', pid: 0,
-        created: new Date(mtimeMs).toISOString(), expires: new Date(mtimeMs + this.leaseMs).toISOString(),
-      },
-    };
+    return { raw, info: unreadableHolder(`file ${this.file}`, mtimeMs, this.leaseMs) };
   }
 
   private stale(info: LockInfo): boolean {
@@ -178,10 +191,7 @@ export class FileLocker implements Locker {
     const who = whoAmI();
     for (;;) {
       // Timestamps at creation, not at the first attempt: a long wait must not yield a lock born expired.
-      const info: LockInfo = {
-        id, operation, who, host: os.hostname(), pid: process.pid,
-        created: new Date().toISOString(), expires: new Date(Date.now() + this.leaseMs).toISOString(),
-      };
+      const info = holderInfo(id, operation, who, this.leaseMs);
       if (await this.tryCreate(info)) return this.handle(info);
       const seen = await this.read();
       if (!seen) continue; // released between our attempt and our look: try again at once

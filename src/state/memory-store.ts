@@ -1,8 +1,7 @@
 /** In-memory StateStore + Locker: the fake for planner unit tests; passes the same conformance suite. */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { AbortError } from '../errors.js';
-import { LockedError } from './lock.js';
+import { holderInfo, LockedError } from './lock.js';
 import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore } from './types.js';
 import { assertSuccessor, successorOf } from './write-guard.js';
 
@@ -66,10 +65,7 @@ export class MemoryLocker implements Locker {
         opts.onTakeover?.(held);
       }
       if (!this.cell.held) {
-        const info: LockInfo = {
-          id: randomUUID(), operation, who: this.opts.who ?? 'test@memory', host: os.hostname(), pid: process.pid,
-          created: new Date().toISOString(), expires: new Date(Date.now() + leaseMs).toISOString(),
-        };
+        const info = holderInfo(randomUUID(), operation, this.opts.who ?? 'test@memory', leaseMs);
         this.cell.held = info;
         return { info, release: async () => { if (this.cell.held?.id === info.id) this.cell.held = undefined; } };
       }

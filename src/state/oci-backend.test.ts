@@ -206,8 +206,10 @@ describe('OciLocker', () => {
 
   it('renews the lease while held, so a waiter times out instead of taking over', async () => {
     const ref = freshRef();
-    const held = await locker(targetFor(ref), { leaseMs: 150 }).acquire('apply');
-    await new Promise((r) => setTimeout(r, 400));
+    // Lease long enough that one renewal (GET, PUT, DELETE) fits in it on a busy CI box; waiting
+    // over two leases still proves the holder renewed.
+    const held = await locker(targetFor(ref), { leaseMs: 600 }).acquire('apply');
+    await new Promise((r) => setTimeout(r, 1400));
     await expect(locker(targetFor(ref)).acquire('plan', { timeoutMs: 0 })).rejects.toBeInstanceOf(LockedError);
     await held.release();
   });

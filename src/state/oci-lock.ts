@@ -10,7 +10,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { AbortError } from '../errors.js';
 import { NotFoundError, RegistryError, RegistryUnavailableError } from '../providers/registry/errors.js';
-import { LockedError, pidAlive, whoAmI } from './lock.js';
+import { holderInfo, LockedError, pidAlive, unreadableHolder, whoAmI } from './lock.js';
 import { fetchArtifact, LOCK_TYPE, prepareArtifact, putArtifact, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
 import type { LockHandle, LockInfo, Locker } from './types.js';
 
@@ -116,15 +116,9 @@ export class OciLocker implements Locker {
         return { info, machine: typeof fingerprint === 'string' ? fingerprint : undefined };
       }
     } catch { /* fall through */ }
-    // A lock artifact whose layer we cannot read: held for one lease from when we first saw it
-    // (this object is cached per manifest digest), then stale like any abandoned lock.
-    const now = Date.now();
-    return {
-      info: {
-        id: 'unreadable', operation: 'unknown', who: `an unreadable lock artifact ${this.lockRef}`, host: 'unknown', pid: 0,
-        created: new Date(now).toISOString(), expires: new Date(now + this.leaseMs).toISOString(),
-      },
-    };
+    // A lock artifact whose layer we cannot read: its lease counts from when we first saw it
+    // (this object is cached per manifest digest).
+    return { info: unreadableHolder(`artifact ${this.lockRef}`, Date.now(), this.leaseMs) };
   }
 
   private stale(seen: SeenLock): boolean {
@@ -179,10 +173,7 @@ export class OciLocker implements Locker {
       // a long wait aged it, so a lock is never born (nearly) expired.
       if (!prepared || Date.now() - prepared.at > this.leaseMs / 4) {
         const now = Date.now();
-        const info: LockInfo = {
-          id, operation, who, host: os.hostname(), pid: process.pid,
-          created: new Date(now).toISOString(), expires: new Date(now + this.leaseMs).toISOString(),
-        };
+        const info = holderInfo(id, operation, who, this.leaseMs, now);
         prepared = { info, manifest: await this.prepare(info), at: now };
       }
       let seen = await this.read();
