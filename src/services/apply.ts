@@ -29,7 +29,7 @@ import { FragmentStore, NoLocker } from '../state/fragment.js';
 import { whoAmI } from '../state/lock.js';
 import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
-import { createPlan } from './plan.js';
+import { planAgainst } from './plan.js';
 
 /** Options of an apply run. */
 export interface ApplyOptions {
@@ -114,7 +114,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
       if (!opts.fragmentOut) assertFresh(plan, await readState(), config.hash, opts.planFile);
     } else {
-      plan = (await createPlan({ cwd: opts.cwd, config: opts.config, targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, warn: opts.warn })).plan;
+      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, warn: opts.warn })).plan;
     }
     if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, await readState(), store, opts);
     const targets = opts.targets ?? [];

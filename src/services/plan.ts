@@ -9,6 +9,7 @@ import type { RequestStats } from '../providers/registry/types.js';
 import { parseAddress } from '../state/addresses.js';
 import { openStateBackend } from '../state/backend.js';
 import { newState } from '../state/new-state.js';
+import type { State } from '../state/types.js';
 import { observe } from './observe.js';
 
 /** Options of a plan run. */
@@ -32,10 +33,18 @@ export interface PlanResult {
 /** Compute a plan against the real upstreams, registry and state file. */
 export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-  const targets = opts.targets ?? [];
-  const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
   const backend = await openStateBackend(config, { env: opts.env });
   const stored = await backend.store.read().finally(() => backend.close());
+  return planAgainst(config, stored, opts);
+}
+
+/**
+ * The plan of a config already loaded against a state already read (undefined: no state yet).
+ * `mirror apply` plans this way under its lock, so the config is imported and the state read once.
+ */
+export async function planAgainst(config: ResolvedConfig, stored: State | undefined, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
+  const targets = opts.targets ?? [];
+  const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
   const state = stored ?? newState();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
