@@ -19,5 +19,8 @@ export function listFlag(value: string | string[] | undefined): string[] {
 /** `--json` for commands that also have a human view. */
 export const jsonFlag = Flags.boolean({ description: 'print JSON on stdout', env: 'MIRROR_JSON' });
 
+/** `--format text|markdown|json` / MIRROR_FORMAT for commands that render a plan. */
+export const formatFlag = Flags.string({ description: 'output format', options: ['text', 'markdown', 'json'], env: 'MIRROR_FORMAT' });
+
 /** `--lock-timeout` / MIRROR_LOCK_TIMEOUT for every command that changes state. */
 export const lockTimeoutFlag = Flags.string({ description: 'how long to wait for the state lock (e.g. 30s)', default: '0s', env: 'MIRROR_LOCK_TIMEOUT' });

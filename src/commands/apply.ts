@@ -4,13 +4,12 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
 import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, targetFlag } from '../cli/flags.js';
 import { AbortError } from '../errors.js';
-import type { ActionType, Plan } from '../plan/types.js';
+import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
 import { applyPlan } from '../services/apply.js';
 import { createLinePrinter, summaryMarkdown, summaryText } from '../ui/apply-lines.js';
 import type { LiveApply } from '../ui/ink/tty.js';
 
-const TYPES: ActionType[] = ['build', 'merge', 'tag', 'attest', 'prune'];
 
 /** `mirror apply [PLANFILE]`: make the registry match the config. */
 export default class Apply extends BaseCommand {
@@ -34,8 +33,8 @@ export default class Apply extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply);
     const only = flags.only ? listFlag(flags.only) : undefined;
-    const bad = only?.find((t) => !TYPES.includes(t as ActionType));
-    if (bad) throw new AbortError(`--only: unknown action type "${bad}".`, `Use some of ${TYPES.join(', ')}.`);
+    const bad = only?.find((t) => !(ACTION_TYPES as readonly string[]).includes(t));
+    if (bad) throw new AbortError(`--only: unknown action type "${bad}".`, `Use some of ${ACTION_TYPES.join(', ')}.`);
     const interactive = isInteractive();
     if (!args.planfile && !flags['auto-approve'] && !interactive) {
       throw new AbortError('Refusing to apply without confirmation: this is not an interactive terminal.',

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
-import { configFlag, listFlag, noColorFlag, targetFlag } from '../cli/flags.js';
+import { configFlag, formatFlag, listFlag, noColorFlag, targetFlag } from '../cli/flags.js';
 import { writePlanFile } from '../plan/planfile.js';
 import { createPlan } from '../services/plan.js';
 import { renderPlan, type PlanFormat } from '../ui/render-plan.js';
@@ -15,7 +15,7 @@ export default class Plan extends BaseCommand {
     config: configFlag,
     out: Flags.string({ description: 'save the plan to FILE for `mirror apply FILE`', env: 'MIRROR_OUT' }),
     json: Flags.boolean({ description: 'print the plan JSON on stdout and nothing else', env: 'MIRROR_JSON' }),
-    format: Flags.string({ description: 'output format', options: ['text', 'markdown', 'json'], env: 'MIRROR_FORMAT' }),
+    format: formatFlag,
     'detailed-exitcode': Flags.boolean({ description: 'exit 0 without changes, 2 with changes, 1 on error', env: 'MIRROR_DETAILED_EXITCODE' }),
     target: targetFlag,
     'refresh-only': Flags.boolean({ description: 'report drift only, propose nothing', env: 'MIRROR_REFRESH_ONLY' }),

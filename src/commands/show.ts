@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand, useColor } from '../cli/base-command.js';
-import { noColorFlag } from '../cli/flags.js';
+import { formatFlag, jsonFlag, noColorFlag } from '../cli/flags.js';
 import { readPlanFile } from '../plan/planfile.js';
 import { renderPlan, type PlanFormat } from '../ui/render-plan.js';
 
@@ -9,8 +9,8 @@ export default class Show extends BaseCommand {
   static summary = 'Render a saved plan as text, markdown or JSON.';
   static args = { planfile: Args.string({ description: 'a plan saved with `mirror plan --out`', required: true }) };
   static flags = {
-    json: Flags.boolean({ description: 'the plan JSON on stdout' }),
-    format: Flags.string({ description: 'output format', options: ['text', 'markdown', 'json'] }),
+    json: jsonFlag,
+    format: formatFlag,
     'no-color': noColorFlag,
   };
 

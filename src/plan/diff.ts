@@ -13,7 +13,7 @@ import { emptyRepository, type Observed, type ObservedRepository } from './obser
 import { refreshDrift } from './drift.js';
 import { floatingTagFor } from './floating.js';
 import { planRetention, reclaimOf } from './retention.js';
-import type { Action, ActionType, Drift, Plan, PlanApp } from './types.js';
+import { countByType, type Action, type Drift, type Plan, type PlanApp } from './types.js';
 
 /** Options that change what the plan proposes. */
 export interface DiffOptions {
@@ -186,8 +186,7 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
   ctx.actions.push(...planRetention(config, state, observed, ctx.actions, opts.now ?? new Date()));
   let actions = opts.refreshOnly ? [] : ctx.actions;
   if (opts.targets && opts.targets.length > 0) actions = applyTargets(actions, opts.targets);
-  const summary: Record<ActionType, number> = { build: 0, merge: 0, tag: 0, attest: 0, prune: 0 };
-  for (const a of actions) summary[a.type] += 1;
+  const summary = countByType(actions);
   return {
     formatVersion: 1,
     createdAt: (opts.now ?? new Date()).toISOString(),

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ImageNameSchema as name, PlatformSchema } from '../config/schema.js';
 import { DIGEST_RE, TAG_RE } from '../providers/registry/reference.js';
 import { unsafeTagReason } from '../providers/upstream/window.js';
-import type { Action, Drift, Plan, PlanApp } from './types.js';
+import { ACTION_TYPES, type Action, type Drift, type Plan, type PlanApp } from './types.js';
 
 /** Versions and upstream tags: what the window resolver lets through (no shell characters, no `..`). */
 const safe = z.string().refine((s) => unsafeTagReason(s) === undefined, 'not a safe version or tag');
@@ -15,7 +15,7 @@ const digest = z.string().regex(DIGEST_RE, 'expected sha256:<64 hex>');
 
 const ActionSchema = z.object({
   id: z.string(),
-  type: z.enum(['build', 'merge', 'tag', 'attest', 'prune']),
+  type: z.enum(ACTION_TYPES),
   address: z.string(),
   app: name,
   image: name,

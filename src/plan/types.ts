@@ -4,7 +4,16 @@
  */
 
 /** What an action does. */
-export type ActionType = 'build' | 'merge' | 'tag' | 'attest' | 'prune';
+/** Action types, in the order summaries list them (SPEC §4 `summary`). */
+export const ACTION_TYPES = ['build', 'merge', 'tag', 'attest', 'prune'] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** How many actions of each type: the plan's `summary`, and every per-app count the views show. */
+export function countByType(actions: readonly { type: ActionType }[]): Record<ActionType, number> {
+  const counts = Object.fromEntries(ACTION_TYPES.map((t) => [t, 0])) as Record<ActionType, number>;
+  for (const a of actions) counts[a.type] += 1;
+  return counts;
+}
 
 /** One step of the plan. */
 export interface Action {

@@ -3,8 +3,8 @@
  * table with one row per app, then a collapsible `<details>` per app with its actions and reasons
  * (open when the app drifted, so a reviewer cannot miss it).
  */
-import type { Plan } from '../plan/types.js';
-import { DRIFT_MARKER, DRIFT_WORDS, MARKERS, actionsByApp, countByType, countsText, driftByApp, driftText, shortDigest, summaryLine, windowText } from './plan-summary.js';
+import { countByType, type Plan } from '../plan/types.js';
+import { DRIFT_MARKER, DRIFT_WORDS, MARKERS, actionsByApp, countsText, driftByApp, driftText, shortDigest, summaryLine, windowText } from './plan-summary.js';
 import { reasonText } from './prune-text.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

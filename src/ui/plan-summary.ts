@@ -1,5 +1,5 @@
 /** Shared wording of plan renderers, so text, markdown and the Ink view say the same thing. */
-import type { Action, ActionType, Drift, Plan } from '../plan/types.js';
+import { ACTION_TYPES, type Action, type ActionType, type Drift, type Plan } from '../plan/types.js';
 import { freesText } from './prune-text.js';
 
 /** Terraform-style marker per action type. */
@@ -26,18 +26,9 @@ function countText(type: ActionType, n: number): string {
   return `${n} ${NOUNS[type][n === 1 ? 0 : 1]}`;
 }
 
-const TYPES = Object.keys(NOUNS) as ActionType[];
-
-/** How many actions of each type (every type present, 0 when none): the shape of `plan.summary`. */
-export function countByType(actions: Action[]): Record<ActionType, number> {
-  const counts = { build: 0, merge: 0, tag: 0, attest: 0, prune: 0 };
-  for (const a of actions) counts[a.type] += 1;
-  return counts;
-}
-
 /** `2 builds, 1 merge, 1 attestation`: the non-zero counts in the summary's order; `frees` follows the prune count. */
 export function countsText(counts: Record<ActionType, number>, frees = ''): string {
-  return TYPES.filter((t) => counts[t] > 0).map((t) => `${countText(t, counts[t])}${t === 'prune' ? frees : ''}`).join(', ');
+  return ACTION_TYPES.filter((t) => counts[t] > 0).map((t) => `${countText(t, counts[t])}${t === 'prune' ? frees : ''}`).join(', ');
 }
 
 /** `Plan: 14 builds, 7 merges, 2 tag moves, 7 attestations.` or the no-change sentence. */

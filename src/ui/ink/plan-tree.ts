@@ -3,8 +3,8 @@
  * flat list of visible rows for a fold/filter state. Pure, so the Ink view only draws rows and
  * its navigation is testable without a terminal.
  */
-import type { Action, ActionType, Drift, Plan } from '../../plan/types.js';
-import { DRIFT_MARKER, MARKERS, actionsByApp, countByType, countsText, driftByApp, driftText, windowText } from '../plan-summary.js';
+import { countByType, type Action, type ActionType, type Drift, type Plan } from '../../plan/types.js';
+import { DRIFT_MARKER, MARKERS, actionsByApp, countsText, driftByApp, driftText, windowText } from '../plan-summary.js';
 import { reasonText } from '../prune-text.js';
 
 /** What a row's marker stands for: an action type, drift, or nothing (an up-to-date app). */
