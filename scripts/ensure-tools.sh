@@ -10,14 +10,16 @@ declare -A need=(
   [docker-registry]=docker-registry
   [skopeo]=skopeo
   [buildah]=buildah
+  [runc]=runc
   [qemu-aarch64-static]=qemu-user-static
   [update-binfmts]=binfmt-support
   [busybox]=busybox-static
   [tmux]=tmux
 )
 missing=()
+# runc lives in /usr/sbin, which a normal user's PATH lacks (buildah builds under OCI isolation with it).
 for cmd in "${!need[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -131,4 +131,19 @@ describe('config loading', () => {
     expect(config.apps[0].maxVersions).toBe(5);
     expect(config.apps[0].platforms).toEqual(['linux/amd64']);
   });
+
+  it('builds under OCI isolation unless an app asks for chroot with the object form of builder', () => {
+    const config = resolveConfig({ ...minimal, defaults: { builder: 'buildah' },
+      apps: { alpha: minimal.apps.alpha, beta: { ...minimal.apps.alpha, builder: { type: 'buildah', isolation: 'chroot' } }, gamma: { ...minimal.apps.alpha, builder: { type: 'buildah' } } } }, 'f.json', {});
+    expect(config.apps.map((a) => [a.name, a.builder, a.isolation])).toEqual([['alpha', 'buildah', 'oci'], ['beta', 'buildah', 'chroot'], ['gamma', 'buildah', 'oci']]);
+    expect(issuesOf({ ...minimal, apps: { alpha: { ...minimal.apps.alpha, builder: { type: 'buildx', isolation: 'chroot' } } } }).join('\n')).toMatch(/apps\.alpha\.builder/);
+  });
+
+  it('refuses context, dockerfile and patch files that are absolute or climb out with ..', () => {
+    const issues = issuesOf({ ...minimal, apps: { alpha: { ...minimal.apps.alpha, context: '../..', dockerfile: '/etc/passwd', patches: [{ file: 'a/../../b', replace: 'x', with: 'y' }] } } });
+    expect(issues).toContain('apps.alpha.context: must stay inside the source checkout (no ".." segments)');
+    expect(issues).toContain('apps.alpha.dockerfile: must be relative to the source checkout, not an absolute path');
+    expect(issues.some((i) => i.startsWith('apps.alpha.patches.0'))).toBe(true);
+    expect(issuesOf({ ...minimal, apps: { alpha: { ...minimal.apps.alpha, context: 'server/build', dockerfile: './server/build/Dockerfile..bak' } } })).toEqual([]);
+  });
 });

@@ -2,7 +2,10 @@
  * The normalized config the planner and apply work from: defaults merged into every app,
  * single-image apps turned into one image, images ordered so a base comes before what is FROM it.
  */
+import type { BuildIsolation } from '../providers/builder/types.js';
 import type { FloatingTag, Patch, UpstreamConfig } from './schema.js';
+
+export type { BuildIsolation };
 
 /** Attestation settings after defaults. */
 export interface AttestSettings {
@@ -38,6 +41,8 @@ export interface AppSpec {
   maxVersions: number;
   platforms: string[];
   builder: 'auto' | 'buildx' | 'buildah';
+  /** buildah's isolation of build steps: `oci` (runc namespaces, the default) or `chroot` (unconfined, opt-in). */
+  isolation: BuildIsolation;
   floatingTags: FloatingTag[];
   attest: AttestSettings;
   retention: RetentionSettings;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ParsedApp, ParsedConfig } from './schema.js';
-import { DEFAULTS, DEFAULT_RUNNERS, type AppSpec, type ImageSpec, type ResolvedConfig } from './model.js';
+import { DEFAULTS, DEFAULT_RUNNERS, type AppSpec, type BuildIsolation, type ImageSpec, type ResolvedConfig } from './model.js';
 import { unknownPlaceholders } from './template.js';
 
 /** Result of normalization: a config, or the problems that prevent one. */
@@ -56,6 +56,13 @@ function orderImages(app: string, images: ImageSpec[], errors: string[]): ImageS
   return ordered;
 }
 
+/** `builder: 'buildah'` or `{ type: 'buildah', isolation }` → the builder kind and its isolation (OCI unless asked). */
+function builderOf(builder: ParsedApp['builder']): { builder: AppSpec['builder']; isolation: BuildIsolation } {
+  if (builder === undefined) return { builder: DEFAULTS.builder, isolation: 'oci' };
+  if (typeof builder === 'string') return { builder, isolation: 'oci' };
+  return { builder: builder.type, isolation: builder.isolation };
+}
+
 function normalizeApp(name: string, app: ParsedApp, cfg: ParsedConfig, errors: string[]): AppSpec {
   const d = cfg.defaults;
   const at = `apps.${name}`;
@@ -99,7 +106,7 @@ function normalizeApp(name: string, app: ParsedApp, cfg: ParsedConfig, errors: s
     requires: app.requires ?? [],
     maxVersions: app.maxVersions ?? d.maxVersions ?? DEFAULTS.maxVersions,
     platforms: app.platforms ?? d.platforms ?? DEFAULTS.platforms,
-    builder: app.builder ?? d.builder ?? DEFAULTS.builder,
+    ...builderOf(app.builder ?? d.builder),
     floatingTags: app.floatingTags ?? d.floatingTags ?? DEFAULTS.floatingTags,
     attest,
     retention: app.retention !== undefined ? app.retention : (d.retention ?? DEFAULTS.retention),

@@ -56,11 +56,20 @@ export const UpstreamSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/**
+ * A path inside the checkout (context, dockerfile, a patch's file): relative, no `..` segment. The
+ * text check is the config's half; at apply every path is also resolved with its symlinks and must
+ * stay in the checkout (apply/contained-path.ts), since upstream commits the symlinks.
+ */
+export const SourcePathSchema = z.string().min(1)
+  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(p), 'must be relative to the source checkout, not an absolute path')
+  .refine((p) => !p.split(/[\\/]/).includes('..'), 'must stay inside the source checkout (no ".." segments)');
+
 /** A source edit applied before the build; a patch that changes nothing is an error at apply time. */
 export const PatchSchema = z.union([
-  z.strictObject({ unpinDigests: z.literal(true), file: z.string().optional() }),
-  z.strictObject({ file: z.string().min(1), replace: z.string().min(1), with: z.string() }),
-  z.strictObject({ file: z.string().min(1), after: regexString, insert: z.string() }),
+  z.strictObject({ unpinDigests: z.literal(true), file: SourcePathSchema.optional() }),
+  z.strictObject({ file: SourcePathSchema, replace: z.string().min(1), with: z.string() }),
+  z.strictObject({ file: SourcePathSchema, after: regexString, insert: z.string() }),
 ]);
 
 const SourceSchema = z.strictObject({
@@ -70,8 +79,8 @@ const SourceSchema = z.strictObject({
 
 const buildFields = {
   source: SourceSchema.optional(),
-  context: z.string().optional(),
-  dockerfile: z.string().optional(),
+  context: SourcePathSchema.optional(),
+  dockerfile: SourcePathSchema.optional(),
   buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid build-arg name'), z.string()).optional(),
   patches: z.array(PatchSchema).optional(),
 };
@@ -97,7 +106,11 @@ const FLOATING = ['latest', '{major}', '{major}.{minor}'] as const;
 const overridable = {
   maxVersions: z.number().int().min(1).max(1000).optional(),
   platforms: z.array(PlatformSchema).min(1).optional(),
-  builder: z.enum(['auto', 'buildx', 'buildah']).optional(),
+  // The object form exists for one opt-out: `isolation: 'chroot'` runs upstream build steps unconfined.
+  builder: z.union([
+    z.enum(['auto', 'buildx', 'buildah']),
+    z.strictObject({ type: z.literal('buildah'), isolation: z.enum(['oci', 'chroot']).default('oci') }),
+  ]).optional(),
   floatingTags: z.array(z.enum(FLOATING)).optional(),
   attest: z
     .strictObject({ sbom: z.boolean().optional(), provenance: z.boolean().optional(), sign: SignSchema.optional() })

@@ -18,7 +18,7 @@ import { AttestTools } from '../apply/attest-tools.js';
 import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
 import { readPlanFile } from '../plan/planfile.js';
 import type { Action, ActionType, Plan } from '../plan/types.js';
-import { createBuilder } from '../providers/builder/index.js';
+import { createBuilder, unconfinedWarning } from '../providers/builder/index.js';
 import type { Builder } from '../providers/builder/types.js';
 import type { RequestStats } from '../providers/registry/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
@@ -132,8 +132,13 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const ctx: ApplyContext = {
       config, plan, registry, recorder, sources, who,
       builder: (app: AppSpec) => {
-        let b = builders.get(app.builder);
-        if (!b) { b = createBuilder(app.builder, { insecureRegistries: insecure, credentials }); builders.set(app.builder, b); }
+        const key = `${app.builder}/${app.isolation}`;
+        let b = builders.get(key);
+        if (!b) {
+          if (app.isolation === 'chroot') opts.warn?.(unconfinedWarning(app.name));
+          b = createBuilder(app.builder, { insecureRegistries: insecure, credentials, isolation: app.isolation });
+          builders.set(key, b);
+        }
         return b;
       },
       log: (id, line) => opts.emit({ event: 'log', id, line }),

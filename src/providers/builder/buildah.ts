@@ -2,8 +2,15 @@
  * buildah: daemonless, rootless-capable, so it runs where no Docker engine does (CI containers,
  * this project's tests). Built images are pushed to a temporary OCI layout and uploaded by digest
  * through mirror's registry client: `buildah push docker://REPO` without a tag writes `:latest`.
+ *
+ * Upstream Dockerfiles are untrusted code. RUN steps run under OCI isolation by default: runc gives
+ * each its own pid, mount, ipc and uts namespaces and a fresh /proc, so it sees neither the host's
+ * processes nor its files (mirror's auth file included) and cannot write binfmt_misc. Only the
+ * network is the host's, so downloads (`curl $MM_PACKAGE`) keep working. `chroot` isolation shares
+ * the host's /proc and is escapable by a uid-0 step: it is an explicit, warned opt-in.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +18,7 @@ import { AbortError, ExternalError } from '../../errors.js';
 import { run } from '../../system/exec.js';
 import { writeAuthFile, type BuildCredentials } from './auth-file.js';
 import { writeRegistriesConf } from './registries-conf.js';
-import type { BuildRequest, BuildResult, Builder } from './types.js';
+import type { BuildIsolation, BuildRequest, BuildResult, Builder } from './types.js';
 import { uploadLayout } from './upload-layout.js';
 
 /** buildah options. */
@@ -25,11 +32,29 @@ export interface BuildahOptions {
   credentials?: BuildCredentials;
   /** A directory this builder created and removes on close (holds root and runroot). */
   ownedDir?: string;
+  /** How RUN steps are confined (default `oci`). */
+  isolation?: BuildIsolation;
+  /** The OCI runtime for `oci` isolation (default: runc found by runcPath()). */
+  runtime?: string;
+}
+
+/**
+ * runc's path. Debian and Ubuntu install it in /usr/sbin, which is not on a normal user's PATH, and
+ * buildah resolves a bare `runc` through its own list; an absolute path makes the choice explicit.
+ */
+export function runcPath(exists: (file: string) => boolean = existsSync): string {
+  return ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'].find((f) => exists(f)) ?? 'runc';
+}
+
+/** `--isolation …` and what goes with it: OCI isolation names its runtime and keeps the host network (downloads). */
+export function isolationArgs(opts: Pick<BuildahOptions, 'isolation' | 'runtime'>): string[] {
+  if (opts.isolation === 'chroot') return ['--isolation', 'chroot'];
+  return ['--isolation', 'oci', '--runtime', opts.runtime ?? runcPath(), '--network', 'host'];
 }
 
 /** The `buildah build` argument list for a request (exported for tests). */
 export function buildahBuildArgs(req: BuildRequest, opts: BuildahOptions, tag: string): string[] {
-  const args = [...globalArgs(opts), 'build', '--isolation', 'chroot', '--platform', req.platform,
+  const args = [...globalArgs(opts), 'build', ...isolationArgs(opts), '--platform', req.platform,
     '--file', path.join(req.sourceDir, req.dockerfile), '--tag', tag, '--pull'];
   // No --tls-verify=false: it would cover every registry a FROM names. See registries-conf.ts.
   for (const [k, v] of Object.entries(req.buildArgs)) args.push('--build-arg', `${k}=${v}`);
@@ -42,12 +67,18 @@ function globalArgs(opts: BuildahOptions): string[] {
   return ['--root', opts.root, '--runroot', opts.runroot, '--storage-driver', 'vfs'];
 }
 
-const ENV = { STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' };
+const ENV = { STORAGE_DRIVER: 'vfs' };
 
-/** The environment of `buildah build`: a registries.conf when some registry is insecure, an auth file when the config has credentials (exported for tests). */
-export function buildahEnv(files: { registriesConf?: string; authFile?: string } = {}): Record<string, string> {
+/**
+ * The environment of `buildah build`: its isolation (so nothing buildah starts falls back to another),
+ * its own TMPDIR inside the storage root (never the dir holding the auth file), a registries.conf when
+ * some registry is insecure, an auth file when the config has credentials (exported for tests).
+ */
+export function buildahEnv(files: { registriesConf?: string; authFile?: string; tmpDir?: string } = {}, isolation: BuildIsolation = 'oci'): Record<string, string> {
   return {
     ...ENV,
+    BUILDAH_ISOLATION: isolation,
+    ...(files.tmpDir ? { TMPDIR: files.tmpDir } : {}),
     ...(files.registriesConf ? { CONTAINERS_REGISTRIES_CONF: files.registriesConf } : {}),
     ...(files.authFile ? { REGISTRY_AUTH_FILE: files.authFile } : {}),
   };
@@ -105,8 +136,12 @@ export class BuildahBuilder implements Builder {
   async build(req: BuildRequest): Promise<BuildResult> {
     const opts = this.rootFor(req.platform);
     const tag = `localhost/mirror-build-${randomBytes(6).toString('hex')}`;
-    const steps = 'Install buildah (apt-get install buildah); arm64 on amd64 also needs qemu-user-static and binfmt-support.';
-    const env = buildahEnv(await this.buildFiles());
+    const steps = this.opts.isolation === 'chroot'
+      ? 'Install buildah (apt-get install buildah); arm64 on amd64 also needs qemu-user-static and binfmt-support.'
+      : 'Install buildah and runc (apt-get install buildah runc; build steps run under OCI isolation); arm64 on amd64 also needs qemu-user-static and binfmt-support.';
+    const tmpDir = path.join(opts.root, 'tmp');
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+    const env = buildahEnv({ ...(await this.buildFiles()), tmpDir }, this.opts.isolation);
     await run('buildah', buildahBuildArgs(req, opts, tag), { env, log: req.log, signal: req.signal, nextSteps: steps }).catch((error: unknown) => {
       throw untrustedBaseRegistry(error, this.opts.insecureRegistries) ?? error;
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RegistryBackend } from '../registry/types.js';
 import { ExternalError } from '../../errors.js';
-import { buildahBuildArgs, buildahEnv, untrustedBaseRegistry } from './buildah.js';
+import { buildahBuildArgs, buildahEnv, isolationArgs, runcPath, untrustedBaseRegistry } from './buildah.js';
 import { buildxArgs } from './buildx.js';
 import type { BuildRequest } from './types.js';
 
@@ -24,7 +24,7 @@ describe('builder argument lists', () => {
 
   it('buildah builds into local storage only (the push is by digest through mirror), never with TLS off for every registry', () => {
     const args = buildahBuildArgs(request, { root: '/r', runroot: '/rr' }, 'localhost/mirror-build-1');
-    expect(args).toEqual(['--root', '/r', '--runroot', '/rr', '--storage-driver', 'vfs', 'build', '--isolation', 'chroot', '--platform', 'linux/arm64',
+    expect(args).toEqual(['--root', '/r', '--runroot', '/rr', '--storage-driver', 'vfs', 'build', '--isolation', 'oci', '--runtime', runcPath(), '--network', 'host', '--platform', 'linux/arm64',
       '--file', '/src/server/build/Dockerfile', '--tag', 'localhost/mirror-build-1', '--pull',
       '--build-arg', 'MM_PACKAGE=https://x/mm.tgz', '--label', 'org.opencontainers.image.version=10.3.1', '/src/server/build']);
     expect(args.some((a) => a.startsWith('docker://'))).toBe(false);
@@ -33,9 +33,19 @@ describe('builder argument lists', () => {
   });
 
   it('buildah gets the registries.conf through CONTAINERS_REGISTRIES_CONF only when one is written', () => {
-    expect(buildahEnv()).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' });
-    expect(buildahEnv({ registriesConf: '/tmp/x/registries.conf' })).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', CONTAINERS_REGISTRIES_CONF: '/tmp/x/registries.conf' });
-    expect(buildahEnv({ authFile: '/tmp/x/auth.json' })).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', REGISTRY_AUTH_FILE: '/tmp/x/auth.json' });
+    expect(buildahEnv()).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'oci' });
+    expect(buildahEnv({ registriesConf: '/tmp/x/registries.conf' })).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'oci', CONTAINERS_REGISTRIES_CONF: '/tmp/x/registries.conf' });
+    expect(buildahEnv({ authFile: '/tmp/x/auth.json' })).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'oci', REGISTRY_AUTH_FILE: '/tmp/x/auth.json' });
+    // its TMPDIR is its own (inside the storage root), never the temp dir holding the auth file
+    expect(buildahEnv({ tmpDir: '/r/linux-amd64/tmp' }, 'chroot')).toEqual({ STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', TMPDIR: '/r/linux-amd64/tmp' });
+  });
+
+  it('OCI isolation (runc, host network) is the default; chroot only when the config asks for it', () => {
+    expect(isolationArgs({})).toEqual(['--isolation', 'oci', '--runtime', runcPath(), '--network', 'host']);
+    expect(isolationArgs({ isolation: 'oci', runtime: '/opt/runc' })).toEqual(['--isolation', 'oci', '--runtime', '/opt/runc', '--network', 'host']);
+    expect(isolationArgs({ isolation: 'chroot' })).toEqual(['--isolation', 'chroot']);
+    expect(runcPath((f) => f === '/usr/bin/runc')).toBe('/usr/bin/runc');
+    expect(runcPath(() => false)).toBe('runc');
   });
 
   it('an untrusted base image registry is one line naming it and what insecure covers', () => {

@@ -1,6 +1,9 @@
 /** Builder contracts: one platform image built from a prepared context and pushed by digest, no tag. */
 import type { RegistryBackend } from '../registry/types.js';
 
+/** How buildah confines RUN steps: `oci` (runc namespaces, default) or `chroot` (unconfined; config opt-in). */
+export type BuildIsolation = 'oci' | 'chroot';
+
 /** What to build. */
 export interface BuildRequest {
   /** Checked-out, patched source root. */
