@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,5 +30,34 @@ describe('patches', () => {
       .rejects.toThrow('apps.mm patches[0] (unpinDigests) changed nothing in Dockerfile.');
     await expect(applyPatches(dir, [{ file: '../escape', replace: 'a', with: 'b' }], 'Dockerfile', 'apps.mm'))
       .rejects.toThrow(/outside the source tree/);
+  });
+
+  it('never writes through a symlink that leaves the checkout: the outside file is untouched and the patch fails naming it', async () => {
+    // Given a checkout whose committed conf.txt is a symlink to a file outside it
+    const outside = await mkdtemp(path.join(tmpdir(), 'mirror-patch-outside-'));
+    const victim = path.join(outside, 'host.conf');
+    await writeFile(victim, 'secret=a\n');
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-patch-'));
+    await symlink(victim, path.join(dir, 'conf.txt'));
+    await symlink(outside, path.join(dir, 'etc'));
+    await symlink(path.join(outside, 'absent'), path.join(dir, 'dangling.txt'));
+    // When a patch edits it (directly, through a symlinked directory, or through a dangling symlink)
+    await expect(applyPatches(dir, [{ file: 'conf.txt', replace: 'a', with: 'b' }], 'Dockerfile', 'apps.mm'))
+      .rejects.toThrow(`apps.mm patches[0] (replace "a"): file "conf.txt" resolves through a symlink to ${victim}, outside the source tree`);
+    await expect(applyPatches(dir, [{ file: 'etc/host.conf', replace: 'a', with: 'b' }], 'Dockerfile', 'apps.mm')).rejects.toThrow(/outside the source tree/);
+    await expect(applyPatches(dir, [{ file: 'dangling.txt', replace: 'a', with: 'b' }], 'Dockerfile', 'apps.mm')).rejects.toThrow(/does not exist in the source/);
+    // Then the outside file is as it was and nothing was created through the dangling link
+    expect(await readFile(victim, 'utf8')).toBe('secret=a\n');
+    expect(existsSync(path.join(outside, 'absent'))).toBe(false);
+  });
+
+  it('a symlink inside the checkout is followed to its target, which is edited; the link stays a link', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-patch-'));
+    await writeFile(path.join(dir, 'real.conf'), 'x=a\n');
+    await symlink('real.conf', path.join(dir, 'conf.txt'));
+    await applyPatches(dir, [{ file: 'conf.txt', replace: 'a', with: 'b' }], 'Dockerfile', 'apps.mm');
+    expect(await readFile(path.join(dir, 'real.conf'), 'utf8')).toBe('x=b\n');
+    expect((await lstat(path.join(dir, 'conf.txt'))).isSymbolicLink()).toBe(true);
+    expect(await readlink(path.join(dir, 'conf.txt'))).toBe('real.conf');
   });
 });

@@ -3,10 +3,11 @@
  * that changes nothing is an error naming the file and the patch: upstream moved, and a silent
  * no-op would ship an image that is not what the config says.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import type { Patch } from '../config/schema.js';
 import { AbortError } from '../errors.js';
+import { resolveContained } from './contained-path.js';
 
 /** `FROM image@sha256:<64 hex>` → `FROM image` (keeps `--platform=` flags and `AS name`). */
 export function unpinDigests(text: string): string {
@@ -37,22 +38,27 @@ export function patchText(text: string, patch: Patch): string {
 export async function applyPatches(root: string, patches: Patch[], dockerfile: string, where: string): Promise<void> {
   for (const [i, patch] of patches.entries()) {
     const rel = patch.file ?? dockerfile;
-    const file = path.resolve(root, rel);
-    // Paths come from the config, but a `../` must still not reach outside the checkout.
-    if (!file.startsWith(`${path.resolve(root)}${path.sep}`)) {
-      throw new AbortError(`${where} ${describePatch(patch, i)}: file "${rel}" is outside the source tree.`);
-    }
+    // The path is the config's, the symlinks on it upstream's: only the resolved file must stay in the checkout.
+    const resolved = await resolveContained(root, rel, `${where} ${describePatch(patch, i)}: file`);
     let before: string;
     try {
-      before = await readFile(file, 'utf8');
+      if (resolved.missing) throw new Error('missing');
+      before = await readFile(resolved.real, 'utf8');
     } catch {
       throw new AbortError(`${where} ${describePatch(patch, i)}: file ${rel} does not exist in the source.`, 'Upstream may have moved it; update the patch.');
     }
+    const file = resolved.real;
     const after = patchText(before, patch);
     if (after === before) {
       throw new AbortError(`${where} ${describePatch(patch, i)} changed nothing in ${rel}.`,
         'Upstream changed the file; update or remove the patch (a patch that silently does nothing would ship a different image).');
     }
-    await writeFile(file, after);
+    await writeNoFollow(file, after);
   }
+}
+
+/** Write the resolved file itself: O_NOFOLLOW refuses a symlink put in its place since it was resolved. */
+async function writeNoFollow(file: string, text: string): Promise<void> {
+  const handle = await open(file, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
+  try { await handle.writeFile(text); } finally { await handle.close(); }
 }

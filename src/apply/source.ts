@@ -1,11 +1,16 @@
 /**
- * Source checkouts: one shallow clone per (repository, ref) for the whole apply, copied per build
+ * Source checkouts: one shallow fetch per (repository, tag) for the whole apply, copied per build
  * so per-platform patches never see each other's edits. Temp dirs are removed at the end.
+ *
+ * The ref is fetched as `refs/tags/<ref>` and nothing else: `git clone --branch v1.0.0` prefers a
+ * branch named `v1.0.0`, which anyone who can push a branch upstream can create, and the image
+ * would be labelled with the tag while built from that branch.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AbortError } from '../errors.js';
+import { AbortError, ExternalError } from '../errors.js';
+import { redactUrlsIn, withoutCredentials } from '../system/redact-url.js';
 import { run } from '../system/exec.js';
 import { GIT_ENV } from '../system/git-env.js';
 
@@ -15,25 +20,49 @@ export interface Checkout {
   commit: string;
 }
 
+/** A tag name git accepts and a refspec cannot misread (upstream tags are filtered to this set already). */
+const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+/-]*$/;
+
+/**
+ * The checked-out commit must be the one the plan recorded for the tag (when the upstream said it):
+ * a tag moved since the plan, or a source repository that is not the upstream, is refused.
+ */
+export function assertPlannedCommit(checkout: Checkout, planned: string | undefined, where: { address: string; git: string; ref: string }): void {
+  if (!planned || checkout.commit.startsWith(planned.toLowerCase())) return;
+  throw new AbortError(`${where.address}: tag ${where.ref} of ${withoutCredentials(where.git)} is at commit ${checkout.commit}, but the plan recorded ${planned}; refusing to build a different source than planned.`,
+    'The tag moved upstream since the plan (or source.git is not the upstream repository): make a new plan and review it.');
+}
+
 /** Clones shared by the builds of one apply. */
 export class SourceCache {
   private readonly clones = new Map<string, Promise<Checkout>>();
   private readonly dirs: string[] = [];
 
-  /** Shallow-clone `git` at `ref` once. */
+  /** Shallow-fetch tag `ref` of `git` once (the tag only: never a branch or commit of that name). */
   checkout(git: string, ref: string, log?: (line: string) => void): Promise<Checkout> {
-    if (git.startsWith('-') || ref.startsWith('-')) throw new AbortError(`Refusing git URL or ref starting with "-" (${git} ${ref}).`);
+    if (git.startsWith('-') || ref.startsWith('-')) throw new AbortError(`Refusing git URL or ref starting with "-" (${withoutCredentials(git)} ${ref}).`);
+    if (!TAG_NAME.test(ref) || ref.includes('..') || ref.endsWith('.lock')) {
+      throw new AbortError(`Refusing source ref "${ref}" of ${withoutCredentials(git)}: not a plain tag name.`, 'source.ref names an upstream tag (e.g. v{version} or {tag}).');
+    }
     const key = `${git}#${ref}`;
     let clone = this.clones.get(key);
     if (!clone) {
       clone = (async () => {
         const dir = await mkdtemp(path.join(tmpdir(), 'mirror-src-'));
         this.dirs.push(dir);
-        await run('git', ['clone', '--quiet', '--depth', '1', '--branch', ref, '--', git, dir], {
-          env: { ...GIT_ENV }, log,
-          nextSteps: `Check that ${git} has a tag or branch "${ref}" (source.ref in the config).`,
+        const tagRef = `refs/tags/${ref}`;
+        await run('git', ['init', '--quiet', dir], { env: { ...GIT_ENV } });
+        const args = ['fetch', '--quiet', '--depth', '1', '--no-tags', '--', git, `+${tagRef}:${tagRef}`];
+        // A token in source.git must not reach the build log or the error (git quotes the URL it failed on).
+        await run('git', args, {
+          cwd: dir, env: { ...GIT_ENV }, log: log && ((line) => log(redactUrlsIn(line))),
+          nextSteps: `Check that ${withoutCredentials(git)} has the tag "${ref}" (source.ref in the config; a branch of that name is never used).`,
+        }).catch((error: unknown) => {
+          if (!(error instanceof ExternalError)) throw error;
+          throw new ExternalError('git', args.map((a) => withoutCredentials(a)), redactUrlsIn(error.stderr), error.nextSteps);
         });
-        const commit = (await run('git', ['-C', dir, 'rev-parse', 'HEAD'])).trim();
+        await run('git', ['checkout', '--quiet', '--detach', `${tagRef}^{commit}`], { cwd: dir, env: { ...GIT_ENV } });
+        const commit = (await run('git', ['rev-parse', 'HEAD'], { cwd: dir })).trim();
         return { dir, commit };
       })();
       this.clones.set(key, clone);
@@ -41,11 +70,15 @@ export class SourceCache {
     return clone;
   }
 
-  /** A private copy of a checkout for one build (patched in place). */
+  /**
+   * A private, pristine copy of a checkout for one build (patched in place). Symlinks are copied as
+   * they are: without verbatimSymlinks, cp rewrites a relative link into an absolute one pointing
+   * into the shared clone, and one image's patches would then edit what the next image builds from.
+   */
   async workingCopy(source: Checkout): Promise<string> {
     const dir = await mkdtemp(path.join(tmpdir(), 'mirror-build-'));
     this.dirs.push(dir);
-    await cp(source.dir, dir, { recursive: true, filter: (p) => !p.includes(`${path.sep}.git${path.sep}`) && !p.endsWith(`${path.sep}.git`) });
+    await cp(source.dir, dir, { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes(`${path.sep}.git${path.sep}`) && !p.endsWith(`${path.sep}.git`) });
     return dir;
   }
 

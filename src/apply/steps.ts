@@ -3,6 +3,8 @@
  * decides what should exist (that is the planner's job).
  */
 import { createHash } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { AbortError, BugError } from '../errors.js';
 import type { ImageSpec } from '../config/model.js';
 import { renderTemplate, versionVars, type TemplateVars } from '../config/template.js';
@@ -11,7 +13,10 @@ import { isDigest } from '../providers/registry/reference.js';
 import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';
+import { resolveContained } from './contained-path.js';
+import { imageLabels } from './labels.js';
 import { applyPatches } from './patches.js';
+import { assertPlannedCommit } from './source.js';
 
 const parse = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, any>;
 
@@ -38,6 +43,20 @@ export async function buildVars(ctx: ApplyContext, app: string, image: ImageSpec
   return vars;
 }
 
+/**
+ * The build's context and Dockerfile, resolved with upstream's symlinks inside the patched copy: a
+ * committed `ctx -> /root` would otherwise hand the builder the host's home as context. Returned
+ * relative to the copy, so the builder is given the resolved paths, not the links.
+ */
+async function buildPaths(dir: string, image: ImageSpec, where: string): Promise<{ context: string; dockerfile: string }> {
+  const context = await resolveContained(dir, image.context, `${where}.context`);
+  const dockerfile = await resolveContained(dir, image.dockerfile, `${where}.dockerfile`);
+  if (context.missing) throw new AbortError(`${where}.context "${image.context}" does not exist in the source.`, 'Upstream may have moved it; update context in the config.');
+  if (dockerfile.missing) throw new AbortError(`${where}.dockerfile "${image.dockerfile}" does not exist in the source.`, 'Upstream may have moved it; update dockerfile in the config.');
+  const root = await realpath(dir);
+  return { context: path.relative(root, context.real) || '.', dockerfile: path.relative(root, dockerfile.real) };
+}
+
 /** Build one platform image and push it by digest. */
 export async function buildStep(ctx: ApplyContext, action: Action): Promise<string> {
   const { app, image, planApp } = specsOf(ctx, action.app, action.image);
@@ -47,23 +66,22 @@ export async function buildStep(ctx: ApplyContext, action: Action): Promise<stri
   if (!tag) throw new BugError(`plan has no upstream tag for ${action.app} ${version}`);
   const vars = await buildVars(ctx, app.name, image, version, tag, platform);
   const log = (line: string) => ctx.log(action.id, line);
-  const checkout = await ctx.sources.checkout(image.source.git, renderTemplate(image.source.ref, vars), log);
+  const ref = renderTemplate(image.source.ref, vars);
+  const checkout = await ctx.sources.checkout(image.source.git, ref, log);
+  // The plan's commit is the upstream's word for this tag; it binds only when the source is checked out at that tag.
+  assertPlannedCommit(checkout, ref === tag ? planApp.commits?.[version] : undefined, { address: action.address, git: image.source.git, ref });
   const dir = await ctx.sources.workingCopy(checkout);
+  const where = `apps.${app.name}${app.images.length > 1 ? `.images.${image.name}` : ''}`;
   const patches = image.patches.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'string' && k !== 'file' && k !== 'after' ? renderTemplate(v, vars) : v]))) as typeof image.patches;
-  await applyPatches(dir, patches, image.dockerfile, `apps.${app.name}${app.images.length > 1 ? `.images.${image.name}` : ''}`);
+  await applyPatches(dir, patches, image.dockerfile, where);
+  const { context, dockerfile } = await buildPaths(dir, image, where);
   log(`mirror: source ready at ${checkout.commit} (${patches.length} patch${patches.length === 1 ? '' : 'es'} applied)`);
   const buildArgs = Object.fromEntries(Object.entries(image.buildArgs).map(([k, v]) => [k, renderTemplate(v, vars)]));
-  const labels = {
-    'org.opencontainers.image.version': version,
-    'org.opencontainers.image.source': image.source.git,
-    'org.opencontainers.image.revision': checkout.commit,
-    'org.opencontainers.image.created': new Date().toISOString(),
-    'org.opencontainers.image.title': image.name,
-  };
+  const labels = imageLabels({ version, git: image.source.git, commit: checkout.commit, title: image.name });
   const builder = await ctx.builder(app);
   const started = new Date().toISOString();
   const result = await builder.build({
-    sourceDir: dir, context: image.context, dockerfile: image.dockerfile, platform, buildArgs, labels,
+    sourceDir: dir, context, dockerfile, platform, buildArgs, labels,
     image: image.name, registry: ctx.registry, log, signal: ctx.signal,
   });
   log(`mirror: pushed ${result.digest}`);
