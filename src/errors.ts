@@ -2,6 +2,7 @@
  * Errors by cause (Shopify CLI's habit). One top-level handler (src/cli/handle-error.ts) maps them
  * to exit codes and one clear sentence; nothing else calls process.exit.
  */
+import { redactUrlsIn, withoutCredentials } from './system/redact-url.js';
 
 /** Something the user can fix: bad config, rate limit, wrong credentials, corrupt state. Exit 1, no stack. */
 export class AbortError extends Error {
@@ -40,7 +41,8 @@ export class ExternalError extends AbortError {
     const lastLine = summaryLine(stderr);
     // Name the subcommand (`buildah build`), not global flags like `--root /tmp/…`.
     const sub = args.find((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1].startsWith('--') && !args[i - 1].includes('=')));
-    super(`${label ?? `${command}${sub ? ` ${sub}` : ''}`} failed: ${lastLine}`, nextSteps);
+    // Tools quote the URL they failed on (git, buildah); a token in it must not reach the terminal or CI log.
+    super(`${label ?? `${command}${sub ? ` ${sub}` : ''}`} failed: ${redactUrlsIn(lastLine)}`, nextSteps);
     this.name = 'ExternalError';
     this.command = command;
     this.args = args;
@@ -66,10 +68,10 @@ export class UpstreamError extends AbortError {
   readonly app: string;
   readonly url: string;
   constructor(app: string, url: string, message: string, nextSteps?: string, options?: { cause?: unknown }) {
-    super(`Upstream of app "${app}" (${url}): ${message}`, nextSteps, options);
+    super(redactUrlsIn(`Upstream of app "${app}" (${withoutCredentials(url)}): ${message}`), nextSteps, options);
     this.name = 'UpstreamError';
     this.app = app;
-    this.url = url;
+    this.url = withoutCredentials(url);
   }
 }
 

@@ -27,6 +27,7 @@ import { matchesTarget } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { FragmentStore, NoLocker } from '../state/fragment.js';
 import { whoAmI } from '../state/lock.js';
+import { redactUrlsIn } from '../system/redact-url.js';
 import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
 import { planAgainst } from './plan.js';
@@ -141,7 +142,8 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         }
         return b;
       },
-      log: (id, line) => opts.emit({ event: 'log', id, line }),
+      // Build output quotes URLs (git remotes, downloads); the log shows them without credentials.
+      log: (id, line) => opts.emit({ event: 'log', id, line: redactUrlsIn(line) }),
     };
     opts.onStart?.(actions);
     const attestTools = new AttestTools(config, opts.env ?? process.env);

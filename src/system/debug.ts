@@ -5,8 +5,9 @@
  * parameters in URLs. Debug output is pasted into bug reports; it must be safe to paste.
  */
 
-/** Query parameters that carry credentials (GitLab, OAuth, pre-signed CDN URLs). */
-export const SECRET_PARAMS = /^(access_token|private_token|token|job_token|client_secret|password|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+import { SECRET_PARAMS, withoutCredentials } from './redact-url.js';
+
+export { SECRET_PARAMS };
 
 /** Response and request headers worth seeing when debugging; the others are left out. */
 const SHOWN = new Set([
@@ -14,13 +15,9 @@ const SHOWN = new Set([
   'content-length', 'docker-content-digest', 'location', 'link', 'retry-after', 'x-ratelimit-remaining', 'ratelimit-remaining', 'x-next-page',
 ]);
 
-/** A URL without credentials: `user:pass@` and secret query parameters replaced by `***`. */
+/** A URL without credentials: `user:pass@` and secret query parameters replaced by `***` (withoutCredentials, masked). */
 export function redactUrl(raw: string): string {
-  let url: URL;
-  try { url = new URL(raw); } catch { return raw.replace(/\/\/[^/@\s]*@/, '//***@'); }
-  if (url.username || url.password) { url.username = '***'; url.password = ''; }
-  for (const key of [...url.searchParams.keys()]) if (SECRET_PARAMS.test(key)) url.searchParams.set(key, '***');
-  return url.href.replace(/%2A%2A%2A/g, '***');
+  return withoutCredentials(raw, '***');
 }
 
 /** One header value with its secret part replaced. */

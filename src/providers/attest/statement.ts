@@ -2,7 +2,7 @@
  * in-toto statements (v1) for a version's index: the SBOM (SPDX JSON predicate) and the SLSA
  * provenance v1 predicate. Pure: everything arrives as data, so the shapes are unit-tested.
  */
-import { SECRET_PARAMS } from '../../system/debug.js';
+import { withoutCredentials } from '../../system/redact-url.js';
 import { PREDICATE_TYPES, STATEMENT_TYPE } from './types.js';
 
 /** An in-toto subject: what the statement is about. */
@@ -42,24 +42,8 @@ export function sbomStatement(subject: Subject[], spdx: Record<string, unknown>)
   return { _type: STATEMENT_TYPE, subject, predicateType: PREDICATE_TYPES.sbom, predicate: spdx };
 }
 
-/**
- * `https://user:token@host/x?private_token=t&v=2` → `https://host/x?v=2`: URLs in provenance never
- * carry credentials, neither as user info nor as token query parameters (GitLab, OAuth, pre-signed
- * S3 URLs) — a signed provenance is public and cannot be taken back.
- */
-export function withoutCredentials(value: string): string {
-  try {
-    const url = new URL(value);
-    const secrets = [...url.searchParams.keys()].filter((k) => SECRET_PARAMS.test(k));
-    if (!url.username && !url.password && secrets.length === 0) return value;
-    url.username = '';
-    url.password = '';
-    for (const k of secrets) url.searchParams.delete(k);
-    return url.href;
-  } catch {
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  }
-}
+/** Provenance URLs never carry credentials (a signed statement is public and cannot be taken back). */
+export { withoutCredentials };
 
 /** What went into one version's build, gathered by the attest step. */
 export interface ProvenanceInput {
