@@ -20,6 +20,7 @@ import {
   DeniedError, RateLimitedError, RegistryError, RegistryUnavailableError, UnauthorizedError,
 } from './errors.js';
 import type { RequestStats } from './types.js';
+import { assertRealmScheme } from './token-realm.js';
 
 /** One request to the registry API. */
 export interface RegistryRequest {
@@ -175,6 +176,7 @@ export class RegistryHttp {
     const { realm, service } = this.challenge?.params ?? {};
     if (!realm) throw new RegistryError(reference, `registry ${this.opts.host} asked for a bearer token without a realm.`);
     const url = new URL(realm);
+    assertRealmScheme(url, this.origin, reference);
     if (service) url.searchParams.set('service', service);
     url.searchParams.set('scope', scope);
     const headers: Record<string, string> = { 'user-agent': 'mirror' };
