@@ -67,7 +67,7 @@ export interface ApplyResult {
 }
 
 /** Why an action does not run in this invocation, if it does not. */
-function exclusion(action: Action, opts: ApplyOptions): string | undefined {
+function exclusion(action: Action, opts: Pick<ApplyOptions, 'only' | 'platform'>): string | undefined {
   if (opts.only && !opts.only.includes(action.type)) return `not in --only ${opts.only.join(',')}`;
   if (opts.platform && (action.type !== 'build' || action.platform !== opts.platform)) return `--platform ${opts.platform} runs only its builds`;
   return undefined;
@@ -83,11 +83,19 @@ async function refresh(plan: Plan, current: State | undefined, store: StateStore
   return { plan, outcome: empty, refreshed: changed };
 }
 
-/** A build runner's backend: the fragment file, no lock (nothing is shared). */
-function fragmentBackend(fragmentOut: string, saved: Plan | undefined, planFile: string | undefined, configHash: string): StateBackend {
-  if (!saved || !planFile) throw new AbortError('--fragment-out needs a saved plan: mirror apply PLANFILE --only build --target ADDR --fragment-out FILE');
-  assertSameConfig(saved, configHash, planFile);
-  return { store: new FragmentStore(fragmentOut, saved), locker: new NoLocker(), close: async () => undefined };
+/** The build actions a job runs: the plan's builds under its --target, --only and --platform (what its fragment may record). */
+export function jobActions(plan: Plan, opts: Pick<ApplyOptions, 'targets' | 'only' | 'platform'>): string[] {
+  const targets = opts.targets ?? [];
+  return plan.actions
+    .filter((a) => a.type === 'build' && (targets.length === 0 || targets.some((t) => matchesTarget(a.address, t))) && exclusion(a, opts) === undefined)
+    .map((a) => a.address);
+}
+
+/** A build runner's backend: the fragment file, bound to the job's build actions; no lock (nothing is shared). */
+function fragmentBackend(opts: ApplyOptions, saved: Plan | undefined, configHash: string): StateBackend {
+  if (!saved || !opts.planFile || !opts.fragmentOut) throw new AbortError('--fragment-out needs a saved plan: mirror apply PLANFILE --only build --target ADDR --fragment-out FILE');
+  assertSameConfig(saved, configHash, opts.planFile);
+  return { store: new FragmentStore(opts.fragmentOut, saved, jobActions(saved, opts)), locker: new NoLocker(), close: async () => undefined };
 }
 
 /** Apply a plan. */
@@ -95,7 +103,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
   // A saved plan is read once: a build runner's fragment and the run itself both start from it.
   const saved = opts.planFile ? await readPlanFile(opts.planFile) : undefined;
-  const backend = opts.fragmentOut ? fragmentBackend(opts.fragmentOut, saved, opts.planFile, config.hash) : await openStateBackend(config, { env: opts.env });
+  const backend = opts.fragmentOut ? fragmentBackend(opts, saved, config.hash) : await openStateBackend(config, { env: opts.env });
   const { store, locker } = backend;
   const lock = await locker.acquire('apply', {
     timeoutMs: opts.lockTimeoutMs ?? 0,

@@ -16,7 +16,8 @@ import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
 import { whoAmI } from '../state/lock.js';
 import { newState } from '../state/new-state.js';
-import { parseFragment, type Fragment } from '../state/fragment.js';
+import { assertFragmentScope, parseFragment, type Fragment } from '../state/fragment.js';
+import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, State, StateStore } from '../state/types.js';
 
 /** Where a command finds its config and state. */
@@ -130,12 +131,18 @@ export async function pushState(opts: StateOptions, file: string, force: boolean
   });
 }
 
-/** `state merge FILE…`: fold build fragments in; a conflicting digest for one address is refused naming both. */
-export async function mergeFragments(opts: StateOptions, files: string[]): Promise<{ state: State; added: string[] }> {
+/**
+ * `state merge FILE…`: fold build fragments in; a conflicting digest for one address is refused naming
+ * both, and so is any address outside the build actions a fragment's job was given (and, with `plan`,
+ * a fragment of another plan).
+ */
+export async function mergeFragments(opts: StateOptions, files: string[], plan?: Plan): Promise<{ state: State; added: string[] }> {
   const fragments: Array<{ file: string; fragment: Fragment }> = [];
   for (const file of files) {
     const text = await readInput(file, 'Fragment', 'Use the file the build job wrote with --fragment-out.');
-    fragments.push({ file, fragment: parseFragment(text, path.resolve(file)) });
+    const fragment = parseFragment(text, path.resolve(file));
+    assertFragmentScope(fragment, file, plan);
+    fragments.push({ file, fragment });
   }
   const added: string[] = [];
   const state = await modifyState(opts, 'state merge', (current) => {

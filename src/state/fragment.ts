@@ -1,14 +1,18 @@
 /**
  * State fragments: what a build runner of the CI matrix pushed (`apply PLANFILE --only build
  * --fragment-out FILE`), without access to the shared state. A fragment is plain JSON signed off
- * by the plan it came from (its id, the state lineage and serial it was made against), rewritten
- * after every step like the state, and folded in by `mirror state merge`.
+ * by the plan it came from (its id, the state lineage and serial it was made against) and bound to
+ * its job: it lists the build actions that job was given (the plan's builds under its `--target`,
+ * `--platform` and `--only`), and `state merge` refuses any address outside them. Without that, a
+ * build job for app a could record `b@1.0.0/…` with a's digest, which apply would publish and sign
+ * as b. Rewritten after every step like the state, and folded in by `mirror state merge`.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BugError, StateError } from '../errors.js';
 import { issuePath } from '../system/issue-path.js';
 import type { Plan } from '../plan/types.js';
+import { buildAddress } from './addresses.js';
 import { writeFileAtomic } from './file-store.js';
 import { newState } from './new-state.js';
 import { HistoryEventSchema, ResourceSchema, type LockHandle, type Locker, type State, type StateStore } from './types.js';
@@ -23,6 +27,8 @@ export function planId(plan: Plan): string {
 export const FragmentSchema = z.object({
   fragmentVersion: z.literal(1),
   plan: z.object({ id: z.string(), lineage: z.string().uuid().nullable(), serial: z.number().int().nonnegative(), configHash: z.string() }),
+  /** Addresses of the build actions this fragment's job was given; its resources must be among them. */
+  actions: z.array(z.string().max(512)).max(100_000),
   resources: z.record(z.string(), ResourceSchema),
   history: z.array(HistoryEventSchema),
 });
@@ -45,15 +51,42 @@ export function parseFragment(text: string, file: string): Fragment {
   return parsed.data;
 }
 
+/**
+ * Refuse a fragment that records anything outside its job: an address not among its build actions,
+ * a record that is not a build of exactly that address, and, when the plan is given
+ * (`state merge --plan`), a fragment of another plan or actions that plan never had.
+ */
+export function assertFragmentScope(fragment: Fragment, file: string, plan?: Plan): void {
+  const redo = 'Merge only the fragments the build jobs of this plan wrote (apply PLANFILE --only build --fragment-out FILE).';
+  if (plan) {
+    const id = planId(plan);
+    if (fragment.plan.id !== id) throw new StateError(`Refusing fragment ${file}: it belongs to plan ${fragment.plan.id}, not to the given plan ${id}.`, redo);
+    const builds = new Set(plan.actions.filter((a) => a.type === 'build').map((a) => a.address));
+    const foreign = fragment.actions.find((a) => !builds.has(a));
+    if (foreign) throw new StateError(`Refusing fragment ${file}: its job claims build ${foreign}, which the plan does not have.`, redo);
+  }
+  const given = new Set(fragment.actions);
+  for (const [address, rec] of Object.entries(fragment.resources)) {
+    if (!given.has(address)) {
+      throw new StateError(`Refusing fragment ${file}: it records ${address}, which is not one of the build actions its job was given (${fragment.actions.join(', ') || 'none'}).`, redo);
+    }
+    const own = rec.type === 'build' && rec.version !== undefined && rec.platform !== undefined && buildAddress(rec.app, rec.image, rec.version, rec.platform) === address;
+    if (!own) throw new StateError(`Refusing fragment ${file}: its record for ${address} is not a build of that address (${rec.type} of ${rec.app}/${rec.image}).`, redo);
+  }
+}
+
 /** A StateStore that keeps the run's records in memory and mirrors them to the fragment file after every write. */
 export class FragmentStore implements StateStore {
   readonly location: string;
   private state: State;
   private readonly header: Fragment['plan'];
+  private readonly actions: string[];
 
-  constructor(file: string, plan: Plan) {
+  /** `actions`: the build addresses this job runs (see jobActions in services/apply.ts). */
+  constructor(file: string, plan: Plan, actions: string[]) {
     this.location = file;
     this.header = { id: planId(plan), lineage: plan.state.lineage, serial: plan.state.serial, configHash: plan.configHash };
+    this.actions = [...actions].sort();
     this.state = { ...newState(), ...(plan.state.lineage ? { lineage: plan.state.lineage } : {}) };
   }
 
@@ -64,7 +97,7 @@ export class FragmentStore implements StateStore {
   async write(state: State): Promise<State> {
     if (state.serial !== this.state.serial) throw new BugError(`fragment ${this.location} written from a stale copy`);
     const next = successorOf(state, this.location); // validated: a fragment `state merge` could not read is never written
-    const fragment: Fragment = { fragmentVersion: 1, plan: this.header, resources: next.resources, history: next.history };
+    const fragment: Fragment = { fragmentVersion: 1, plan: this.header, actions: this.actions, resources: next.resources, history: next.history };
     await writeFileAtomic(this.location, `${JSON.stringify(fragment, null, 2)}\n`);
     this.state = next;
     return structuredClone(next);

@@ -73,7 +73,9 @@ describe('the GitHub Actions flow on the rig', () => {
     expect(files).toHaveLength(4);
     const fragment = JSON.parse(await readFile(files.find((f) => f.includes('outline'))!, 'utf8'));
     expect(Object.keys(fragment.resources).sort()).toEqual(['outline/base-outline@1.10.0/linux/amd64', 'outline@1.10.0/linux/amd64']);
-    const merged = await mirror(['state', 'merge', ...files], { cwd: world.dir });
+    // bound to its job: the build actions it was given (--target outline@1.10.0/linux/amd64: both images' builds)
+    expect(fragment.actions).toEqual(['outline/base-outline@1.10.0/linux/amd64', 'outline@1.10.0/linux/amd64']);
+    const merged = await mirror(['state', 'merge', '--plan', planFile, ...files], { cwd: world.dir });
     expect(merged.exitCode, merged.stderr).toBe(0);
     const apply = await mirror(['apply', planFile, '--only', 'merge,tag'], { cwd: world.dir });
     expect(apply.exitCode, apply.stdout + apply.stderr).toBe(0);

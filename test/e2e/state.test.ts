@@ -195,10 +195,11 @@ describe('mirror import and the state commands', () => {
     const arm = await pushTestImage(world.backend, 'mattermost', { architecture: 'arm64', content: 'fragment arm64' });
     const rec = (platform: string, digest: string) => ({ type: 'build', app: 'mattermost', image: 'mattermost', version: '10.5.0', platform, digest, createdAt: 't', updatedAt: 't' });
     // Fragments as build runners write them (apply PLANFILE --fragment-out): resources plus the runner's events
-    const fragment = async (name: string, resources: Record<string, { digest: string }>, lineage: string | null = state.lineage) => {
+    // (a job's fragment lists the build actions it was given: `actions`, its resources' addresses unless a test says otherwise)
+    const fragment = async (name: string, resources: Record<string, { digest: string; app?: string; image?: string }>, lineage: string | null = state.lineage, actions = Object.keys(resources)) => {
       const file = path.join(world.dir, name);
       const history = Object.entries(resources).map(([address, r]) => ({ time: new Date().toISOString(), who: 'https://github.com/acme/mirror/actions/runs/7', operation: 'apply', action: 'build', address, digest: r.digest }));
-      await writeFile(file, JSON.stringify({ fragmentVersion: 1, plan: { id: 'sha256:plan', lineage, serial: state.serial, configHash: 'sha256:c' }, resources, history }));
+      await writeFile(file, JSON.stringify({ fragmentVersion: 1, plan: { id: 'sha256:plan', lineage, serial: state.serial, configHash: 'sha256:c' }, actions, resources, history }));
       return file;
     };
     const a = await fragment('amd64.json', { 'mattermost@10.5.0/linux/amd64': rec('linux/amd64', amd.digest) });
@@ -213,6 +214,12 @@ describe('mirror import and the state commands', () => {
     const conflict = await run(['state', 'merge', c]);
     expect(conflict.exitCode).toBe(1);
     expect(conflict.stderr).toContain(`Conflicting digests for mattermost@10.5.0/linux/arm64: ${arm.digest} (state) and ${amd.digest} (${c})`);
+    // A job given the amd64 build that records another address (another app's, with its own digest) is refused, naming it
+    const stray = await fragment('stray.json', { 'mattermost@10.5.0/linux/amd64': rec('linux/amd64', amd.digest), 'mostlymatter@10.5.0/linux/amd64': { ...rec('linux/amd64', amd.digest), app: 'mostlymatter', image: 'mostlymatter' } }, state.lineage, ['mattermost@10.5.0/linux/amd64']);
+    const strayMerge = await run(['state', 'merge', stray]);
+    expect(strayMerge.exitCode).toBe(1);
+    expect(strayMerge.stderr).toContain(`Refusing fragment ${stray}: it records mostlymatter@10.5.0/linux/amd64, which is not one of the build actions its job was given (mattermost@10.5.0/linux/amd64).`);
+    expect((await readJson(stateFile())).resources['mostlymatter@10.5.0/linux/amd64']).toBeUndefined();
     // And one from another lineage is refused
     const foreign = await fragment('foreign-fragment.json', {}, '11111111-2222-4333-8444-555555555555');
     expect((await run(['state', 'merge', foreign])).stderr).toContain('it was built for state lineage 11111111-2222-4333-8444-555555555555, this state is');
