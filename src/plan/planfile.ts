@@ -4,6 +4,7 @@ import { AbortError } from '../errors.js';
 import { issuePath } from '../system/issue-path.js';
 import { PlanSchema } from './plan-schema.js';
 import type { Plan } from './types.js';
+import { jsonProblem } from '../system/json-problem.js';
 
 /** Write a plan file atomically (temp + rename) so a killed run never leaves half a plan. */
 export async function writePlanFile(file: string, plan: Plan): Promise<void> {
@@ -15,10 +16,16 @@ export async function writePlanFile(file: string, plan: Plan): Promise<void> {
 /** Read a plan file; anything that is not a formatVersion 1 plan is refused naming the file. */
 export async function readPlanFile(file: string): Promise<Plan> {
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new AbortError(`Plan file ${file} cannot be read: ${(error as Error).message.split('\n')[0]}.`, 'Run `mirror plan --out FILE` again.');
+    throw new AbortError(`Plan file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]}.`, 'Run `mirror plan --out FILE` again.');
+  }
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new AbortError(`Plan file ${file} cannot be read: not valid JSON (${jsonProblem(error)}).`, 'Run `mirror plan --out FILE` again.');
   }
   const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
   if (typeof version === 'number' && version > 1) {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readFile, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { BugError, StateError } from '../errors.js';
@@ -13,11 +13,19 @@ import { readStateText } from './format.js';
 import { StateSchema, type State, type StateStore } from './types.js';
 import { assertSuccessor, serialized, successorOf } from './write-guard.js';
 
-/** Write a file atomically and durably: a crash leaves either the old bytes or the new ones, never half. */
-export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
+/**
+ * Write a file atomically and durably: a crash leaves either the old bytes or the new ones, never half.
+ * The file keeps its mode (a 0600 state stays 0600; a new file is 0600, whatever the umask), and a
+ * symlink is written through to its target: renaming over the link itself would replace it with a
+ * regular file and split the state in two (the link's target keeps the old one).
+ */
+export async function writeFileAtomic(target: string, data: string, mode?: number): Promise<void> {
+  const file = await throughLinks(target);
+  const keep = mode ?? (await stat(file).then((s) => s.mode & 0o777, () => 0o600));
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = await open(tmp, 'w', mode);
+  const handle = await open(tmp, 'w', 0o600);
   try {
+    await handle.chmod(keep);
     await handle.writeFile(data);
     await handle.sync();
   } catch (error) {
@@ -33,6 +41,27 @@ export async function writeFileAtomic(file: string, data: string, mode = 0o644):
     throw error;
   }
   await syncDir(path.dirname(file));
+}
+
+/** The file a path names once its symlinks are followed (a dangling link: the path it points to). */
+async function throughLinks(file: string): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  let current = path.resolve(file);
+  for (let hops = 0; hops < 40; hops += 1) {
+    const link = await readlink(current).catch(() => undefined);
+    if (link === undefined) return current;
+    current = path.resolve(path.dirname(current), link);
+  }
+  throw new StateError(`${file} is a symlink loop.`, 'Point state.path at a regular file.');
+}
+
+/** Permission bits of a file, when it exists. */
+export async function modeOf(file: string): Promise<number | undefined> {
+  return stat(file).then((s) => s.mode & 0o777, () => undefined);
 }
 
 // The rename itself is only durable once the directory entry is flushed.
@@ -125,8 +154,8 @@ export class FileStateStore implements StateStore {
       const current = await this.readRaw(); // throws on a corrupt file: it is never overwritten
       if (current) {
         assertSuccessor(current.state, state, { noun: 'State file', location: this.location, configKey: 'state.path' });
-        // Backup from the bytes just validated, atomically, so a crash never leaves a half backup.
-        await writeFileAtomic(this.backupPath, current.text);
+        // Backup from the bytes just validated, atomically, so a crash never leaves a half backup; as private as the state.
+        await writeFileAtomic(this.backupPath, current.text, await modeOf(this.location));
       }
       this.db.data = { text: `${JSON.stringify(next, null, 2)}\n` };
       await this.db.write();
@@ -139,7 +168,7 @@ export class FileStateStore implements StateStore {
     return serialized(this.location, async () => {
       await mkdir(path.dirname(this.location), { recursive: true });
       const current = await this.readRaw().catch(() => undefined);
-      if (current) await writeFileAtomic(this.backupPath, current.text);
+      if (current) await writeFileAtomic(this.backupPath, current.text, await modeOf(this.location));
       this.db.data = { text: `${JSON.stringify(next, null, 2)}\n` };
       await this.db.write();
       return structuredClone(next);

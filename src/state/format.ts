@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { issuePath } from '../system/issue-path.js';
 import { HistoryEventSchema, ResourceSchema, STATE_FORMAT_VERSION, StateSchema, type State } from './types.js';
+import { jsonProblem } from '../system/json-problem.js';
 
 /** formatVersion 1, as mirror 0.1 wrote it. */
 const StateV1Schema = z.object({
@@ -49,7 +50,7 @@ export function readStateText(text: string): ReadResult {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problem: `not valid JSON (${(error as Error).message})` };
+    return { ok: false, problem: `not valid JSON (${jsonProblem(error)})` };
   }
   return readStateValue(value);
 }

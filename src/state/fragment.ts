@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BugError, StateError } from '../errors.js';
 import { issuePath } from '../system/issue-path.js';
+import { jsonProblem } from '../system/json-problem.js';
 import type { Plan } from '../plan/types.js';
 import { buildAddress } from './addresses.js';
 import { writeFileAtomic } from './file-store.js';
@@ -41,7 +42,7 @@ export function parseFragment(text: string, file: string): Fragment {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new StateError(`Fragment ${file} is not valid JSON (${(error as Error).message}).`, 'Use the file the build job wrote with --fragment-out.');
+    throw new StateError(`Fragment ${file} is not valid JSON (${jsonProblem(error)}).`, 'Use the file the build job wrote with --fragment-out.');
   }
   const parsed = FragmentSchema.safeParse(value);
   if (!parsed.success) {

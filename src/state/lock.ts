@@ -4,7 +4,7 @@
  * on the same host a dead pid is proof enough to take it over at once.
  */
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readFile, readlink, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AbortError } from '../errors.js';
@@ -122,6 +122,13 @@ export class FileLocker implements Locker {
     let raw: string;
     let mtimeMs: number;
     try {
+      // mirror never makes the lock a symlink. A dangling one made exclusive create fail (EEXIST)
+      // while reading found nothing (ENOENT), and acquire spun at full CPU forever.
+      const link = await lstat(this.file);
+      if (link.isSymbolicLink()) {
+        throw new AbortError(`Lock file ${this.file} is a symlink (to ${await readlink(this.file).catch(() => '?')}); mirror never makes one and will not lock through it.`,
+          `Remove it if no mirror is running on this state: rm ${this.file}`);
+      }
       [raw, mtimeMs] = await Promise.all([readFile(this.file, 'utf8'), stat(this.file).then((s) => s.mtimeMs)]);
     } catch (error) {
       if (code(error) === 'ENOENT') return undefined;
@@ -189,12 +196,21 @@ export class FileLocker implements Locker {
     const deadline = Date.now() + (opts.timeoutMs ?? 0);
     const id = randomUUID();
     const who = whoAmI();
+    let vanished = 0;
     for (;;) {
       // Timestamps at creation, not at the first attempt: a long wait must not yield a lock born expired.
       const info = holderInfo(id, operation, who, this.leaseMs);
       if (await this.tryCreate(info)) return this.handle(info);
       const seen = await this.read();
-      if (!seen) continue; // released between our attempt and our look: try again at once
+      if (!seen) {
+        // Released between our attempt and our look: try again at once, but a file that keeps
+        // refusing creation while never being readable must not turn this into a busy loop.
+        if (++vanished <= 3) continue;
+        if (Date.now() >= deadline) throw new AbortError(`Cannot take the lock ${this.file}: it cannot be created, yet there is no lock file to read.`, `Check ${path.dirname(this.file)} (permissions, a broken link), then run again.`);
+        await sleep(Math.min(this.pollMs, Math.max(1, deadline - Date.now())));
+        continue;
+      }
+      vanished = 0;
       if (this.stale(seen.info) && (await this.remove(seen))) {
         opts.onTakeover?.(seen.info);
         continue;
