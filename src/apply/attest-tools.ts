@@ -18,7 +18,7 @@ export class AttestTools {
   /** Invocation id of this apply when no CI run names it. */
   readonly invocationId = `urn:uuid:${randomUUID()}`;
 
-  constructor(private readonly config: ResolvedConfig, readonly env: NodeJS.ProcessEnv) {}
+  constructor(private readonly config: ResolvedConfig, readonly env: NodeJS.ProcessEnv, private readonly warn?: (message: string) => void) {}
 
   /** The signer of an `attest.sign` setting (not false). */
   signer(sign: Exclude<AttestSettings['sign'], false>): Promise<PayloadSigner> {
@@ -29,7 +29,7 @@ export class AttestTools {
       const lib = import('../providers/attest/signer.js');
       signer = sign === 'keyless'
         ? lib.then(({ keylessSigner }) => keylessSigner({ env: this.env }))
-        : readKeyText(sign.key, this.env, path.dirname(this.config.file)).then(async (pem) => (await lib).keySigner(parseSigningKey(pem)));
+        : readKeyText(sign.key, this.env, path.dirname(this.config.file), 'attest.sign.key', this.warn).then(async (pem) => (await lib).keySigner(parseSigningKey(pem)));
       this.signers.set(key, signer);
     }
     return signer;

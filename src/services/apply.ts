@@ -154,7 +154,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       log: (id, line) => opts.emit({ event: 'log', id, line: redactUrlsIn(line) }),
     };
     opts.onStart?.(actions);
-    const attestTools = new AttestTools(config, opts.env ?? process.env);
+    const attestTools = new AttestTools(config, opts.env ?? process.env, opts.warn);
     const outcome = await execute(actions, {
       parallelism: opts.parallelism ?? 4,
       skip: (a) => exclusion(a, opts),

@@ -3,7 +3,7 @@
  * `env:NAME` (the secret never lives in the config file) or from a file beside the config.
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AbortError } from '../../errors.js';
 
@@ -20,8 +20,17 @@ export interface SigningKey {
   hint: string;
 }
 
-/** The PEM text of `env:NAME` or a file path (relative to baseDir); the value itself is never echoed. */
-export async function readKeyText(ref: string, env: NodeJS.ProcessEnv, baseDir: string, what = 'attest.sign.key'): Promise<string> {
+/** The warning for a private key file other users can read (ssh's rule: group and other bits must be 0), or undefined. */
+export function keyFileModeWarning(file: string, mode: number, what = 'attest.sign.key'): string | undefined {
+  if ((mode & 0o077) === 0) return undefined;
+  return `${what}: key file ${file} is readable by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); restrict it: chmod 600 ${file}`;
+}
+
+/**
+ * The PEM text of `env:NAME` or a file path (relative to baseDir); the value itself is never echoed.
+ * A key file open to other users is used, with a warning naming it (`warn`).
+ */
+export async function readKeyText(ref: string, env: NodeJS.ProcessEnv, baseDir: string, what = 'attest.sign.key', warn?: (message: string) => void): Promise<string> {
   const m = ENV_REF.exec(ref);
   if (m) {
     const value = env[m[1]];
@@ -31,7 +40,10 @@ export async function readKeyText(ref: string, env: NodeJS.ProcessEnv, baseDir: 
   }
   const file = path.resolve(baseDir, ref);
   try {
-    return await readFile(file, 'utf8');
+    const text = await readFile(file, 'utf8');
+    const warning = keyFileModeWarning(file, (await stat(file)).mode, what);
+    if (warning) warn?.(warning);
+    return text;
   } catch (error) {
     throw new AbortError(`${what}: cannot read key file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, `Point it at a PEM file or use 'env:NAME'. ${HOW}`);
   }
