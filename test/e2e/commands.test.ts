@@ -31,6 +31,18 @@ describe('mirror init / validate', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toBe(`Error: Invalid config ${path.join(dir, 'mirror.config.mjs')}: apps.alpha.source.ref: unknown placeholder {verison}\nFix the config and run \`mirror validate\`.`);
   });
+  it("validate refuses a context outside the checkout and warns that isolation 'chroot' runs upstream code unconfined", async () => {
+    const dir = await temp();
+    const app = { upstream: { type: 'git-tags', url: 'file:///nope' }, source: { git: 'g' } };
+    await writeFile(path.join(dir, 'mirror.config.json'), JSON.stringify({ registry: { url: 'localhost:5000/x' }, apps: { a: { ...app, context: '../..' } } }));
+    const refused = await mirror(['validate'], { cwd: dir });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('apps.a.context: must stay inside the source checkout (no ".." segments)');
+    await writeFile(path.join(dir, 'mirror.config.json'), JSON.stringify({ registry: { url: 'localhost:5000/x' }, apps: { a: { ...app, builder: { type: 'buildah', isolation: 'chroot' } } } }));
+    const warned = await mirror(['validate'], { cwd: dir });
+    expect(warned.exitCode, warned.stderr).toBe(0);
+    expect(warned.stderr).toBe("warning: apps.a builds with buildah isolation 'chroot': upstream build steps run unconfined (they see the host's /proc and can escape to the host, its files and mirror's credentials); remove isolation: 'chroot' to build under OCI isolation.");
+  });
 });
 
 describe('mirror force-unlock', () => {
