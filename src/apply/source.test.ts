@@ -31,6 +31,14 @@ describe('source checkouts', () => {
     await expect(cache.checkout(repo.url, 'only-a-branch')).rejects.toThrow(/git fetch failed: .*refs\/tags\/only-a-branch/);
   });
 
+  it('checks out the commit an annotated tag points at (what git ls-remote peels for the plan)', async () => {
+    const repo = await createGitRepo(await mkdtemp(path.join(tmpdir(), 'mirror-src-test-')), { files: { 'a.txt': '{tag}\n' }, tags: ['v3.0.0'], annotated: true });
+    cache = new SourceCache();
+    const checkout = await cache.checkout(repo.url, 'v3.0.0');
+    expect(checkout.commit).toBe(repo.commits['v3.0.0']);
+    expect(await readFile(path.join(checkout.dir, 'a.txt'), 'utf8')).toBe('v3.0.0\n');
+  });
+
   it('refuses a checkout whose commit is not the one the plan recorded, naming both', async () => {
     const checkout = { dir: '/x', commit: 'a'.repeat(40) };
     expect(() => assertPlannedCommit(checkout, 'a'.repeat(40), { address: 'app@1.0.0/linux/amd64', git: 'https://u:tok@h/r.git', ref: 'v1.0.0' })).not.toThrow();
