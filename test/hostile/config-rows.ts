@@ -47,13 +47,14 @@ export const configRows: Row[] = [
     command: ['apply', '--auto-approve'],
     // As if the user's gitconfig allowed ext:: (protocol.ext.allow=always): mirror must still refuse it.
     env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'protocol.ext.allow', GIT_CONFIG_VALUE_0: 'always' },
-    expect: { error: /build:h\d+@1\.0\.0\/linux\/amd64.*git clone failed: fatal: transport 'ext' not allowed/s },
+    expect: { error: /build:h\d+@1\.0\.0\/linux\/amd64.*git fetch failed: fatal: transport 'ext' not allowed/s },
   },
   {
     name: 'source.ref with ; and $() at apply (argument, never a shell)',
     setup: (ctx) => { ctx.config.apps[ctx.app].source = { git: ctx.corpus.repo.url, ref: `v{version};touch ${ctx.canary};$(touch ${ctx.canary})` }; },
     command: ['apply', '--auto-approve'],
-    expect: { error: /git clone failed/ },
+    // Refused before git runs: the ref must be a plain tag name (it is fetched as refs/tags/<ref>).
+    expect: { error: /Refusing source ref "v1\.0\.0;touch .*" of .*: not a plain tag name/ },
   },
   {
     name: 'template with an unknown placeholder',

@@ -38,7 +38,8 @@ export interface UpstreamEmulator {
     setMode(repository: string, mode: Mode): void;
   };
   gitlab: {
-    setTags(project: string, tags: string[]): void;
+    /** `commits`: the commit each tag points at in a real fixture repository (else a made-up id). */
+    setTags(project: string, tags: string[], commits?: Record<string, string>): void;
     setMode(project: string, mode: Mode): void;
   };
   files: { set(path: string, spec: FileSpec): void; delete(path: string): void };
@@ -89,6 +90,7 @@ function paging(url: URL, maxPerPage: number) {
 export async function startUpstreamEmulator(): Promise<UpstreamEmulator> {
   const releases = new Map<string, ReleaseInput[]>();
   const tags = new Map<string, string[]>();
+  const tagCommits = new Map<string, Record<string, string>>();
   const modes = new Map<string, Mode>();
   const files = new Map<string, FileSpec>();
   const requests: SeenRequest[] = [];
@@ -133,7 +135,8 @@ export async function startUpstreamEmulator(): Promise<UpstreamEmulator> {
     const pages = Math.max(1, Math.ceil(total / perPage));
     const slice = all.slice((page - 1) * perPage, page * perPage);
     const body = slice.map((name) => {
-      const id = sha(`${project}:${name}`);
+      // GitLab's commit.id is the repository's commit: with a fixture repository behind the project, its real one.
+      const id = tagCommits.get(project)?.[name] ?? sha(`${project}:${name}`);
       return {
         name, message: '', target: id, release: null, protected: false, created_at: null,
         commit: { id, short_id: id.slice(0, 8), created_at: '2026-01-01T00:00:00.000+00:00', parent_ids: [], title: `Release ${name}`, message: `Release ${name}`,
@@ -179,7 +182,7 @@ export async function startUpstreamEmulator(): Promise<UpstreamEmulator> {
       setMode: (repo, mode) => { modes.set(`gh:${repo}`, mode); },
     },
     gitlab: {
-      setTags: (project, list) => { tags.set(project, list); },
+      setTags: (project, list, ids) => { tags.set(project, list); tagCommits.set(project, ids ?? {}); },
       setMode: (project, mode) => { modes.set(`gl:${project}`, mode); },
     },
     files: { set: (path, spec) => { files.set(path, spec); }, delete: (path) => { files.delete(path); } },

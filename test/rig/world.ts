@@ -113,6 +113,8 @@ export async function startSeedWorld(opts: { perPage?: number; sources?: { matte
   const configPath = path.join(dir, 'mirror.config.json');
   const backend = createRegistryBackend({ url: registry.url('mirror'), insecure: true }, { env: {} });
   const sources = opts.sources ? await createSeedSources(dir, backend, upstream, opts.sources) : undefined;
+  // The GitLab project and the repository built from are the same upstream: tags name its real commits.
+  if (sources) upstream.gitlab.setTags('framasoft/framateam/mostlymatter', MOSTLYMATTER_TAGS, sources.commits.mostlymatter);
   const config = seedConfig(registry.url('mirror'), upstream.url, sources?.repos);
   const world: SeedWorld = {
     dir, configPath, config, registry, upstream, backend, sources,
