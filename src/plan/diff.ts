@@ -5,7 +5,7 @@
  */
 import semver from 'semver';
 import type { AppSpec, ImageSpec, ResolvedConfig } from '../config/model.js';
-import { buildAddress, indexAddress, matchesTarget, tagAddress } from '../state/addresses.js';
+import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress } from '../state/addresses.js';
 import type { State } from '../state/types.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
 import { KIND_LABELS, wantedKinds } from '../providers/attest/types.js';
@@ -169,7 +169,12 @@ function applyTargets(actions: Action[], targets: string[]): Action[] {
 export function diff(config: ResolvedConfig, state: State, observed: Observed, opts: DiffOptions = {}): Plan {
   const ctx: Ctx = { config, state, observed, actions: [], drift: [] };
   const apps: PlanApp[] = [];
-  for (const app of config.apps) {
+  const targets = opts.targets ?? [];
+  // SPEC §5 scope rule: an app outside --target was not observed (no window, no tag listing);
+  // planning it anyway would read every record of it as deleted from the registry.
+  const targetApps = new Set(targets.map((t) => parseAddress(t).app));
+  const scoped = targets.length === 0 ? config.apps : config.apps.filter((a) => targetApps.has(a.name));
+  for (const app of scoped) {
     const window = observed.windows.get(app.name) ?? [];
     const commits = Object.fromEntries(window.filter((w) => w.commit).map((w) => [w.version, w.commit as string]));
     apps.push({
@@ -183,9 +188,13 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
       if (opts.refreshOnly) ctx.drift.push(...refreshDrift(app, image.name, window, state, observed.registry.get(image.name) ?? emptyRepository(), ctx.drift));
     }
   }
-  ctx.actions.push(...planRetention(config, state, observed, ctx.actions, opts.now ?? new Date()));
+  ctx.actions.push(...planRetention({ ...config, apps: scoped }, state, observed, ctx.actions, opts.now ?? new Date()));
   let actions = opts.refreshOnly ? [] : ctx.actions;
-  if (opts.targets && opts.targets.length > 0) actions = applyTargets(actions, opts.targets);
+  let drift = ctx.drift;
+  if (targets.length > 0) {
+    actions = applyTargets(actions, targets);
+    drift = drift.filter((d) => targets.some((t) => matchesTarget(d.address, t)));
+  }
   const summary = countByType(actions);
   return {
     formatVersion: 1,
@@ -196,7 +205,7 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
     ...(opts.refreshOnly ? { refreshOnly: true } : {}),
     apps,
     actions,
-    drift: ctx.drift,
+    drift,
     summary,
     ...reclaimOf(actions),
   };

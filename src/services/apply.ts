@@ -72,13 +72,22 @@ function exclusion(action: Action, opts: ApplyOptions): string | undefined {
   return undefined;
 }
 
+/**
+ * What a run may change in the state (SPEC §5): with --target, the targets and the addresses of
+ * the actions it runs (a target's dependencies, such as Outline's base image builds); without,
+ * everything. The store refuses any other change.
+ */
+function writeScope(targets: string[], actions: Action[]): string[] | undefined {
+  return targets.length === 0 ? undefined : [...targets, ...actions.map((a) => a.address)];
+}
+
 /** Record a refresh-only plan's drift in state, after confirmation. */
 async function refresh(plan: Plan, current: State | undefined, store: StateStore, opts: ApplyOptions): Promise<ApplyResult> {
   const empty = { done: [], failed: [], skipped: [] };
   if (!current || plan.drift.every((d) => d.kind === 'unknown')) return { plan, outcome: empty, refreshed: [] };
   if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: empty, aborted: true };
   const { state, changed } = recordRefresh(current, plan.drift, whoAmI(opts.env));
-  if (changed.length > 0) await store.write(state);
+  if (changed.length > 0) await store.write(state, { scope: writeScope(opts.targets ?? [], []) });
   return { plan, outcome: empty, refreshed: changed };
 }
 
@@ -124,7 +133,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
 
     const state = (await readState()) ?? newState();
     const who = whoAmI(opts.env);
-    const recorder = new StateRecorder(store, state, who);
+    const recorder = new StateRecorder(store, state, who, writeScope(targets, actions));
     const loc = parseRegistryUrl(config.registry.url);
     const insecure = loc.kind === 'http' && config.registry.insecure ? [loc.host] : [];
     const { username, password } = config.registry;
