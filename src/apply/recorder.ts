@@ -31,6 +31,15 @@ export class StateRecorder {
     });
   }
 
+  /** Record adopted resources (an index and its platform builds) with one `import` event each, in one write. */
+  adopt(records: Array<[string, Resource]>): Promise<void> {
+    return this.commit((current) => {
+      const time = new Date().toISOString();
+      const events: HistoryEvent[] = records.map(([address, r]) => ({ time, who: this.who, operation: 'apply', action: 'import', address, digest: r.digest }));
+      return { ...current, resources: { ...current.resources, ...Object.fromEntries(records) }, history: [...current.history, ...events] };
+    });
+  }
+
   /** Remove resources (a pruned version's index and builds) with one history event, then persist. */
   forget(addresses: string[], event: { action: string; address: string; previous?: string }): Promise<void> {
     return this.commit((current) => {

@@ -54,7 +54,7 @@ describe('diff', () => {
     expect(merge.dependsOn).toEqual(['build:mm@1.9.10/linux/amd64', 'build:mm@1.9.10/linux/arm64']);
     const latest = plan.actions.find((a) => a.type === 'tag')!;
     expect(latest).toMatchObject({ address: 'mm:latest', tag: 'latest', version: '1.10.0', dependsOn: ['merge:mm@1.10.0'] });
-    expect(plan.summary).toEqual({ build: 6, merge: 3, tag: 1, attest: 0, prune: 0 });
+    expect(plan.summary).toEqual({ build: 6, merge: 3, tag: 1, attest: 0, prune: 0, import: 0 });
     expect(plan.apps[0]).toMatchObject({ name: 'mm', window: ['1.10.0', '1.9.10', '1.9.2'], latest: '1.10.0' });
   });
 

@@ -14,6 +14,7 @@ import { recordRefresh } from '../apply/refresh.js';
 import { assertFresh, assertSameConfig } from '../apply/stale.js';
 import { pruneStep } from '../apply/prune.js';
 import { attestStep } from '../apply/attest.js';
+import { importStep } from '../apply/adopt.js';
 import { AttestTools } from '../apply/attest-tools.js';
 import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
 import { readPlanFile } from '../plan/planfile.js';
@@ -43,6 +44,8 @@ export interface ApplyOptions {
   fragmentOut?: string;
   /** Record the registry's truth (drift) in state; build nothing. */
   refreshOnly?: boolean;
+  /** `--replace ADDR`: rebuild these recorded versions from source. */
+  replace?: string[];
   parallelism?: number;
   lockTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -119,11 +122,12 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   try {
     let plan: Plan;
     if (saved && opts.planFile) {
+      if (opts.replace?.length) throw new AbortError(`--replace is decided when planning: ${opts.planFile} is applied exactly as saved.`, `Make the plan with it: mirror plan --replace ${opts.replace[0]} --out ${opts.planFile}`);
       plan = saved;
       // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
       if (!opts.fragmentOut) assertFresh(plan, await readState(), config.hash, opts.planFile);
     } else {
-      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, warn: opts.warn })).plan;
+      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn })).plan;
     }
     if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, await readState(), store, opts);
     const targets = opts.targets ?? [];
@@ -152,7 +156,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const outcome = await execute(actions, {
       parallelism: opts.parallelism ?? 4,
       skip: (a) => exclusion(a, opts),
-      satisfied: (a) => (a.type === 'build' && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
+      satisfied: (a) => (a.type === 'build' && !a.replace && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
       emit: opts.emit,
       run: async (a) => {
         if (a.type === 'build') return buildStep(ctx, a);
@@ -160,6 +164,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         if (a.type === 'tag') return tagStep(ctx, a);
         if (a.type === 'prune') return pruneStep(ctx, a);
         if (a.type === 'attest') return attestStep(ctx, attestTools, a);
+        if (a.type === 'import') return importStep(ctx, a);
         throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
       },
     });

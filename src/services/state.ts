@@ -11,7 +11,7 @@ import type { ResolvedConfig } from '../config/model.js';
 import { AbortError, StateError } from '../errors.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
-import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress } from '../state/addresses.js';
+import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress, type ParsedAddress } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
 import { whoAmI } from '../state/lock.js';
@@ -78,11 +78,14 @@ function event(action: string, address: string, env: NodeJS.ProcessEnv | undefin
   return { time: new Date().toISOString(), who: whoAmI(env), operation: action, action, address, ...(digest ? { digest } : {}), ...(previous ? { previous } : {}) };
 }
 
-/** Change the state under the lock; `change` returns the new state (same lineage and serial). */
-export function modifyState(opts: StateOptions, operation: string, change: (state: State, config: ResolvedConfig) => Promise<State> | State): Promise<State> {
+/**
+ * Change the state under the lock; `change` returns the new state (same lineage and serial).
+ * `scope`: the addresses the command names; the store refuses a change to any other record.
+ */
+export function modifyState(opts: StateOptions, operation: string, change: (state: State, config: ResolvedConfig) => Promise<State> | State, scope?: readonly string[]): Promise<State> {
   return locked(opts, operation, async (config, store) => {
     const current = (await store.read()) ?? newState();
-    return store.write(await change(current, config));
+    return store.write(await change(current, config), { scope });
   });
 }
 
@@ -95,21 +98,58 @@ export function removeResources(opts: StateOptions, targets: string[]): Promise<
     const history = [...state.history];
     for (const a of gone) { history.push(event('state rm', a, opts.env, undefined, resources[a].digest)); delete resources[a]; }
     return { ...state, resources, history };
-  });
+  }, targets);
 }
 
-/** `state mv FROM TO`: rename one address. */
+/** The kind of record an address names. */
+const kindOf = (a: ParsedAddress) => (a.tag ? 'tag' : a.platform ? 'build' : a.version ? 'index' : 'app');
+
+/**
+ * `state mv FROM TO`: rename an address within its repository. An index moves with its platform
+ * builds (they are one version); a move to another app or image is refused, since the digests
+ * live in the repository they were pushed to and verify would look for them elsewhere.
+ */
 export function moveResource(opts: StateOptions, from: string, to: string): Promise<State> {
-  const target = parseAddress(to);
+  const f = parseAddress(from);
+  const t = parseAddress(to);
+  const [fromImage, toImage] = [f.image ?? f.app, t.image ?? t.app];
+  if (f.app !== t.app || fromImage !== toImage) {
+    throw new AbortError(`Refusing to move ${from} to ${to}: that is another ${f.app !== t.app ? 'app' : 'image'} (${f.app}/${fromImage} → ${t.app}/${toImage}), and its digests live in the ${fromImage} repository.`,
+      `Record the other repository's image there instead: mirror import ${to}`);
+  }
   return modifyState(opts, 'state mv', (state) => {
     const rec = state.resources[from];
     if (!rec) throw new AbortError(`${from} is not in the state.`, 'See `mirror state list`.');
-    if (state.resources[to]) throw new AbortError(`${to} is already in the state.`, `Remove it first: mirror state rm ${to}`);
+    // An index carries its platform builds along: `x@1.0.0/linux/amd64` → `x@1.0.1/linux/amd64`.
+    const moves: Array<[string, string]> = [[from, to]];
+    if (kindOf(f) === 'index') {
+      for (const [address, r] of Object.entries(state.resources)) {
+        if (r.type === 'build' && r.app === rec.app && r.image === rec.image && r.version === f.version && r.platform) {
+          moves.push([address, buildAddress(rec.app, rec.image, t.version as string, r.platform)]);
+        }
+      }
+    }
+    const taken = moves.find(([, dest]) => state.resources[dest]);
+    if (taken) throw new AbortError(`${taken[1]} is already in the state.`, `Remove it first: mirror state rm ${taken[1]}`);
+    if (kindOf(f) !== kindOf(t)) {
+      throw new AbortError(`Refusing to move ${from} to ${to}: ${kindOf(f) === 'index' ? 'an' : 'a'} ${kindOf(f)} address moves only to another ${kindOf(f)} address.`, 'Use APP@VERSION → APP@VERSION, APP@VERSION/OS/ARCH → APP@VERSION/OS/ARCH, or APP:TAG → APP:TAG.');
+    }
     const resources = { ...state.resources };
-    delete resources[from];
-    resources[to] = { ...rec, app: target.app, image: target.image ?? target.app, ...(target.version ? { version: target.version } : {}), ...(target.platform ? { platform: target.platform } : {}), ...(target.tag ? { tag: target.tag } : {}), updatedAt: new Date().toISOString() };
-    return { ...state, resources, history: [...state.history, event('state mv', to, opts.env, rec.digest), { ...event('state mv', from, opts.env), previous: rec.digest }] };
-  });
+    const history = [...state.history];
+    const now = new Date().toISOString();
+    for (const [src, dest] of moves) {
+      const r = resources[src];
+      delete resources[src];
+      const d = parseAddress(dest);
+      resources[dest] = {
+        ...r, ...(d.version ? { version: d.version } : {}), ...(d.platform ? { platform: d.platform } : {}), ...(d.tag ? { tag: d.tag } : {}),
+        ...(r.tags && f.version && d.version ? { tags: r.tags.map((x) => (x === f.version ? (d.version as string) : x)) } : {}),
+        updatedAt: now,
+      };
+      history.push(event('state mv', dest, opts.env, r.digest), { ...event('state mv', src, opts.env), previous: r.digest });
+    }
+    return { ...state, resources, history };
+  }, [from, to]);
 }
 
 /** `state push FILE`: replace the state; another lineage or an older serial needs --force. */

@@ -30,6 +30,8 @@ export const ResourceSchema = z.object({
   buildArgsHash: z.string().optional(),
   builder: z.string().optional(),
   attestations: z.record(z.string(), digest).optional(),
+  /** `built`: mirror built it; `adopted`: recorded from the registry by an import (no provenance of ours). Absent in older states: built. */
+  origin: z.enum(['built', 'adopted']).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -33,7 +33,7 @@ describe('mirror plan against the seed-shaped rig', () => {
     // And the emulator was asked only for the pages that fill the window (3 of 4 for mattermost)
     expect(world.upstream.requestCount('/repos/mattermost/mattermost/releases')).toBe(3);
     // And builds = window × platforms, one merge per version depending on its builds, latest on the semver max
-    expect(p.summary).toEqual({ build: 60, merge: 30, tag: 4, attest: 30, prune: 0 });
+    expect(p.summary).toEqual({ build: 60, merge: 30, tag: 4, attest: 30, prune: 0, import: 0 });
     const merge = p.actions.find((a) => a.id === 'merge:mattermost@10.3.1');
     expect(merge?.dependsOn).toEqual(['build:mattermost@10.3.1/linux/amd64', 'build:mattermost@10.3.1/linux/arm64']);
     const tags = p.actions.filter((a) => a.type === 'tag').map((a) => `${a.address}→${a.version}`);
