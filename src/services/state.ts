@@ -5,13 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import semver from 'semver';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError, StateError } from '../errors.js';
-import { createRegistryBackend } from '../providers/registry/index.js';
-import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
-import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress, type ParsedAddress } from '../state/addresses.js';
+import { buildAddress, matchesTarget, parseAddress, type ParsedAddress } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
 import { whoAmI } from '../state/lock.js';
@@ -74,7 +71,8 @@ async function readInput(file: string, what: string, nextSteps: string): Promise
   }
 }
 
-function event(action: string, address: string, env: NodeJS.ProcessEnv | undefined, digest?: string, previous?: string): HistoryEvent {
+/** A history event of a state command. */
+export function event(action: string, address: string, env: NodeJS.ProcessEnv | undefined, digest?: string, previous?: string): HistoryEvent {
   return { time: new Date().toISOString(), who: whoAmI(env), operation: action, action, address, ...(digest ? { digest } : {}), ...(previous ? { previous } : {}) };
 }
 
@@ -203,58 +201,4 @@ export async function mergeFragments(opts: StateOptions, files: string[]): Promi
     return { ...current, resources, history };
   });
   return { state, added };
-}
-
-
-/** `import ADDR`: adopt what the registry holds (an index with its platforms, a floating tag, or a whole app). */
-export async function importAddress(opts: StateOptions, address: string): Promise<string[]> {
-  const target = parseAddress(address);
-  const imported: string[] = [];
-  await modifyState(opts, 'import', async (state, config) => {
-    const app = config.apps.find((a) => a.name === target.app);
-    if (!app) throw new AbortError(`App "${target.app}" is not in the config.`);
-    const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
-    const resources = { ...state.resources };
-    const history = [...state.history];
-    const now = new Date().toISOString();
-    try {
-      const images = app.images.filter((i) => !target.image || i.name === target.image);
-      for (const image of images) {
-        let refs: string[];
-        if (target.tag) refs = [target.tag];
-        else if (target.version) refs = [target.version];
-        else refs = await registry.listTags(image.name);
-        for (const ref of refs) {
-          const manifest = await registry.getManifest(image.name, ref);
-          const digest = manifest.descriptor.digest;
-          if (semver.valid(ref) && !target.tag) {
-            const body = JSON.parse(Buffer.from(manifest.bytes).toString()) as { mediaType?: string; manifests?: Descriptor[] };
-            if (manifest.descriptor.mediaType !== MediaType.OciIndex && manifest.descriptor.mediaType !== MediaType.DockerManifestList) continue;
-            const platforms = (body.manifests ?? []).map((m) => ({ m, p: platformString(m) })).filter(({ p }) => p && app.platforms.includes(p));
-            for (const { m, p } of platforms) {
-              const a = buildAddress(app.name, image.name, ref, p as string);
-              resources[a] = { type: 'build', app: app.name, image: image.name, version: ref, platform: p, digest: m.digest, mediaType: m.mediaType, size: m.size, createdAt: now, updatedAt: now };
-              history.push(event('import', a, opts.env, m.digest));
-              imported.push(a);
-            }
-            const a = indexAddress(app.name, image.name, ref);
-            resources[a] = { type: 'index', app: app.name, image: image.name, version: ref, digest, mediaType: manifest.descriptor.mediaType, size: manifest.bytes.length, platforms: platforms.map(({ p }) => p as string), tags: [ref], createdAt: now, updatedAt: now };
-            history.push(event('import', a, opts.env, digest));
-            imported.push(a);
-          } else if (!semver.valid(ref)) {
-            const version = Object.values(resources).find((r) => r.type === 'index' && r.image === image.name && r.digest === digest)?.version;
-            const a = tagAddress(app.name, image.name, ref);
-            resources[a] = { type: 'tag', app: app.name, image: image.name, tag: ref, ...(version ? { version } : {}), digest, mediaType: manifest.descriptor.mediaType, createdAt: now, updatedAt: now };
-            history.push(event('import', a, opts.env, digest));
-            imported.push(a);
-          }
-        }
-      }
-    } finally {
-      await registry.close();
-    }
-    if (imported.length === 0) throw new AbortError(`Nothing to import for ${address}: the registry holds no matching index or tag.`);
-    return { ...state, resources, history };
-  });
-  return imported;
 }
