@@ -9,7 +9,7 @@ import type { Action } from '../plan/types.js';
 import { attachBundle } from '../providers/attest/referrers.js';
 import type { SbomSource } from '../providers/attest/sbom.js';
 import { provenanceStatement, sbomStatement, simpleSigningPayload, subjectsOf, subjectOf } from '../providers/attest/statement.js';
-import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, SIMPLE_SIGNING_PAYLOAD_TYPE, wantedKinds, type AttestationKind } from '../providers/attest/types.js';
+import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, SIMPLE_SIGNING_PAYLOAD_TYPE, kindsFor, type AttestationKind } from '../providers/attest/types.js';
 import { NotFoundError } from '../providers/registry/errors.js';
 import { platformString, type Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
@@ -59,7 +59,8 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
   const signer = await tools.signer(sign);
   const attached: Record<string, string> = { ...rec.attestations };
   const failures: string[] = [];
-  for (const kind of wantedKinds(app.attest)) {
+  // An adopted version gets what can honestly be added (signature, SBOM); mirror made no provenance for it.
+  for (const kind of kindsFor(app.attest, rec.origin)) {
     try {
       const { type, body } = await payloads[kind]();
       const bundle = await signer.sign(type, Buffer.from(JSON.stringify(body)));

@@ -8,7 +8,8 @@ import type { HistoryEvent, Resource, State, StateStore } from '../state/types.j
 export class StateRecorder {
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: StateStore, private current: State, private readonly who: string) {}
+  /** `scope`: the addresses this run may change (--target), enforced by the store. */
+  constructor(private readonly store: StateStore, private current: State, private readonly who: string, private readonly scope?: readonly string[]) {}
 
   /** The latest state (read-only use). */
   get state(): State {
@@ -30,6 +31,15 @@ export class StateRecorder {
     });
   }
 
+  /** Record adopted resources (an index and its platform builds) with one `import` event each, in one write. */
+  adopt(records: Array<[string, Resource]>): Promise<void> {
+    return this.commit((current) => {
+      const time = new Date().toISOString();
+      const events: HistoryEvent[] = records.map(([address, r]) => ({ time, who: this.who, operation: 'apply', action: 'import', address, digest: r.digest }));
+      return { ...current, resources: { ...current.resources, ...Object.fromEntries(records) }, history: [...current.history, ...events] };
+    });
+  }
+
   /** Remove resources (a pruned version's index and builds) with one history event, then persist. */
   forget(addresses: string[], event: { action: string; address: string; previous?: string }): Promise<void> {
     return this.commit((current) => {
@@ -43,7 +53,7 @@ export class StateRecorder {
   /** Queue a change: writes run one at a time, each from the state the previous one left. */
   private commit(change: (current: State) => State): Promise<void> {
     const run = this.queue.then(async () => {
-      this.current = await this.store.write(change(this.current));
+      this.current = await this.store.write(change(this.current), { scope: this.scope });
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -89,7 +89,7 @@ export async function buildStep(ctx: ApplyContext, action: Action): Promise<stri
   const upstream = { tag, commit: checkout.commit };
   await ctx.recorder.record(action.address, {
     type: 'build', app: app.name, image: image.name, version, platform, digest: result.digest, mediaType: result.mediaType, size: result.size,
-    upstream, builder: builder.name,
+    upstream, builder: builder.name, origin: 'built',
     buildArgsHash: `sha256:${createHash('sha256').update(JSON.stringify(Object.entries(buildArgs).sort())).digest('hex')}`,
     createdAt: started, updatedAt: now,
   }, 'build', upstream);
@@ -129,7 +129,7 @@ export async function mergeStep(ctx: ApplyContext, action: Action): Promise<stri
   upstream ??= { tag: planApp.tags[version] ?? version };
   await ctx.recorder.record(action.address, {
     type: 'index', app: app.name, image: image.name, version, digest: put.digest, mediaType: MediaType.OciIndex, size: put.size,
-    platforms: app.platforms, tags: [version], upstream, createdAt: now, updatedAt: now,
+    platforms: app.platforms, tags: [version], upstream, origin: 'built', createdAt: now, updatedAt: now,
   }, 'merge', upstream);
   return put.digest;
 }

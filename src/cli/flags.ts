@@ -7,6 +7,9 @@ export const configFlag = Flags.string({ char: 'c', description: 'config file (d
 /** `--target ADDR` (repeatable) / MIRROR_TARGET (comma-separated). */
 export const targetFlag = Flags.string({ description: 'only this address and what it depends on (repeatable)', multiple: true, delimiter: ',', env: 'MIRROR_TARGET' });
 
+/** `--replace ADDR` / MIRROR_REPLACE: rebuild a recorded version from source (Terraform's -replace). */
+export const replaceFlag = Flags.string({ description: 'rebuild this version from source although it exists (APP@VERSION; repeatable): new index, version and floating tags move to it, the old digest stays in history', multiple: true, delimiter: ',', env: 'MIRROR_REPLACE' });
+
 /** `--no-color` / MIRROR_NO_COLOR. */
 export const noColorFlag = Flags.boolean({ description: 'no ANSI colours', env: 'MIRROR_NO_COLOR' });
 

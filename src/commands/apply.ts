@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
-import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, targetFlag } from '../cli/flags.js';
+import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, replaceFlag, targetFlag } from '../cli/flags.js';
 import { AbortError } from '../errors.js';
 import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
@@ -20,6 +20,7 @@ export default class Apply extends BaseCommand {
     config: configFlag,
     'auto-approve': Flags.boolean({ description: 'do not ask for confirmation', env: 'MIRROR_AUTO_APPROVE' }),
     target: targetFlag,
+    replace: replaceFlag,
     parallelism: Flags.integer({ description: 'actions run at once (builds: one per platform at a time)', default: 4, min: 1, env: 'MIRROR_PARALLELISM' }),
     'lock-timeout': lockTimeoutFlag,
     only: Flags.string({ description: 'only these action types (comma-separated: build,merge,tag,attest)', env: 'MIRROR_ONLY' }),
@@ -56,7 +57,7 @@ export default class Apply extends BaseCommand {
     };
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
-      platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
+      platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
       confirm, emit: (e) => (live ? live.emit(e) : print(e)), onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
     }).catch((error: unknown) => { live?.stop(); throw error; });
     if (result.aborted) {

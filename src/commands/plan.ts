@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
-import { configFlag, formatFlag, listFlag, noColorFlag, targetFlag } from '../cli/flags.js';
+import { configFlag, formatFlag, listFlag, noColorFlag, replaceFlag, targetFlag } from '../cli/flags.js';
 import { writePlanFile } from '../plan/planfile.js';
 import { createPlan } from '../services/plan.js';
 import { renderPlan, type PlanFormat } from '../ui/render-plan.js';
@@ -18,6 +18,7 @@ export default class Plan extends BaseCommand {
     format: formatFlag,
     'detailed-exitcode': Flags.boolean({ description: 'exit 0 without changes, 2 with changes, 1 on error', env: 'MIRROR_DETAILED_EXITCODE' }),
     target: targetFlag,
+    replace: replaceFlag,
     'refresh-only': Flags.boolean({ description: 'report drift only, propose nothing', env: 'MIRROR_REFRESH_ONLY' }),
     'no-color': noColorFlag,
   };
@@ -28,7 +29,7 @@ export default class Plan extends BaseCommand {
     // SPEC §3: a terminal without --json/--format gets the interactive view; pipes and CI get text.
     const interactive = !flags.json && !flags.format && isInteractive();
     const { plan, stats } = await createPlan({
-      cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], env: process.env,
+      cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), env: process.env,
     });
     if (flags.out) await writePlanFile(flags.out, plan);
     // Request counts for benchmarks and budgets (bench/plan reads this line).

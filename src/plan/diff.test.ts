@@ -54,7 +54,7 @@ describe('diff', () => {
     expect(merge.dependsOn).toEqual(['build:mm@1.9.10/linux/amd64', 'build:mm@1.9.10/linux/arm64']);
     const latest = plan.actions.find((a) => a.type === 'tag')!;
     expect(latest).toMatchObject({ address: 'mm:latest', tag: 'latest', version: '1.10.0', dependsOn: ['merge:mm@1.10.0'] });
-    expect(plan.summary).toEqual({ build: 6, merge: 3, tag: 1, attest: 0, prune: 0 });
+    expect(plan.summary).toEqual({ build: 6, merge: 3, tag: 1, attest: 0, prune: 0, import: 0 });
     expect(plan.apps[0]).toMatchObject({ name: 'mm', window: ['1.10.0', '1.9.10', '1.9.2'], latest: '1.10.0' });
   });
 
@@ -155,5 +155,24 @@ describe('diff', () => {
     ]);
     // A normal plan does not look beyond the window: nothing to repair there
     expect(diff(config(), s, world({ mm: ['1.0.0'], ol: [] }, { mm: { tags } })).drift).toEqual([]);
+  });
+
+  it('--refresh-only --target reports nothing outside the target: apps not observed are not read as deleted', () => {
+    // Given a state holding both apps, and an observation of the targeted app only (as observe() does)
+    const s = state({
+      'mm@1.0.0': rec('index', 'mm', 'mm', D(1), '1.0.0'),
+      'ol/base@1.0.0': rec('index', 'ol', 'base', D(2), '1.0.0'),
+      'ol/app@1.0.0': rec('index', 'ol', 'app', D(3), '1.0.0'),
+      'ol/app:latest': { ...rec('tag', 'ol', 'app', D(3)), tag: 'latest', version: '1.0.0' },
+    });
+    const observed = world({ mm: ['1.0.0'] }, { mm: { tags: { '1.0.0': D(1), latest: D(1), 'hand-made': D(5) } } });
+    // When planning refresh-only (and a normal plan) targeted at mm
+    const refresh = diff(config(), s, observed, { refreshOnly: true, targets: ['mm'] });
+    const plan = diff(config(), s, observed, { targets: ['mm'] });
+    // Then only mm's drift is reported, and nothing of ol is proposed or called deleted
+    expect(refresh.drift).toEqual([{ address: 'mm:hand-made', kind: 'unknown', expected: null, actual: D(5) }]);
+    expect(plan.drift).toEqual([]);
+    expect(plan.actions.filter((a) => a.app === 'ol')).toEqual([]);
+    expect(refresh.apps.map((a) => a.name)).toEqual(['mm']);
   });
 });

@@ -5,11 +5,11 @@
  */
 import semver from 'semver';
 import type { AppSpec, ImageSpec, ResolvedConfig } from '../config/model.js';
-import { buildAddress, indexAddress, matchesTarget, tagAddress } from '../state/addresses.js';
+import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress } from '../state/addresses.js';
 import type { State } from '../state/types.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
-import { KIND_LABELS, wantedKinds } from '../providers/attest/types.js';
-import { emptyRepository, type Observed, type ObservedRepository } from './observed.js';
+import { KIND_LABELS, kindsFor, wantedKinds } from '../providers/attest/types.js';
+import { emptyRepository, missingPlatforms, type Observed, type ObservedRepository } from './observed.js';
 import { refreshDrift } from './drift.js';
 import { floatingTagFor } from './floating.js';
 import { planRetention, reclaimOf } from './retention.js';
@@ -22,6 +22,8 @@ export interface DiffOptions {
   now?: Date;
   /** False when no state file exists yet: the plan then records no lineage. */
   stateExists?: boolean;
+  /** `--replace ADDR`: version addresses rebuilt from source although they exist (Terraform's -replace). */
+  replace?: string[];
 }
 
 /** Every platform build of a version that the state records and the registry still has. */
@@ -36,6 +38,7 @@ interface Ctx {
   observed: Observed;
   actions: Action[];
   drift: Drift[];
+  replace: string[];
 }
 
 function push(ctx: Ctx, action: Omit<Action, 'id'>): Action {
@@ -53,17 +56,35 @@ function missingReason(ctx: Ctx, app: string, image: string, version: string): s
   return 'missing in registry';
 }
 
+/** Reason of the builds that turn a leftover single-platform image (or an incomplete index) into a multi-arch index. */
+export const SINGLE_PLATFORM_REASON = 'single-platform image: rebuild as a multi-arch index';
+/** Reason of an `import` action. */
+export const ADOPT_REASON = 'in registry, not in state: adopt';
+/** Reason of the builds of a version named by `--replace`. */
+export const REPLACE_REASON = 'replace requested: rebuild from source';
+
 function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion, merged: Map<string, Action>) {
   const repo = ctx.observed.registry.get(image.name) ?? emptyRepository();
   const idx = indexAddress(app.name, image.name, v.version);
   const rec = ctx.state.resources[idx];
+  const replace = rec?.type === 'index' && ctx.replace.some((r) => matchesTarget(idx, r));
   let reason: string;
-  if (repo.tags.has(v.version)) {
-    if (rec?.type !== 'index') return;
+  if (repo.tags.has(v.version) && rec?.type !== 'index') {
+    const found = repo.untracked?.get(v.version);
+    if (!found) return; // not looked at (refresh-only, or a hand-made observation)
+    if (missingPlatforms(found, app.platforms).length === 0) {
+      const adopt = push(ctx, { type: 'import', address: idx, app: app.name, image: image.name, version: v.version, digest: found.digest, reason: ADOPT_REASON, dependsOn: [] });
+      planAttestations(ctx, app, image.name, v.version, found.digest, repo, 'adopted', [adopt.id]);
+      return;
+    }
+    reason = SINGLE_PLATFORM_REASON;
+  } else if (repo.tags.has(v.version) && rec) {
     const actual = repo.tagDigests.get(v.version);
-    if (actual === undefined || actual === rec.digest) { planAttestations(ctx, app, image.name, v.version, rec.digest, repo); return; }
-    ctx.drift.push({ address: idx, kind: 'moved', expected: rec.digest, actual });
-    reason = 'tag drifted: registry digest differs from state';
+    if (!replace && (actual === undefined || actual === rec.digest)) { planAttestations(ctx, app, image.name, v.version, rec.digest, repo, rec.origin, []); return; }
+    if (actual !== undefined && actual !== rec.digest) {
+      ctx.drift.push({ address: idx, kind: 'moved', expected: rec.digest, actual });
+      reason = 'tag drifted: registry digest differs from state';
+    } else reason = REPLACE_REASON;
   } else if (rec?.type === 'index') {
     ctx.drift.push({ address: idx, kind: 'deleted', expected: rec.digest, actual: null });
     reason = 'deleted from registry outside mirror';
@@ -73,17 +94,18 @@ function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion,
   const builds: string[] = [];
   for (const platform of app.platforms) {
     const address = buildAddress(app.name, image.name, v.version, platform);
-    if (reusableBuild(ctx.state, repo, address)) continue;
+    // A leftover image is not mirror's build, and a replaced version is rebuilt whatever the state holds.
+    if (!replace && reason !== SINGLE_PLATFORM_REASON && reusableBuild(ctx.state, repo, address)) continue;
     // A build FROM another image of the app needs that image's build of the same version and platform.
     const dependsOn = image.dependsOn
       .map((base) => `build:${buildAddress(app.name, base, v.version, platform)}`)
       .filter((id) => ctx.actions.some((a) => a.id === id));
-    builds.push(push(ctx, { type: 'build', address, app: app.name, image: image.name, version: v.version, platform, reason, dependsOn }).id);
+    builds.push(push(ctx, { type: 'build', address, app: app.name, image: image.name, version: v.version, platform, reason, dependsOn, ...(replace ? { replace: true } : {}) }).id);
   }
   const mergeReason = builds.length === 0 && reason !== 'tag drifted: registry digest differs from state'
     ? 'platform builds pushed in an earlier run; index missing'
     : reason;
-  const merge = push(ctx, { type: 'merge', address: idx, app: app.name, image: image.name, version: v.version, reason: mergeReason, dependsOn: builds });
+  const merge = push(ctx, { type: 'merge', address: idx, app: app.name, image: image.name, version: v.version, reason: mergeReason, dependsOn: builds, ...(replace ? { replace: true } : {}) });
   merged.set(v.version, merge);
   const kinds = wantedKinds(app.attest);
   if (kinds.length > 0) {
@@ -92,11 +114,11 @@ function planVersion(ctx: Ctx, app: AppSpec, image: ImageSpec, v: WindowVersion,
   }
 }
 
-/** An attest action for a published version whose attestations are missing or incomplete. */
-function planAttestations(ctx: Ctx, app: AppSpec, image: string, version: string, digest: string, repo: ObservedRepository) {
+/** An attest action for a published version whose attestations are missing or incomplete (an adopted one never gets provenance). */
+function planAttestations(ctx: Ctx, app: AppSpec, image: string, version: string, digest: string, repo: ObservedRepository, origin: 'built' | 'adopted' | undefined, dependsOn: string[]) {
   const present = repo.attested?.get(digest);
   if (!present) return;
-  const wanted = wantedKinds(app.attest);
+  const wanted = kindsFor(app.attest, origin);
   const missing = wanted.filter((k) => !present.includes(k));
   // More than one of a kind fails verify; attesting again replaces them all with one.
   const duplicated = wanted.filter((k) => present.filter((p) => p === k).length > 1);
@@ -107,7 +129,7 @@ function planAttestations(ctx: Ctx, app: AppSpec, image: string, version: string
     ...(duplicated.length === 0 ? [] : [`duplicate attestations: ${duplicated.map((k) => `${present.filter((p) => p === k).length} ${KIND_LABELS[k]}`).join(', ')}`]),
   ];
   const reason = reasons.join('; ');
-  push(ctx, { type: 'attest', address: indexAddress(app.name, image, version), app: app.name, image, version, reason, dependsOn: [] });
+  push(ctx, { type: 'attest', address: indexAddress(app.name, image, version), app: app.name, image, version, reason, dependsOn });
 }
 
 /** Which window version a registry digest belongs to, if any is known. */
@@ -137,6 +159,8 @@ function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: Wind
       ctx.drift.push({ address, kind: current ? 'moved' : 'deleted', expected: recorded.digest, actual: current ?? null });
     }
     const merge = merged.get(version);
+    // An adopted target is recorded by its import first, so the tag step reads its digest from the state.
+    const adopted = ctx.actions.find((a) => a.type === 'import' && a.address === indexAddress(app.name, image.name, version));
     const targetDigest = merge ? undefined : repo.tagDigests.get(version);
     if (!merge && current !== undefined && current === targetDigest) continue;
     const from = current ? versionOfDigest(ctx, app, image.name, repo, current) : undefined;
@@ -147,7 +171,7 @@ function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: Wind
     const drifted = ctx.drift.some((d) => d.address === address);
     push(ctx, {
       type: 'tag', address, app: app.name, image: image.name, version, tag, ...(from ? { from } : {}),
-      reason: drifted ? `repair drift: ${reason}` : reason, dependsOn: merge ? [merge.id] : [],
+      reason: drifted ? `repair drift: ${reason}` : reason, dependsOn: merge ? [merge.id] : adopted ? [adopted.id] : [],
     });
   }
 }
@@ -167,9 +191,14 @@ function applyTargets(actions: Action[], targets: string[]): Action[] {
 
 /** Compute the plan. */
 export function diff(config: ResolvedConfig, state: State, observed: Observed, opts: DiffOptions = {}): Plan {
-  const ctx: Ctx = { config, state, observed, actions: [], drift: [] };
+  const ctx: Ctx = { config, state, observed, actions: [], drift: [], replace: opts.replace ?? [] };
   const apps: PlanApp[] = [];
-  for (const app of config.apps) {
+  const targets = opts.targets ?? [];
+  // SPEC §5 scope rule: an app outside --target was not observed (no window, no tag listing);
+  // planning it anyway would read every record of it as deleted from the registry.
+  const targetApps = new Set(targets.map((t) => parseAddress(t).app));
+  const scoped = targets.length === 0 ? config.apps : config.apps.filter((a) => targetApps.has(a.name));
+  for (const app of scoped) {
     const window = observed.windows.get(app.name) ?? [];
     const commits = Object.fromEntries(window.filter((w) => w.commit).map((w) => [w.version, w.commit as string]));
     apps.push({
@@ -183,9 +212,13 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
       if (opts.refreshOnly) ctx.drift.push(...refreshDrift(app, image.name, window, state, observed.registry.get(image.name) ?? emptyRepository(), ctx.drift));
     }
   }
-  ctx.actions.push(...planRetention(config, state, observed, ctx.actions, opts.now ?? new Date()));
+  ctx.actions.push(...planRetention({ ...config, apps: scoped }, state, observed, ctx.actions, opts.now ?? new Date()));
   let actions = opts.refreshOnly ? [] : ctx.actions;
-  if (opts.targets && opts.targets.length > 0) actions = applyTargets(actions, opts.targets);
+  let drift = ctx.drift;
+  if (targets.length > 0) {
+    actions = applyTargets(actions, targets);
+    drift = drift.filter((d) => targets.some((t) => matchesTarget(d.address, t)));
+  }
   const summary = countByType(actions);
   return {
     formatVersion: 1,
@@ -196,7 +229,7 @@ export function diff(config: ResolvedConfig, state: State, observed: Observed, o
     ...(opts.refreshOnly ? { refreshOnly: true } : {}),
     apps,
     actions,
-    drift: ctx.drift,
+    drift,
     summary,
     ...reclaimOf(actions),
   };

@@ -7,7 +7,7 @@ const build = (app: string, image: string, version: string, platform: string): A
 });
 const plan = (actions: Action[]): Plan => ({
   formatVersion: 1, createdAt: 't', configHash: 'sha256:x', registry: 'r', state: { lineage: null, serial: 0 }, apps: [], actions, drift: [],
-  summary: { build: 0, merge: 0, tag: 0, attest: 0, prune: 0 },
+  summary: { build: 0, merge: 0, tag: 0, attest: 0, prune: 0, import: 0 },
 });
 const runners = { 'linux/amd64': 'ubuntu-24.04', 'linux/arm64': 'ubuntu-24.04-arm' };
 

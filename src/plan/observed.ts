@@ -20,11 +20,48 @@ export interface ObservedRepository {
    */
   attested?: Map<string, AttestationKind[]>;
   /**
+   * Window versions the registry holds under their version tag but the state does not record,
+   * read with one GET each: what `import` would adopt (a complete index) or what must be rebuilt
+   * (a single-platform image, an index lacking a configured platform). A version absent here was
+   * not looked at: the planner then proposes nothing for it.
+   */
+  untracked?: Map<string, RegistryVersion>;
+  /**
    * Retention only (an app with a policy and something it would prune): every tagged manifest of
    * the repository and the platform manifests of its indexes, GETted by digest, so the planner can
    * tell which blobs a prune frees and which platform manifests a kept index still needs.
    */
   contents?: Map<string, ManifestContent>;
+}
+
+/** What a version tag holds in the registry: an index with its platform manifests, or one image (platforms null). */
+export interface RegistryVersion {
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** The index's platform manifests (attestation entries such as `unknown/unknown` left out); null for a single-platform image. */
+  platforms: Array<{ platform: string; digest: string; mediaType: string; size: number }> | null;
+}
+
+const INDEX_TYPES: readonly string[] = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
+
+/** Read a fetched version manifest: an index and its platforms, or a single image. */
+export function readRegistryVersion(descriptor: { digest: string; mediaType: string }, bytes: Uint8Array): RegistryVersion {
+  const body = JSON.parse(Buffer.from(bytes).toString()) as { mediaType?: string; manifests?: Array<{ digest: string; mediaType: string; size: number; platform?: { os: string; architecture: string; variant?: string } }> };
+  const mediaType = descriptor.mediaType || body.mediaType || '';
+  const base = { digest: descriptor.digest, mediaType, size: bytes.length };
+  if (!INDEX_TYPES.includes(mediaType) && !Array.isArray(body.manifests)) return { ...base, platforms: null };
+  const platforms = (body.manifests ?? []).flatMap((m) => {
+    const p = m.platform && m.platform.os !== 'unknown' ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : undefined;
+    return p ? [{ platform: p, digest: m.digest, mediaType: m.mediaType, size: m.size }] : [];
+  });
+  return { ...base, platforms };
+}
+
+/** Configured platforms a registry version lacks (all of them for a single-platform image): none means it can be adopted. */
+export function missingPlatforms(version: RegistryVersion, platforms: readonly string[]): string[] {
+  const held = new Set((version.platforms ?? []).map((p) => p.platform));
+  return version.platforms === null ? [...platforms] : platforms.filter((p) => !held.has(p));
 }
 
 /** What one manifest references (retention's byte accounting). */

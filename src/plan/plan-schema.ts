@@ -26,6 +26,7 @@ const ActionSchema = z.object({
   digest: digest.optional(),
   bytes: z.number().nonnegative().optional(),
   manifests: z.array(digest).optional(),
+  replace: z.boolean().optional(),
   reason: z.string(),
   dependsOn: z.array(z.string()),
 });

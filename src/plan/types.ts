@@ -5,7 +5,7 @@
 
 /** What an action does. */
 /** Action types, in the order summaries list them (SPEC §4 `summary`). */
-export const ACTION_TYPES = ['build', 'merge', 'tag', 'attest', 'prune'] as const;
+export const ACTION_TYPES = ['build', 'merge', 'tag', 'attest', 'prune', 'import'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 /** How many actions of each type: the plan's `summary`, and every per-app count the views show. */
@@ -29,12 +29,17 @@ export interface Action {
   tag?: string;
   /** Floating tag actions: the version the tag points at now, when known. */
   from?: string;
-  /** Prune actions: the index digest planned for deletion (apply refuses if the tag moved since). */
+  /**
+   * Prune actions: the index digest planned for deletion (apply refuses if the tag moved since).
+   * Import actions: the index digest adopted (apply refuses if the tag moved since).
+   */
   digest?: string;
   /** Prune actions: bytes the registry frees (blobs no kept manifest of the app references). */
   bytes?: number;
   /** Prune actions: platform manifests deleted after the index (never one a kept index references). */
   manifests?: string[];
+  /** Builds and merge of a version named by `--replace`: rebuilt although the state records it. */
+  replace?: boolean;
   /** Display-only reason (`missing in registry`, `latest moves 10.3.0 → 10.3.1`). */
   reason: string;
   /** Ids of actions that must finish first. */

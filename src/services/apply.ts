@@ -14,6 +14,7 @@ import { recordRefresh } from '../apply/refresh.js';
 import { assertFresh, assertSameConfig } from '../apply/stale.js';
 import { pruneStep } from '../apply/prune.js';
 import { attestStep } from '../apply/attest.js';
+import { importStep } from '../apply/adopt.js';
 import { AttestTools } from '../apply/attest-tools.js';
 import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
 import { readPlanFile } from '../plan/planfile.js';
@@ -44,6 +45,8 @@ export interface ApplyOptions {
   fragmentOut?: string;
   /** Record the registry's truth (drift) in state; build nothing. */
   refreshOnly?: boolean;
+  /** `--replace ADDR`: rebuild these recorded versions from source. */
+  replace?: string[];
   parallelism?: number;
   lockTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -73,13 +76,22 @@ function exclusion(action: Action, opts: Pick<ApplyOptions, 'only' | 'platform'>
   return undefined;
 }
 
+/**
+ * What a run may change in the state (SPEC §5): with --target, the targets and the addresses of
+ * the actions it runs (a target's dependencies, such as Outline's base image builds); without,
+ * everything. The store refuses any other change.
+ */
+function writeScope(targets: string[], actions: Action[]): string[] | undefined {
+  return targets.length === 0 ? undefined : [...targets, ...actions.map((a) => a.address)];
+}
+
 /** Record a refresh-only plan's drift in state, after confirmation. */
 async function refresh(plan: Plan, current: State | undefined, store: StateStore, opts: ApplyOptions): Promise<ApplyResult> {
   const empty = { done: [], failed: [], skipped: [] };
   if (!current || plan.drift.every((d) => d.kind === 'unknown')) return { plan, outcome: empty, refreshed: [] };
   if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: empty, aborted: true };
   const { state, changed } = recordRefresh(current, plan.drift, whoAmI(opts.env));
-  if (changed.length > 0) await store.write(state);
+  if (changed.length > 0) await store.write(state, { scope: writeScope(opts.targets ?? [], []) });
   return { plan, outcome: empty, refreshed: changed };
 }
 
@@ -119,11 +131,12 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   try {
     let plan: Plan;
     if (saved && opts.planFile) {
+      if (opts.replace?.length) throw new AbortError(`--replace is decided when planning: ${opts.planFile} is applied exactly as saved.`, `Make the plan with it: mirror plan --replace ${opts.replace[0]} --out ${opts.planFile}`);
       plan = saved;
       // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
       if (!opts.fragmentOut) assertFresh(plan, await readState(), config.hash, opts.planFile);
     } else {
-      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, warn: opts.warn })).plan;
+      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn })).plan;
     }
     if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, await readState(), store, opts);
     const targets = opts.targets ?? [];
@@ -133,7 +146,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
 
     const state = (await readState()) ?? newState();
     const who = whoAmI(opts.env);
-    const recorder = new StateRecorder(store, state, who);
+    const recorder = new StateRecorder(store, state, who, writeScope(targets, actions));
     const loc = parseRegistryUrl(config.registry.url);
     const insecure = loc.kind === 'http' && config.registry.insecure ? [loc.host] : [];
     const { username, password } = config.registry;
@@ -158,7 +171,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const outcome = await execute(actions, {
       parallelism: opts.parallelism ?? 4,
       skip: (a) => exclusion(a, opts),
-      satisfied: (a) => (a.type === 'build' && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
+      satisfied: (a) => (a.type === 'build' && !a.replace && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
       emit: opts.emit,
       run: async (a) => {
         if (a.type === 'build') return buildStep(ctx, a);
@@ -166,6 +179,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         if (a.type === 'tag') return tagStep(ctx, a);
         if (a.type === 'prune') return pruneStep(ctx, a);
         if (a.type === 'attest') return attestStep(ctx, attestTools, a);
+        if (a.type === 'import') return importStep(ctx, a);
         throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
       },
     });

@@ -5,13 +5,13 @@
  * request per version — the referrers list, or the `sha256-<hex>` fallback index, which is only
  * fetched when the tag listing has it (no request at all for a version never attested).
  */
-import { emptyRepository, type ObservedRepository } from '../plan/observed.js';
+import { emptyRepository, missingPlatforms, type ObservedRepository } from '../plan/observed.js';
 import { kindOfReferrer, listReferrers } from '../providers/attest/referrers.js';
 import { wantedKinds } from '../providers/attest/types.js';
 import { indexAddress } from '../state/addresses.js';
 import type { ObservationRound } from './observe-round.js';
 
-/** Fill `repo.attested` for every version the planner may propose an attest action for. */
+/** Fill `repo.attested` for every version the planner may propose an attest action for (recorded, or about to be adopted). */
 export async function observeAttestations(opts: ObservationRound): Promise<void> {
   const checks: Array<{ image: string; repo: ObservedRepository; digest: string }> = [];
   for (const app of opts.apps) {
@@ -21,6 +21,9 @@ export async function observeAttestations(opts: ObservationRound): Promise<void>
       for (const { version } of opts.windows.get(app.name) ?? []) {
         const rec = opts.state.resources[indexAddress(app.name, image.name, version)];
         if (rec?.type === 'index' && repo.tags.has(version) && repo.tagDigests.get(version) === rec.digest) checks.push({ image: image.name, repo, digest: rec.digest });
+        // A complete index the plan will adopt: its signature and SBOM may be missing too.
+        const found = rec ? undefined : repo.untracked?.get(version);
+        if (found && missingPlatforms(found, app.platforms).length === 0) checks.push({ image: image.name, repo, digest: found.digest });
       }
     }
   }

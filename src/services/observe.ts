@@ -14,6 +14,7 @@ import type { WindowVersion } from '../providers/upstream/types.js';
 import { resolveWindow } from '../providers/upstream/window.js';
 import { observeRetention } from './observe-retention.js';
 import { observeAttestations } from './observe-attestations.js';
+import { observeUntracked } from './observe-untracked.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
 import { buildAddress, indexAddress } from '../state/addresses.js';
 import type { State } from '../state/types.js';
@@ -83,6 +84,10 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   const windows = new Map<string, WindowVersion[]>(windowEntries);
   const repos = new Map<string, ObservedRepository>(repoEntries);
 
+  // Round 0: window versions the registry holds and the state does not (adopt or rebuild); a GET each.
+  const round = { apps, state, registry, windows, repos, limit: registryLimit };
+  if (!opts.refresh) await observeUntracked(round);
+
   // Round 1: tags whose digest matters.
   const heads: Array<Promise<void>> = [];
   for (const { app, image } of images) {
@@ -101,7 +106,7 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
       if (state.resources[indexAddress(app.name, image, version)]) wanted.add(version);
     }
     for (const tag of wanted) {
-      if (!repo.tags.has(tag)) continue;
+      if (!repo.tags.has(tag) || repo.tagDigests.has(tag)) continue;
       heads.push(registryLimit(() => learnTagDigest(registry, image, repo, tag)));
     }
   }
@@ -152,10 +157,10 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   await Promise.all(digestHeads);
 
   // Round 2b: attestations of recorded, undrifted window versions (refresh-only proposes nothing).
-  if (!opts.refresh) await observeAttestations({ apps, state, registry, windows, repos, limit: registryLimit });
+  if (!opts.refresh) await observeAttestations(round);
 
   // Round 3 (retention policies only; refresh-only proposes nothing): every tag's digest and what tagged manifests reference.
-  if (!opts.refresh) await observeRetention({ apps, state, registry, windows, repos, limit: registryLimit });
+  if (!opts.refresh) await observeRetention(round);
 
   // Refresh: a digest for every remaining tag, so drift beyond the window can be reported exactly.
   if (opts.refresh) {

@@ -6,7 +6,8 @@ import { diff } from '../plan/diff.js';
 import type { Plan } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RequestStats } from '../providers/registry/types.js';
-import { parseAddress } from '../state/addresses.js';
+import { matchesTarget, parseAddress } from '../state/addresses.js';
+import { AbortError } from '../errors.js';
 import { openStateBackend } from '../state/backend.js';
 import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
@@ -18,6 +19,8 @@ export interface PlanOptions {
   config?: string;
   targets?: string[];
   refreshOnly?: boolean;
+  /** `--replace ADDR`: rebuild these recorded versions from source (APP@VERSION, APP/IMAGE@VERSION). */
+  replace?: string[];
   env?: NodeJS.ProcessEnv;
   /** Upstream warnings (odd tags, failed probes) as they happen. */
   warn?: (message: string) => void;
@@ -46,10 +49,20 @@ export async function planAgainst(config: ResolvedConfig, stored: State | undefi
   const targets = opts.targets ?? [];
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
   const state = stored ?? newState();
+  const replace = opts.replace ?? [];
+  for (const r of replace) {
+    const a = parseAddress(r);
+    if (!a.version || a.platform) throw new AbortError(`--replace ${r}: expected a version address (APP@VERSION or APP/IMAGE@VERSION).`, 'A version is rebuilt with all its platforms.');
+    if (!Object.entries(state.resources).some(([address, rec]) => rec.type === 'index' && matchesTarget(address, r))) {
+      throw new AbortError(`--replace ${r}: the state records no such version, so there is nothing to replace.`, 'See `mirror state list`; a version missing from the state is built (or imported) by a plain plan.');
+    }
+  }
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
     const { observed, warnings, upstreamRequests } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, apps, refresh: opts.refreshOnly });
-    const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined });
+    const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined, replace });
+    const outside = replace.find((r) => !plan.refreshOnly && !plan.actions.some((a) => a.type === 'merge' && a.replace && matchesTarget(a.address, r)));
+    if (outside) throw new AbortError(`--replace ${outside}: that version is not in the window mirror keeps (or not in --target), so it would not be rebuilt.`, 'Replace a version the plan shows in its window.');
     if (apps) plan.apps = plan.apps.filter((a) => apps.has(a.name));
     for (const app of plan.apps) {
       const w = warnings.get(app.name);

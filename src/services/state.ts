@@ -5,13 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import semver from 'semver';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError, StateError } from '../errors.js';
-import { createRegistryBackend } from '../providers/registry/index.js';
-import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
-import { buildAddress, indexAddress, matchesTarget, parseAddress, tagAddress } from '../state/addresses.js';
+import { buildAddress, matchesTarget, parseAddress, type ParsedAddress } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
 import { whoAmI } from '../state/lock.js';
@@ -75,15 +72,19 @@ async function readInput(file: string, what: string, nextSteps: string): Promise
   }
 }
 
-function event(action: string, address: string, env: NodeJS.ProcessEnv | undefined, digest?: string, previous?: string): HistoryEvent {
+/** A history event of a state command. */
+export function event(action: string, address: string, env: NodeJS.ProcessEnv | undefined, digest?: string, previous?: string): HistoryEvent {
   return { time: new Date().toISOString(), who: whoAmI(env), operation: action, action, address, ...(digest ? { digest } : {}), ...(previous ? { previous } : {}) };
 }
 
-/** Change the state under the lock; `change` returns the new state (same lineage and serial). */
-export function modifyState(opts: StateOptions, operation: string, change: (state: State, config: ResolvedConfig) => Promise<State> | State): Promise<State> {
+/**
+ * Change the state under the lock; `change` returns the new state (same lineage and serial).
+ * `scope`: the addresses the command names; the store refuses a change to any other record.
+ */
+export function modifyState(opts: StateOptions, operation: string, change: (state: State, config: ResolvedConfig) => Promise<State> | State, scope?: readonly string[]): Promise<State> {
   return locked(opts, operation, async (config, store) => {
     const current = (await store.read()) ?? newState();
-    return store.write(await change(current, config));
+    return store.write(await change(current, config), { scope });
   });
 }
 
@@ -96,21 +97,58 @@ export function removeResources(opts: StateOptions, targets: string[]): Promise<
     const history = [...state.history];
     for (const a of gone) { history.push(event('state rm', a, opts.env, undefined, resources[a].digest)); delete resources[a]; }
     return { ...state, resources, history };
-  });
+  }, targets);
 }
 
-/** `state mv FROM TO`: rename one address. */
+/** The kind of record an address names. */
+const kindOf = (a: ParsedAddress) => (a.tag ? 'tag' : a.platform ? 'build' : a.version ? 'index' : 'app');
+
+/**
+ * `state mv FROM TO`: rename an address within its repository. An index moves with its platform
+ * builds (they are one version); a move to another app or image is refused, since the digests
+ * live in the repository they were pushed to and verify would look for them elsewhere.
+ */
 export function moveResource(opts: StateOptions, from: string, to: string): Promise<State> {
-  const target = parseAddress(to);
+  const f = parseAddress(from);
+  const t = parseAddress(to);
+  const [fromImage, toImage] = [f.image ?? f.app, t.image ?? t.app];
+  if (f.app !== t.app || fromImage !== toImage) {
+    throw new AbortError(`Refusing to move ${from} to ${to}: that is another ${f.app !== t.app ? 'app' : 'image'} (${f.app}/${fromImage} → ${t.app}/${toImage}), and its digests live in the ${fromImage} repository.`,
+      `Record the other repository's image there instead: mirror import ${to}`);
+  }
   return modifyState(opts, 'state mv', (state) => {
     const rec = state.resources[from];
     if (!rec) throw new AbortError(`${from} is not in the state.`, 'See `mirror state list`.');
-    if (state.resources[to]) throw new AbortError(`${to} is already in the state.`, `Remove it first: mirror state rm ${to}`);
+    // An index carries its platform builds along: `x@1.0.0/linux/amd64` → `x@1.0.1/linux/amd64`.
+    const moves: Array<[string, string]> = [[from, to]];
+    if (kindOf(f) === 'index') {
+      for (const [address, r] of Object.entries(state.resources)) {
+        if (r.type === 'build' && r.app === rec.app && r.image === rec.image && r.version === f.version && r.platform) {
+          moves.push([address, buildAddress(rec.app, rec.image, t.version as string, r.platform)]);
+        }
+      }
+    }
+    const taken = moves.find(([, dest]) => state.resources[dest]);
+    if (taken) throw new AbortError(`${taken[1]} is already in the state.`, `Remove it first: mirror state rm ${taken[1]}`);
+    if (kindOf(f) !== kindOf(t)) {
+      throw new AbortError(`Refusing to move ${from} to ${to}: ${kindOf(f) === 'index' ? 'an' : 'a'} ${kindOf(f)} address moves only to another ${kindOf(f)} address.`, 'Use APP@VERSION → APP@VERSION, APP@VERSION/OS/ARCH → APP@VERSION/OS/ARCH, or APP:TAG → APP:TAG.');
+    }
     const resources = { ...state.resources };
-    delete resources[from];
-    resources[to] = { ...rec, app: target.app, image: target.image ?? target.app, ...(target.version ? { version: target.version } : {}), ...(target.platform ? { platform: target.platform } : {}), ...(target.tag ? { tag: target.tag } : {}), updatedAt: new Date().toISOString() };
-    return { ...state, resources, history: [...state.history, event('state mv', to, opts.env, rec.digest), { ...event('state mv', from, opts.env), previous: rec.digest }] };
-  });
+    const history = [...state.history];
+    const now = new Date().toISOString();
+    for (const [src, dest] of moves) {
+      const r = resources[src];
+      delete resources[src];
+      const d = parseAddress(dest);
+      resources[dest] = {
+        ...r, ...(d.version ? { version: d.version } : {}), ...(d.platform ? { platform: d.platform } : {}), ...(d.tag ? { tag: d.tag } : {}),
+        ...(r.tags && f.version && d.version ? { tags: r.tags.map((x) => (x === f.version ? (d.version as string) : x)) } : {}),
+        updatedAt: now,
+      };
+      history.push(event('state mv', dest, opts.env, r.digest), { ...event('state mv', src, opts.env), previous: r.digest });
+    }
+    return { ...state, resources, history };
+  }, [from, to]);
 }
 
 /** `state push FILE`: replace the state; another lineage or an older serial needs --force. */
@@ -170,58 +208,4 @@ export async function mergeFragments(opts: StateOptions, files: string[], plan?:
     return { ...current, resources, history };
   });
   return { state, added };
-}
-
-
-/** `import ADDR`: adopt what the registry holds (an index with its platforms, a floating tag, or a whole app). */
-export async function importAddress(opts: StateOptions, address: string): Promise<string[]> {
-  const target = parseAddress(address);
-  const imported: string[] = [];
-  await modifyState(opts, 'import', async (state, config) => {
-    const app = config.apps.find((a) => a.name === target.app);
-    if (!app) throw new AbortError(`App "${target.app}" is not in the config.`);
-    const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
-    const resources = { ...state.resources };
-    const history = [...state.history];
-    const now = new Date().toISOString();
-    try {
-      const images = app.images.filter((i) => !target.image || i.name === target.image);
-      for (const image of images) {
-        let refs: string[];
-        if (target.tag) refs = [target.tag];
-        else if (target.version) refs = [target.version];
-        else refs = await registry.listTags(image.name);
-        for (const ref of refs) {
-          const manifest = await registry.getManifest(image.name, ref);
-          const digest = manifest.descriptor.digest;
-          if (semver.valid(ref) && !target.tag) {
-            const body = JSON.parse(Buffer.from(manifest.bytes).toString()) as { mediaType?: string; manifests?: Descriptor[] };
-            if (manifest.descriptor.mediaType !== MediaType.OciIndex && manifest.descriptor.mediaType !== MediaType.DockerManifestList) continue;
-            const platforms = (body.manifests ?? []).map((m) => ({ m, p: platformString(m) })).filter(({ p }) => p && app.platforms.includes(p));
-            for (const { m, p } of platforms) {
-              const a = buildAddress(app.name, image.name, ref, p as string);
-              resources[a] = { type: 'build', app: app.name, image: image.name, version: ref, platform: p, digest: m.digest, mediaType: m.mediaType, size: m.size, createdAt: now, updatedAt: now };
-              history.push(event('import', a, opts.env, m.digest));
-              imported.push(a);
-            }
-            const a = indexAddress(app.name, image.name, ref);
-            resources[a] = { type: 'index', app: app.name, image: image.name, version: ref, digest, mediaType: manifest.descriptor.mediaType, size: manifest.bytes.length, platforms: platforms.map(({ p }) => p as string), tags: [ref], createdAt: now, updatedAt: now };
-            history.push(event('import', a, opts.env, digest));
-            imported.push(a);
-          } else if (!semver.valid(ref)) {
-            const version = Object.values(resources).find((r) => r.type === 'index' && r.image === image.name && r.digest === digest)?.version;
-            const a = tagAddress(app.name, image.name, ref);
-            resources[a] = { type: 'tag', app: app.name, image: image.name, tag: ref, ...(version ? { version } : {}), digest, mediaType: manifest.descriptor.mediaType, createdAt: now, updatedAt: now };
-            history.push(event('import', a, opts.env, digest));
-            imported.push(a);
-          }
-        }
-      }
-    } finally {
-      await registry.close();
-    }
-    if (imported.length === 0) throw new AbortError(`Nothing to import for ${address}: the registry holds no matching index or tag.`);
-    return { ...state, resources, history };
-  });
-  return imported;
 }

@@ -39,6 +39,8 @@ export interface VerifyOptions {
   certificateOidcIssuer?: string;
   /** Keyless: a Sigstore trusted_root.json; default: fetched through Sigstore's TUF repository. */
   trustedRoot?: string;
+  /** `--strict`: an adopted version without provenance fails too. */
+  strict?: boolean;
 }
 
 /** The verdict on one version. */
@@ -59,11 +61,16 @@ export interface VerifyReport {
   ok: boolean;
   /** Apps whose upstream window could not be read: versions missing from the state were not looked for. */
   warnings: string[];
+  /** Whether adopted provenance failed the run (`--strict`). */
+  strict?: boolean;
 }
 
-/** A version passes when nothing is wrong with its tag and every wanted attestation verifies. */
-export function versionOk(v: VersionVerdict): boolean {
-  return v.problems.length === 0 && Object.values(v.attestations).every((k) => k.status === 'ok' || k.status === 'off');
+/**
+ * A version passes when nothing is wrong with its tag and every wanted attestation verifies; an
+ * adopted version's missing provenance (status `adopted`) passes unless `strict`.
+ */
+export function versionOk(v: VersionVerdict, strict = false): boolean {
+  return v.problems.length === 0 && Object.values(v.attestations).every((k) => k.status === 'ok' || k.status === 'off' || (k.status === 'adopted' && !strict));
 }
 
 /** Trust policy of an app's signing setting and the flags; cached per setting. */
@@ -103,6 +110,8 @@ interface Target {
   image: string;
   version: string;
   recorded: string | null;
+  /** The record's origin: an adopted version has no provenance of mirror's. */
+  origin?: 'built' | 'adopted';
 }
 
 async function verifyVersion(registry: RegistryBackend, app: AppSpec, t: Target, policies: Policies): Promise<VersionVerdict> {
@@ -118,7 +127,13 @@ async function verifyVersion(registry: RegistryBackend, app: AppSpec, t: Target,
   const expected = { index: digest, platforms: platformDigests(index.bytes) };
   const byKind = attestationsIn((await listReferrers(registry, t.image, digest)).manifests);
   const policy = wanted.length > 0 ? await policies.get(app) : undefined;
-  for (const kind of wanted) attestations[kind] = await checkReferrer(registry, t.image, kind, byKind.get(kind) ?? [], expected, policy as TrustPolicy);
+  for (const kind of wanted) {
+    const found = byKind.get(kind) ?? [];
+    // Mirror makes no provenance for what it did not build; one attached by someone else is still checked.
+    attestations[kind] = kind === 'provenance' && t.origin === 'adopted' && found.length === 0
+      ? { status: 'adopted', reason: 'imported, not built by mirror: no provenance' }
+      : await checkReferrer(registry, t.image, kind, found, expected, policy as TrustPolicy);
+  }
   return verdict;
 }
 
@@ -165,14 +180,14 @@ export async function verifyAttestations(opts: VerifyOptions): Promise<VerifyRep
     const targets: Array<[AppSpec, Target]> = [];
     for (const [address, rec] of recorded) {
       const app = config.apps.find((a) => a.name === rec.app);
-      if (app) targets.push([app, { address, image: rec.image, version: rec.version as string, recorded: rec.digest }]); // an app removed from the config: nothing says how it should be signed
+      if (app) targets.push([app, { address, image: rec.image, version: rec.version as string, recorded: rec.digest, origin: rec.origin }]); // an app removed from the config: nothing says how it should be signed
     }
     targets.push(...(await untracked(config, registry, state, opts, warnings)));
     if (opts.address && targets.length === 0) throw new AbortError(`No version in the state or the registry matches ${opts.address}.`, 'See `mirror state list`.');
     targets.sort(([, a], [, b]) => a.address.localeCompare(b.address));
     const versions: VersionVerdict[] = [];
     for (const [app, target] of targets) versions.push(await verifyVersion(registry, app, target, policies));
-    return { versions, ok: versions.every(versionOk), warnings };
+    return { versions, ok: versions.every((v) => versionOk(v, opts.strict)), warnings, ...(opts.strict ? { strict: true } : {}) };
   } finally {
     await registry.close();
   }

@@ -75,6 +75,27 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect(await store.read()).toEqual(second);
     }));
 
+    it('a scoped write changes only addresses in its scope: dropping or changing another record is refused', withStore(async ({ store }) => {
+      // Given a state with app a and app b
+      const base = withResource(newState(), '1.0.0');
+      const bRecord = { ...base.resources['a@1.0.0'], app: 'b', image: 'b' };
+      const both = await store.write({ ...base, resources: { ...base.resources, 'b@1.0.0': bRecord } });
+      // When a write scoped to a drops b's record, or changes it, or adds one of b
+      const { 'b@1.0.0': _dropped, ...withoutB } = both.resources;
+      const dropped = await store.write({ ...both, resources: withoutB }, { scope: ['a'] }).catch((e: unknown) => e);
+      const changed = await store.write({ ...both, resources: { ...both.resources, 'b@1.0.0': { ...bRecord, digest: digest('c') } } }, { scope: ['a@1.0.0'] }).catch((e: unknown) => e);
+      const added = await store.write(withResource({ ...both, resources: { ...both.resources } }, '2.0.0'), { scope: ['b'] }).catch((e: unknown) => e);
+      // Then each is refused naming the address, and the stored state is untouched
+      for (const e of [dropped, changed, added]) expect(e).toBeInstanceOf(BugError);
+      expect((dropped as Error).message).toMatch(/b@1\.0\.0, outside the scope a/);
+      expect((added as Error).message).toMatch(/a@2\.0\.0, outside the scope b/);
+      expect(await store.read()).toEqual(both);
+      // And a change inside the scope is written
+      const inScope = await store.write({ ...both, resources: { ...both.resources, 'a@1.0.0': { ...both.resources['a@1.0.0'], digest: digest('d') } } }, { scope: ['a'] });
+      expect(inScope.resources['a@1.0.0'].digest).toBe(digest('d'));
+      expect(inScope.resources['b@1.0.0']).toEqual(bRecord);
+    }));
+
     it('treats writing an invalid state as a bug and stores nothing', withStore(async ({ store }) => {
       const bad = { ...newState(), resources: { x: { type: 'index', digest: 'nope' } } } as unknown as State;
       await expect(store.write(bad)).rejects.toBeInstanceOf(BugError);

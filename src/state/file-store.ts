@@ -10,8 +10,8 @@ import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { BugError, StateError } from '../errors.js';
 import { readStateText } from './format.js';
-import { StateSchema, type State, type StateStore } from './types.js';
-import { assertSuccessor, serialized, successorOf } from './write-guard.js';
+import { StateSchema, type State, type StateStore, type WriteOptions } from './types.js';
+import { assertInScope, assertSuccessor, serialized, successorOf } from './write-guard.js';
 
 /**
  * Write a file atomically and durably: a crash leaves either the old bytes or the new ones, never half.
@@ -147,13 +147,15 @@ export class FileStateStore implements StateStore {
    * Replace the file with `state` at serial+1. Refused when the file on disk is corrupt, belongs to
    * another lineage, or moved past the serial the caller read (someone else wrote meanwhile).
    */
-  async write(state: State): Promise<State> {
+  async write(state: State, opts: WriteOptions = {}): Promise<State> {
     const next = successorOf(state, this.location);
     return serialized(this.location, async () => {
       await mkdir(path.dirname(this.location), { recursive: true });
       const current = await this.readRaw(); // throws on a corrupt file: it is never overwritten
+      const name = { noun: 'State file', location: this.location, configKey: 'state.path' } as const;
+      assertInScope(current?.state, next, opts.scope, name);
       if (current) {
-        assertSuccessor(current.state, state, { noun: 'State file', location: this.location, configKey: 'state.path' });
+        assertSuccessor(current.state, state, name);
         // Backup from the bytes just validated, atomically, so a crash never leaves a half backup; as private as the state.
         await writeFileAtomic(this.backupPath, current.text, await modeOf(this.location));
       }

@@ -16,8 +16,8 @@ import type { Plan } from '../plan/types.js';
 import { buildAddress } from './addresses.js';
 import { writeFileAtomic } from './file-store.js';
 import { newState } from './new-state.js';
-import { HistoryEventSchema, ResourceSchema, type LockHandle, type Locker, type State, type StateStore } from './types.js';
-import { successorOf } from './write-guard.js';
+import { HistoryEventSchema, ResourceSchema, type LockHandle, type Locker, type State, type StateStore, type WriteOptions } from './types.js';
+import { assertInScope, successorOf } from './write-guard.js';
 
 /** Identity of a saved plan: the hash of its content (every runner reads the same file). */
 export function planId(plan: Plan): string {
@@ -95,9 +95,10 @@ export class FragmentStore implements StateStore {
     return structuredClone(this.state);
   }
 
-  async write(state: State): Promise<State> {
+  async write(state: State, opts: WriteOptions = {}): Promise<State> {
     if (state.serial !== this.state.serial) throw new BugError(`fragment ${this.location} written from a stale copy`);
     const next = successorOf(state, this.location); // validated: a fragment `state merge` could not read is never written
+    assertInScope(this.state, next, opts.scope, { noun: 'State', location: this.location });
     const fragment: Fragment = { fragmentVersion: 1, plan: this.header, actions: this.actions, resources: next.resources, history: next.history };
     await writeFileAtomic(this.location, `${JSON.stringify(fragment, null, 2)}\n`);
     this.state = next;

@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { AbortError } from '../errors.js';
 import { holderInfo, LockedError } from './lock.js';
-import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore } from './types.js';
-import { assertSuccessor, successorOf } from './write-guard.js';
+import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore, type WriteOptions } from './types.js';
+import { assertInScope, assertSuccessor, successorOf } from './write-guard.js';
 
 /** State kept in memory, as JSON text so callers can never alias what is stored. */
 export class MemoryStateStore implements StateStore {
@@ -22,9 +22,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   /** Store state at serial+1 through the same write guard as the real stores. */
-  async write(state: State): Promise<State> {
+  async write(state: State, opts: WriteOptions = {}): Promise<State> {
     const next = successorOf(state, this.location);
     const current = await this.read();
+    assertInScope(current, next, opts.scope, { noun: 'State', location: this.location });
     if (current) assertSuccessor(current, state, { noun: 'State', location: this.location });
     this.stored = JSON.stringify(next);
     return JSON.parse(this.stored) as State;

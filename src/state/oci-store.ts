@@ -8,8 +8,8 @@ import { StateError } from '../errors.js';
 import { corruptStateMessage } from './file-store.js';
 import { readStateText, type ReadResult } from './format.js';
 import { fetchArtifact, prepareArtifact, putArtifact, STATE_TYPE, type ArtifactManifest, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
-import { StateSchema, type State, type StateStore } from './types.js';
-import { assertSuccessor, serialized, successorOf } from './write-guard.js';
+import { StateSchema, type State, type StateStore, type WriteOptions } from './types.js';
+import { assertInScope, assertSuccessor, serialized, successorOf } from './write-guard.js';
 
 /** How messages name the tag's digest when it did not exist. */
 const ABSENT = 'none (no state yet)';
@@ -78,13 +78,15 @@ export class OciStateStore implements StateStore {
   }
 
   /** Replace the artifact with `state` at serial+1; refused like FileStateStore.write, or when the tag moved since this store looked. */
-  async write(state: State): Promise<State> {
+  async write(state: State, opts: WriteOptions = {}): Promise<State> {
     const next = successorOf(state, this.location);
     return serialized(this.location, async () => {
       const current = await this.readRaw(); // throws on a corrupt artifact: it is never overwritten
       const now = digestOf(current);
       if (this.last !== undefined && digestOf(this.last) !== now) throw this.changed(digestOf(this.last), now);
-      if (current) assertSuccessor(current.state, state, { noun: 'State artifact', location: this.location, configKey: 'state.ref' });
+      const name = { noun: 'State artifact', location: this.location, configKey: 'state.ref' } as const;
+      assertInScope(current?.state, next, opts.scope, name);
+      if (current) assertSuccessor(current.state, state, name);
       const prepared = await this.prepare(next);
       if (current) await putArtifact(this.target, this.backupTag, current.artifact.manifestBytes);
       // Last look before the PUT: the window left to a concurrent writer is one round trip.

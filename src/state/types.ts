@@ -30,6 +30,8 @@ export const ResourceSchema = z.object({
   buildArgsHash: z.string().optional(),
   builder: z.string().optional(),
   attestations: z.record(z.string(), digest).optional(),
+  /** `built`: mirror built it; `adopted`: recorded from the registry by an import (no provenance of ours). Absent in older states: built. */
+  origin: z.enum(['built', 'adopted']).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -81,6 +83,16 @@ export interface LockInfo {
   expires: string;
 }
 
+/** How a write is bounded. */
+export interface WriteOptions {
+  /**
+   * The addresses the command may change (`--target`, the address of `import`/`state rm`…):
+   * a record outside them that differs between the stored state and the one written is refused
+   * (write-guard.ts `assertInScope`). Undefined: the whole state is in scope.
+   */
+  scope?: readonly string[];
+}
+
 /** Where state persists (Terraform's statemgr.Persistent). */
 export interface StateStore {
   /** Human name for messages: the file path, or the OCI ref. */
@@ -89,9 +101,10 @@ export interface StateStore {
   read(): Promise<State | undefined>;
   /**
    * Persist atomically: serial is incremented by the store (returned state carries the new serial);
-   * the previous state is kept as a backup. Never overwrites a file it could not parse.
+   * the previous state is kept as a backup. Never overwrites a file it could not parse, nor a
+   * record outside `opts.scope`.
    */
-  write(state: State): Promise<State>;
+  write(state: State, opts?: WriteOptions): Promise<State>;
   /** Replace the state whatever its lineage or serial (`state push --force`); still keeps a backup. */
   replace(state: State): Promise<State>;
 }

@@ -6,6 +6,7 @@
  */
 import { BugError, StateError } from '../errors.js';
 import { issuePath } from '../system/issue-path.js';
+import { matchesTarget } from './addresses.js';
 import { StateSchema, type State } from './types.js';
 
 const writeQueues = new Map<string, Promise<unknown>>();
@@ -50,4 +51,19 @@ export function successorOf(state: State, location: string): State {
     throw new BugError(`Refusing to write invalid state to ${location}: ${issuePath(issue.path)}: ${issue.message}`);
   }
   return valid.data;
+}
+
+/**
+ * Refuse a write that adds, drops or changes a record outside `scope` (SPEC §5: `--target` and
+ * `--refresh-only` write only the addresses in scope). Checked by every store against the state
+ * it holds, so no command, present or future, can lose a record it was not asked about.
+ */
+export function assertInScope(current: State | undefined, next: State, scope: readonly string[] | undefined, name: StoreName): void {
+  if (scope === undefined) return;
+  const before = current?.resources ?? {};
+  const addresses = new Set([...Object.keys(before), ...Object.keys(next.resources)]);
+  const outside = [...addresses].filter((a) => !scope.some((t) => matchesTarget(a, t))
+    && JSON.stringify(before[a]) !== JSON.stringify(next.resources[a])).sort();
+  if (outside.length === 0) return;
+  throw new BugError(`Refusing to write ${name.noun.toLowerCase()} ${name.location}: it would change ${outside.slice(0, 3).join(', ')}${outside.length > 3 ? ` and ${outside.length - 3} more` : ''}, outside the scope ${scope.join(', ')}.`);
 }

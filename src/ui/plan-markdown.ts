@@ -20,10 +20,10 @@ export function renderPlanMarkdown(plan: Plan): string {
   }
   const groups = actionsByApp(plan);
   const drifts = driftByApp(plan);
-  out.push('| App | Window | Latest | Build | Merge | Tag | Attest | Prune | Drift |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
+  out.push('| App | Window | Latest | Build | Merge | Tag | Attest | Prune | Import | Drift |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const app of plan.apps) {
     const n = countByType(groups.get(app.name) ?? []);
-    out.push(`| ${app.name} | ${windowText(app.window)} | ${app.latest ?? '—'} | ${n.build} | ${n.merge} | ${n.tag} | ${n.attest} | ${n.prune} | ${(drifts.get(app.name) ?? []).length} |`);
+    out.push(`| ${app.name} | ${windowText(app.window)} | ${app.latest ?? '—'} | ${n.build} | ${n.merge} | ${n.tag} | ${n.attest} | ${n.prune} | ${n.import} | ${(drifts.get(app.name) ?? []).length} |`);
   }
   out.push('');
   for (const app of plan.apps) {

@@ -3,14 +3,14 @@ import { ACTION_TYPES, type Action, type ActionType, type Drift, type Plan } fro
 import { freesText } from './prune-text.js';
 
 /** Terraform-style marker per action type. */
-export const MARKERS: Record<ActionType, string> = { build: '+', merge: '~', tag: '→', attest: '✓', prune: '-' };
+export const MARKERS: Record<ActionType, string> = { build: '+', merge: '~', tag: '→', attest: '✓', prune: '-', import: '<' };
 
 /** Marker of a drifted address (registry and state disagree). */
 export const DRIFT_MARKER = '!';
 
 /** Terminal colour per action type (text and Ink views paint markers alike); drift is magenta. */
 export const MARKER_COLORS: Record<ActionType, 'green' | 'yellow' | 'cyan' | 'blue' | 'red'> = {
-  build: 'green', merge: 'yellow', tag: 'cyan', attest: 'blue', prune: 'red',
+  build: 'green', merge: 'yellow', tag: 'cyan', attest: 'blue', prune: 'red', import: 'cyan',
 };
 
 const NOUNS: Record<ActionType, [string, string]> = {
@@ -19,6 +19,7 @@ const NOUNS: Record<ActionType, [string, string]> = {
   tag: ['tag move', 'tag moves'],
   attest: ['attestation', 'attestations'],
   prune: ['to prune', 'to prune'],
+  import: ['import', 'imports'],
 };
 
 /** `14 builds` / `1 merge`. */

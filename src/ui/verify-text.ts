@@ -20,11 +20,16 @@ export function renderVerify(report: VerifyReport): string {
       const verdict = v.attestations[k];
       if (verdict.status === 'invalid') notes.push(`${v.address}: ${k} invalid: ${verdict.reason}`);
       if (verdict.status === 'missing') notes.push(`${v.address}: ${k} missing`);
+      if (verdict.status === 'adopted') notes.push(`${v.address}: ${k} adopted: imported, not built by mirror (${report.strict ? 'fails with --strict' : 'passes; --strict fails it'}; rebuild it with mirror apply --replace ${v.address})`);
     }
   }
   if (notes.length > 0) out.push('', ...notes);
   if (warnings) out.push('', warnings.trimEnd());
-  const bad = report.versions.filter((v) => !versionOk(v)).length;
-  out.push('', bad === 0 ? `Verified ${report.versions.length} version${report.versions.length === 1 ? '' : 's'}: every attestation is present and valid.` : `${bad} of ${report.versions.length} versions have missing or invalid attestations.`);
+  const bad = report.versions.filter((v) => !versionOk(v, report.strict)).length;
+  const adopted = report.versions.filter((v) => v.attestations.provenance.status === 'adopted').length;
+  const ok = adopted === 0
+    ? `Verified ${report.versions.length} version${report.versions.length === 1 ? '' : 's'}: every attestation is present and valid.`
+    : `Verified ${report.versions.length} version${report.versions.length === 1 ? '' : 's'}: every attestation is present and valid (${adopted} adopted without provenance).`;
+  out.push('', bad === 0 ? ok : `${bad} of ${report.versions.length} versions have missing or invalid attestations${report.strict && adopted > 0 ? ' (--strict: adopted versions without provenance fail)' : ''}.`);
   return `${out.join('\n')}\n`;
 }

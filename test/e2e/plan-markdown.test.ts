@@ -44,12 +44,12 @@ describe('plan --format markdown', () => {
     expect(drift.rows).toEqual([['`mattermost@10.4.1`', 'moved outside mirror', expect.stringMatching(/^`sha256:[0-9a-f]{12}`$/), expect.stringMatching(/^`sha256:[0-9a-f]{12}`$/)]]);
 
     // The summary table: one row per app with its counts, equal to the JSON's
-    expect(summary.header).toEqual(['App', 'Window', 'Latest', 'Build', 'Merge', 'Tag', 'Attest', 'Prune', 'Drift']);
+    expect(summary.header).toEqual(['App', 'Window', 'Latest', 'Build', 'Merge', 'Tag', 'Attest', 'Prune', 'Import', 'Drift']);
     expect(summary.rows.map((r) => r[0])).toEqual(['mattermost', 'mostlymatter', 'outline']);
     for (const row of summary.rows) {
       const actions = plan.actions.filter((a) => a.app === row[0]);
       const count = (t: string) => String(actions.filter((a) => a.type === t).length);
-      expect(row.slice(3), row[0]).toEqual([count('build'), count('merge'), count('tag'), count('attest'), count('prune'), row[0] === 'mattermost' ? '1' : '0']);
+      expect(row.slice(3), row[0]).toEqual([count('build'), count('merge'), count('tag'), count('attest'), count('prune'), count('import'), row[0] === 'mattermost' ? '1' : '0']);
     }
     expect(summary.rows[2].slice(1, 3)).toEqual(['1.10.0 … 1.9.0 (5 versions)', '1.10.0']);
 

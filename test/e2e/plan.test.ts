@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import type { Plan } from '../../src/plan/types.js';
 import { publishVersions, startSeedWorld, type SeedWorld } from '../rig/world.js';
 import { mirror } from './cli.js';
 
+const KEY = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 let world: SeedWorld;
 beforeAll(async () => { world = await startSeedWorld(); });
 afterAll(async () => { await world?.stop(); });
@@ -33,7 +35,7 @@ describe('mirror plan against the seed-shaped rig', () => {
     // And the emulator was asked only for the pages that fill the window (3 of 4 for mattermost)
     expect(world.upstream.requestCount('/repos/mattermost/mattermost/releases')).toBe(3);
     // And builds = window × platforms, one merge per version depending on its builds, latest on the semver max
-    expect(p.summary).toEqual({ build: 60, merge: 30, tag: 4, attest: 30, prune: 0 });
+    expect(p.summary).toEqual({ build: 60, merge: 30, tag: 4, attest: 30, prune: 0, import: 0 });
     const merge = p.actions.find((a) => a.id === 'merge:mattermost@10.3.1');
     expect(merge?.dependsOn).toEqual(['build:mattermost@10.3.1/linux/amd64', 'build:mattermost@10.3.1/linux/arm64']);
     const tags = p.actions.filter((a) => a.type === 'tag').map((a) => `${a.address}→${a.version}`);
@@ -43,27 +45,35 @@ describe('mirror plan against the seed-shaped rig', () => {
     expect(p.configHash).toMatch(/^sha256:[a-f0-9]{64}$/);
   });
 
-  it('--detailed-exitcode: 2 with changes, 0 once the registry holds the whole window', async () => {
+  it('--detailed-exitcode: 2 with changes, 0 once the registry holds the whole window (adopted)', async () => {
     expect((await plan(['--detailed-exitcode'])).exitCode).toBe(2);
     // Given every window version published as a two-platform index and latest on the max
     const p = await planJson();
     for (const app of p.apps) {
       for (const image of app.images) await publishVersions(world.backend, image, app.window, { latest: app.window[0] });
     }
+    // (issue 14: with no state, such a registry is adopted, not taken as mirrored: one import per
+    // version and image, and an attest for the signature and SBOM it lacks; nothing is built)
+    const adopting = await planJson();
+    const indexes = p.apps.reduce((n, a) => n + a.window.length * a.images.length, 0);
+    expect(adopting.summary).toEqual({ build: 0, merge: 0, tag: 0, attest: indexes, prune: 0, import: indexes });
+    const applied = await mirror(['apply', '--auto-approve'], { cwd: world.dir, env: { MIRROR_SIGNING_KEY: KEY }, timeoutMs: 900_000 });
+    expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
     // When planning again
     const result = await plan(['--detailed-exitcode']);
     // Then nothing is proposed
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('No changes. The registry matches the config (3 apps, 25 versions).');
-  });
+  }, 900_000);
 
   it('a new upstream release yields its builds, one merge and the latest move, nothing else', async () => {
     world.upstream.github.setReleases('mattermost/mattermost', [{ tag_name: 'v10.5.0' }, ...(await import('../rig/seed-world.js')).MATTERMOST_RELEASES]);
     const p = await planJson();
+    // (the state now records the adopted window, so 10.5.0 is above everything recorded: a new upstream version)
     expect(p.actions.map((a) => `${a.type} ${a.address} (${a.reason})`)).toEqual([
-      'build mattermost@10.5.0/linux/amd64 (missing in registry)',
-      'build mattermost@10.5.0/linux/arm64 (missing in registry)',
-      'merge mattermost@10.5.0 (missing in registry)',
+      'build mattermost@10.5.0/linux/amd64 (new upstream version)',
+      'build mattermost@10.5.0/linux/arm64 (new upstream version)',
+      'merge mattermost@10.5.0 (new upstream version)',
       'attest mattermost@10.5.0 (new index needs SBOM, provenance, signature)',
       'tag mattermost:latest (latest moves 10.4.1 → 10.5.0)',
     ]);
@@ -72,7 +82,7 @@ describe('mirror plan against the seed-shaped rig', () => {
     expect(text.stdout).toMatch(/\+ build\s+mattermost@10\.5\.0\/linux\/amd64/);
     expect(text.stdout).toContain('Plan: 2 builds, 1 merge, 1 tag move, 1 attestation.');
     const md = await plan(['--format', 'markdown']);
-    expect(md.stdout).toContain('| mattermost | 10.5.0 … 10.1.2 (10 versions) | 10.5.0 | 2 | 1 | 1 | 1 | 0 | 0 |');
+    expect(md.stdout).toContain('| mattermost | 10.5.0 … 10.1.2 (10 versions) | 10.5.0 | 2 | 1 | 1 | 1 | 0 | 0 | 0 |');
     expect(md.stdout).toContain('<details><summary><b>mattermost</b>: 2 builds, 1 merge, 1 tag move, 1 attestation</summary>');
   });
 

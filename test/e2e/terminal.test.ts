@@ -36,15 +36,18 @@ describe('mirror on a terminal', () => {
     // When mirror plan runs in a 120×40 terminal
     const t = await open(['plan', '--config', 'plan.config.json']);
     // Then the tree shows the apps with their markers, versions folded (a large plan), and the summary footer
-    // (mattermost 10.4.0 and 10.4.1 are in the registry already: the apply tests published them)
-    let screen = await t.waitFor('Plan: 56 builds, 28 merges, 4 tag moves, 28 attestations.');
-    expect(screen).toMatch(/^▾ \+ mattermost +16 builds, 8 merges, 1 tag move, 8 attestations · window 10\.4\.1 … 10\.1\.1/m);
+    // (mattermost 10.4.0 and 10.4.1 are in the registry already: the apply tests published them, and
+    // with no state the plan adopts them (issue 14): an import and an attest each)
+    let screen = await t.waitFor('Plan: 56 builds, 28 merges, 4 tag moves, 30 attestations, 2 imports.');
+    // (the longer summary leaves no room for the window's far end in 120 columns)
+    expect(screen).toMatch(/^▾ \+ mattermost +16 builds, 8 merges, 1 tag move, 10 attestations, 2 imports · window 10\.4\.1 …$/m);
+    expect(screen).toMatch(/^ {2}▸ ✓ 10\.4\.1 +1 attestation, 1 import — in registry, not in state: adopt/m);
     expect(screen).toMatch(/^ {4}→ latest absent → 10\.4\.1 +latest → 10\.4\.1 \(missing in registry\)/m);
     expect(screen).toMatch(/^ {2}▸ \+ 10\.3\.2 +2 builds, 1 merge, 1 attestation — missing in registry/m);
     expect(screen).toMatch(/^ {4}→ outline:latest absent → 1\.10\.0 +/m);
     expect(screen).toContain('↑↓ move · enter fold · / filter · ? help · q quit');
-    // When moving to 10.3.2 and pressing enter
-    await t.keys('Down', 'j', 'Enter');
+    // When moving to 10.3.2 (past latest, 10.4.1 and 10.4.0) and pressing enter
+    await t.keys('Down', 'j', 'j', 'j', 'Enter');
     // Then its platforms unfold with their reasons
     screen = await t.waitFor(/^ {2}▾ \+ 10\.3\.2/m);
     expect(screen).toMatch(/^ {6}\+ linux\/amd64 +missing in registry$/m);
@@ -71,7 +74,7 @@ describe('mirror on a terminal', () => {
     const screen = await t.waitFor('y apply · n/q abort');
     expect(screen).toContain('mirror apply — review the plan');
     expect(screen).toMatch(/→ latest absent → 10\.4\.1 +latest/);
-    expect(screen).toContain('Plan: 1 tag move.');
+    expect(screen).toContain('Plan: 1 tag move, 2 imports.');
     await t.keys('q');
     expect(await t.waitFor('[exit 1]')).toContain('Apply cancelled; nothing was changed.');
     expect(await world.backend.headManifest('mattermost', 'latest')).toBeUndefined();
@@ -83,10 +86,11 @@ describe('mirror on a terminal', () => {
     await t.waitFor('y apply · n/q abort');
     await t.keys('y');
     const screen = await t.waitFor('[exit 0]');
-    expect(screen).toContain('mirror apply — 1 action');
+    // (the two published versions are adopted first: two imports, then the tag)
+    expect(screen).toContain('mirror apply — 3 actions');
     expect(screen).toMatch(/→ tag +mattermost:latest +\d+\.\ds +done/);
-    expect(screen).toMatch(/\[█+\] 1\/1 · 1 done · 0 failed · 0 skipped · \d/);
-    expect(screen).toContain('Apply: 1 done, 0 failed, 0 skipped.');
+    expect(screen).toMatch(/\[█+\] 3\/3 · 3 done · 0 failed · 0 skipped · \d/);
+    expect(screen).toContain('Apply: 3 done, 0 failed, 0 skipped.');
     expect((await world.backend.headManifest('mattermost', 'latest'))?.digest).toBe(digests['10.4.1']);
   });
 });

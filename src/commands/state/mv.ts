@@ -4,7 +4,7 @@ import { configFlag, lockTimeoutFlag } from '../../cli/flags.js';
 import { stateOptions } from '../../cli/state-options.js';
 import { moveResource } from '../../services/state.js';
 
-/** `mirror state mv FROM TO`: rename an address (an app or image was renamed in the config). */
+/** `mirror state mv FROM TO`: rename an address within its repository (an index moves with its platform builds). */
 export default class StateMv extends BaseCommand {
   static summary = 'Rename an address in the state; a backup is kept.';
   static args = {

@@ -10,7 +10,8 @@ import { BUNDLE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE, PREDICATE_TYPES, SIMPLE_SIGNING
 
 /** The verdict on one attestation kind of a version. */
 export interface KindVerdict {
-  status: 'ok' | 'missing' | 'invalid' | 'off';
+  /** `adopted`: provenance of a version mirror imported and did not build (it makes none); fails only `verify --strict`. */
+  status: 'ok' | 'missing' | 'invalid' | 'off' | 'adopted';
   reason?: string;
   /** The referrer manifest checked. */
   referrer?: string;

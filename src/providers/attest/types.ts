@@ -41,3 +41,11 @@ export const KIND_LABELS: Record<AttestationKind, string> = { signature: 'signat
 export function wantedKinds(attest: { sbom: boolean; provenance: boolean; sign: unknown }): AttestationKind[] {
   return ATTESTATION_KINDS.filter((k) => (k === 'signature' ? attest.sign !== false : attest[k]));
 }
+
+/**
+ * Kinds mirror attaches to one version: an adopted version (origin `adopted`) gets the signature
+ * and the SBOM but never provenance: mirror did not build it and will not vouch for how it was built.
+ */
+export function kindsFor(attest: { sbom: boolean; provenance: boolean; sign: unknown }, origin: 'built' | 'adopted' | undefined): AttestationKind[] {
+  return wantedKinds(attest).filter((k) => origin !== 'adopted' || k !== 'provenance');
+}
