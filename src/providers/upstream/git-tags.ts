@@ -21,6 +21,7 @@ export function parseLsRemote(stdout: string): UpstreamTag[] {
 export function gitTags(opts: { app: string; url: string }): UpstreamSource {
   return {
     url: opts.url,
+    order: 'any',
     async *pages(): AsyncIterable<UpstreamTag[]> {
       if (opts.url.startsWith('-')) throw new UpstreamError(opts.app, opts.url, 'is not a git URL.');
       const result = await execa('git', ['ls-remote', '--tags', '--', opts.url], {

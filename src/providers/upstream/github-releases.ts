@@ -20,7 +20,10 @@ export interface GithubOptions {
   perPage?: number;
 }
 
-/** Releases of one GitHub repository, newest first as GitHub lists them. */
+/**
+ * Releases of one GitHub repository, every page: GitHub lists by creation date, so a backport cut
+ * after newer versions comes first and the newest versions can be on any page.
+ */
 export function githubReleases(opts: GithubOptions): UpstreamSource {
   const base = (opts.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
   const url = `${base}/repos/${opts.repository}/releases?per_page=${opts.perPage ?? 100}`;
@@ -28,6 +31,7 @@ export function githubReleases(opts: GithubOptions): UpstreamSource {
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   return {
     url,
+    order: 'any',
     async *pages(): AsyncIterable<UpstreamTag[]> {
       let next: string | undefined = url;
       while (next) {

@@ -19,14 +19,19 @@ export interface GitlabOptions {
   perPage?: number;
 }
 
-/** Tags of one GitLab project (any instance), most recently updated first. */
+/**
+ * Tags of one GitLab project (any instance), asked highest version first: GitLab's default order
+ * is by update date, which puts a recently touched old tag before newer versions. Instances that
+ * ignore `order_by` answer in their own order; the window notices and reads every page.
+ */
 export function gitlabTags(opts: GitlabOptions): UpstreamSource {
   const perPage = opts.perPage ?? 100;
   const base = `${opts.baseUrl.replace(/\/+$/, '')}/api/v4/projects/${encodeURIComponent(opts.project)}/repository/tags`;
-  const pageUrl = (page: number) => `${base}?per_page=${perPage}&page=${page}&order_by=updated&sort=desc`;
+  const pageUrl = (page: number) => `${base}?per_page=${perPage}&page=${page}&order_by=version&sort=desc`;
   const headers: Record<string, string> = opts.token ? { 'private-token': opts.token } : {};
   return {
     url: base,
+    order: 'version-desc',
     async *pages(): AsyncIterable<UpstreamTag[]> {
       let page = 1;
       for (;;) {
