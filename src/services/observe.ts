@@ -4,12 +4,16 @@
  * state for drift, recorded build digests of versions whose index is missing). The old pipeline
  * HEADed every version; a listing already says which are absent.
  */
+import path from 'node:path';
 import pLimit from 'p-limit';
 import type { AppSpec, ResolvedConfig } from '../config/model.js';
 import { floatingTagFor } from '../plan/floating.js';
 import { emptyRepository, type Observed, type ObservedRepository } from '../plan/observed.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
-import { createUpstreamSource } from '../providers/upstream/index.js';
+import { answerCacheDir, fileAnswerCache } from '../providers/upstream/answer-cache.js';
+import { budgetShortfall, githubBudget } from '../providers/upstream/github-budget.js';
+import type { ConditionalStats } from '../providers/upstream/http.js';
+import { createUpstreamSource, type UpstreamContext } from '../providers/upstream/index.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
 import { resolveWindow } from '../providers/upstream/window.js';
 import { observeRetention } from './observe-retention.js';
@@ -26,6 +30,8 @@ export interface ObserveOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with each upstream warning (odd tags skipped, probes failed). */
   warn?: (message: string) => void;
+  /** Called, before any upstream request, with warnings about the whole run (a rate limit that cannot cover it). */
+  notice?: (message: string) => void;
   /** Only these apps (from --target); undefined = all. */
   apps?: Set<string>;
   /** `--refresh-only`: also HEAD every tag the window does not explain (recorded old versions, unknown tags). */
@@ -37,13 +43,15 @@ export interface Observation {
   observed: Observed;
   warnings: Map<string, string[]>;
   upstreamRequests: number;
+  /** Upstream API answers in full (200) and not modified (304, the cached answer reused). */
+  upstreamConditional: ConditionalStats;
 }
 
 /** An app's window of upstream versions (newest first), as the plan sees it. */
-export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: NodeJS.ProcessEnv | undefined, warn: (message: string) => void) {
+export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: NodeJS.ProcessEnv | undefined, warn: (message: string) => void, ctx: UpstreamContext = {}) {
   return resolveWindow({
     app: app.name,
-    source: createUpstreamSource(app.name, app.upstream, { env }),
+    source: createUpstreamSource(app.name, app.upstream, { ...ctx, env }),
     maxVersions: app.maxVersions,
     tagPattern: app.upstream.tagPattern,
     includePrereleases: app.upstream.includePrereleases,
@@ -63,10 +71,16 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   const registryLimit = pLimit(16);
   const warnings = new Map<string, string[]>();
   let upstreamRequests = 0;
+  const env = opts.env ?? process.env;
+  const upstream: UpstreamContext = {
+    cache: fileAnswerCache(answerCacheDir(env, path.dirname(config.file))), stats: { fresh: 0, notModified: 0 },
+  };
 
+  const budgets = checkGithubBudgets(apps, env, opts.notice);
   const windowsP = Promise.all(apps.map((app) => upstreamLimit(async () => {
+    if (app.upstream.type === 'github-releases') await budgets;
     const appWarnings: string[] = [];
-    const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); });
+    const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); }, upstream);
     upstreamRequests += resolved.requests;
     warnings.set(app.name, appWarnings);
     return [app.name, resolved.versions] as const;
@@ -165,5 +179,21 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     }));
   }
 
-  return { observed: { windows, registry: repos }, warnings, upstreamRequests };
+  return { observed: { windows, registry: repos }, warnings, upstreamRequests, upstreamConditional: upstream.stats ?? { fresh: 0, notModified: 0 } };
+}
+
+/** Ask each GitHub API host for its remaining budget (free) and say so when the plan cannot fit in it. */
+async function checkGithubBudgets(apps: AppSpec[], env: NodeJS.ProcessEnv, notice?: (message: string) => void): Promise<void> {
+  const hosts = new Map<string, { apiUrl?: string; apps: number }>();
+  for (const app of apps) {
+    if (app.upstream.type !== 'github-releases') continue;
+    const key = app.upstream.apiUrl ?? 'https://api.github.com';
+    hosts.set(key, { apiUrl: app.upstream.apiUrl, apps: (hosts.get(key)?.apps ?? 0) + 1 });
+  }
+  const token = env.GITHUB_TOKEN || undefined;
+  await Promise.all([...hosts].map(async ([key, { apiUrl, apps: needed }]) => {
+    const budget = await githubBudget(apiUrl, token);
+    const message = budget && budgetShortfall(new URL(key).host, budget, needed, token !== undefined);
+    if (message) notice?.(message);
+  }));
 }

@@ -6,6 +6,7 @@ import { diff } from '../plan/diff.js';
 import type { Plan } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RequestStats } from '../providers/registry/types.js';
+import type { ConditionalStats } from '../providers/upstream/http.js';
 import { parseAddress } from '../state/addresses.js';
 import { openStateBackend } from '../state/backend.js';
 import { newState } from '../state/new-state.js';
@@ -21,13 +22,15 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
   /** Upstream warnings (odd tags, failed probes) as they happen. */
   warn?: (message: string) => void;
+  /** Warnings about the whole run, before it starts (a GitHub rate limit that cannot cover it). */
+  notice?: (message: string) => void;
 }
 
 /** A computed plan and what it cost. */
 export interface PlanResult {
   plan: Plan;
   config: ResolvedConfig;
-  stats: { registry: RequestStats; upstreamRequests: number };
+  stats: { registry: RequestStats; upstreamRequests: number; upstream: ConditionalStats };
 }
 
 /** Compute a plan against the real upstreams, registry and state file. */
@@ -48,14 +51,14 @@ export async function planAgainst(config: ResolvedConfig, stored: State | undefi
   const state = stored ?? newState();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
-    const { observed, warnings, upstreamRequests } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, apps, refresh: opts.refreshOnly });
+    const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly });
     const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined });
     if (apps) plan.apps = plan.apps.filter((a) => apps.has(a.name));
     for (const app of plan.apps) {
       const w = warnings.get(app.name);
       if (w && w.length > 0) app.warnings = w;
     }
-    return { plan, config, stats: { registry: registry.stats(), upstreamRequests } };
+    return { plan, config, stats: { registry: registry.stats(), upstreamRequests, upstream: upstreamConditional } };
   } finally {
     await registry.close();
   }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { headerOf, nextLink } from '../../system/http-common.js';
-import { getJson } from './http.js';
+import { getJson, type GetJsonOptions } from './http.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
 const ReleasesSchema = z.array(z.object({
@@ -18,6 +18,8 @@ export interface GithubOptions {
   apiUrl?: string;
   token?: string;
   perPage?: number;
+  /** Answer cache and conditional-request counters, shared by the run. */
+  http?: Pick<GetJsonOptions, 'cache' | 'stats'>;
 }
 
 /**
@@ -38,6 +40,7 @@ export function githubReleases(opts: GithubOptions): UpstreamSource {
         const pageUrl: string = next;
         const { data, headers: h } = await getJson(opts.app, pageUrl, ReleasesSchema, {
           headers,
+          ...opts.http,
           onStatus: (status, rh) => {
             const retryAfter = Number(headerOf(rh, 'retry-after'));
             // A short Retry-After on a 429 is a hiccup the HTTP layer waits out; an exhausted quota is not.

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { headerOf } from '../../system/http-common.js';
-import { getJson } from './http.js';
+import { getJson, type GetJsonOptions } from './http.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
 const TagsSchema = z.array(z.object({
@@ -17,6 +17,8 @@ export interface GitlabOptions {
   project: string;
   token?: string;
   perPage?: number;
+  /** Answer cache and conditional-request counters, shared by the run. */
+  http?: Pick<GetJsonOptions, 'cache' | 'stats'>;
 }
 
 /**
@@ -38,6 +40,7 @@ export function gitlabTags(opts: GitlabOptions): UpstreamSource {
         const url = pageUrl(page);
         const { data, headers: h } = await getJson(opts.app, url, TagsSchema, {
           headers,
+          ...opts.http,
           onStatus: (status, rh) => {
             if (status === 429 || (status === 403 && headerOf(rh, 'ratelimit-remaining') === '0')) {
               const reset = Number(headerOf(rh, 'ratelimit-reset'));
