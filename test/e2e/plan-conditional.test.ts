@@ -3,7 +3,7 @@
  * spends none of the GitHub rate limit; a plan that the remaining limit cannot cover says so
  * before it starts. Real CLI, real registry, the GitHub emulator counting as GitHub documents.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,8 @@ describe('conditional upstream requests across plans', () => {
     const first = await plan({ GITHUB_TOKEN: TOKEN });
     expect(first.exitCode, first.stderr).toBe(0);
     expect(statsOf(first.stderr).upstream).toEqual({ fresh: APPS, notModified: 0 });
-    expect(await readdir(path.join(dir, '.mirror/cache/upstream'))).toHaveLength(APPS);
+    const cached = JSON.parse(await readFile(path.join(dir, '.mirror/cache/upstream/answers.json'), 'utf8')) as { entries: object };
+    expect(Object.keys(cached.entries)).toHaveLength(APPS);
     const used = upstream.github.rateLimit().used;
     expect(used).toBe(APPS);
     // When the same plan runs again

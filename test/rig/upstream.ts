@@ -171,7 +171,9 @@ export async function startUpstreamEmulator(): Promise<UpstreamEmulator> {
         tarball_url: `${base}/repos/${repo}/tarball/${r.tag_name}`, zipball_url: `${base}/repos/${repo}/zipball/${r.tag_name}`, body: '',
       };
     }));
-    const link = (p: number, rel: string) => `<${base}/repos/${repo}/releases?per_page=${perPage}&page=${p}>; rel="${rel}"`;
+    // Links name the host the client asked (a proxy in front, as in bench/plan --rtt).
+    const self = req.headers.host ? `http://${req.headers.host}` : base;
+    const link = (p: number, rel: string) => `<${self}/repos/${repo}/releases?per_page=${perPage}&page=${p}>; rel="${rel}"`;
     const links = [];
     if (page > 1) links.push(link(page - 1, 'prev'), link(1, 'first'));
     if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));

@@ -13,6 +13,7 @@ import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
+import { KEEP_ALIVE_MS, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import type { Credentials } from './credentials.js';
@@ -103,7 +104,7 @@ export class RegistryHttp {
 
   constructor(private readonly opts: RegistryHttpOptions) {
     this.originValue = `https://${opts.host}`;
-    this.limit = pLimit(opts.concurrency ?? 16);
+    this.limit = pLimit(opts.concurrency ?? REGISTRY_CONNECTIONS);
   }
 
   /** `https://host` or, for an insecure registry that does not speak TLS, `http://host` (known after the first request). */
@@ -117,7 +118,7 @@ export class RegistryHttp {
       const tls = !this.opts.insecure || (await speaksTls(this.opts.host));
       this.originValue = `${tls ? 'https' : 'http'}://${this.opts.host}`;
       this.pool = new Pool(this.originValue, {
-        connections: this.opts.concurrency ?? 16, keepAliveTimeout: 10_000, pipelining: 1,
+        connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, keepAliveTimeout: KEEP_ALIVE_MS, pipelining: 1,
         ...(tls && this.opts.insecure ? { connect: { rejectUnauthorized: false } } : {}),
       });
       return this.pool;

@@ -62,9 +62,10 @@ describe('conditional GitHub requests', () => {
   it('keeps no token: not in the files, not in the key (another token finds the same entry, and GitHub answers it in full)', async () => {
     emu.github.setReleases('acme/tokens', releases(4));
     await window('acme/tokens', { GITHUB_TOKEN: TOKEN });
-    const files = await readdir(dir);
-    expect(files).toHaveLength(1);
-    const text = await readFile(path.join(dir, files[0]), 'utf8');
+    await cache.flush();
+    expect(await readdir(dir)).toEqual(['answers.json']);
+    const text = await readFile(path.join(dir, 'answers.json'), 'utf8');
+    expect(Object.keys(JSON.parse(text).entries)).toHaveLength(1);
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(Buffer.from(TOKEN).toString('base64'));
     // Another token: the same entry is used (the request is conditional) and the emulator, like
@@ -73,7 +74,8 @@ describe('conditional GitHub requests', () => {
     const stats = { fresh: 0, notModified: 0 };
     await window('acme/tokens', { GITHUB_TOKEN: 'ghp_another' }, stats);
     expect(stats).toEqual({ fresh: 1, notModified: 0 });
-    expect(await readdir(dir)).toHaveLength(1);
+    await cache.flush();
+    expect(Object.keys(JSON.parse(await readFile(path.join(dir, 'answers.json'), 'utf8')).entries)).toHaveLength(1);
   });
 
   it('anonymous 304s still count against the limit, as GitHub documents', async () => {
@@ -86,15 +88,32 @@ describe('conditional GitHub requests', () => {
     expect(emu.github.rateLimit().used).toBe(before + 1);
   });
 
-  it('a corrupt cache entry is a miss, never a wrong window', async () => {
+  it('a corrupt cache entry is a miss, never a wrong window; an unreadable file is no cache', async () => {
     emu.github.setReleases('acme/corrupt', releases(4));
     await window('acme/corrupt', { GITHUB_TOKEN: TOKEN });
-    const [file] = await readdir(dir);
-    const entry = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { body: string };
-    await writeFile(path.join(dir, file), JSON.stringify({ ...entry, body: '[{"tag_name": 5}]' }));
+    await cache.flush();
+    const file = path.join(dir, 'answers.json');
+    const json = JSON.parse(await readFile(file, 'utf8')) as { entries: Record<string, { data: unknown }> };
+    for (const e of Object.values(json.entries)) e.data = [{ tag_name: 5 }];
+    await writeFile(file, JSON.stringify(json));
+    cache = fileAnswerCache(dir); // a new run reads the file
     const stats = { fresh: 0, notModified: 0 };
     expect(await window('acme/corrupt', { GITHUB_TOKEN: TOKEN }, stats)).toEqual(['1.3.0', '1.2.0', '1.1.0']);
     expect(stats).toEqual({ fresh: 1, notModified: 0 });
+    await writeFile(file, '{"entries": {"trunc');
+    cache = fileAnswerCache(dir);
+    expect(await window('acme/corrupt', { GITHUB_TOKEN: TOKEN }, stats)).toEqual(['1.3.0', '1.2.0', '1.1.0']);
+    expect(stats).toEqual({ fresh: 2, notModified: 0 });
+  });
+
+  it('a new run reads what the last one wrote (one file, read once, written once)', async () => {
+    emu.github.setReleases('acme/persist', releases(4));
+    await window('acme/persist', { GITHUB_TOKEN: TOKEN });
+    await cache.flush();
+    cache = fileAnswerCache(dir);
+    const stats = { fresh: 0, notModified: 0 };
+    expect(await window('acme/persist', { GITHUB_TOKEN: TOKEN }, stats)).toEqual(['1.3.0', '1.2.0', '1.1.0']);
+    expect(stats).toEqual({ fresh: 0, notModified: 1 });
   });
 });
 

@@ -7,11 +7,12 @@ import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
+import { KEEP_ALIVE_MS, UPSTREAM_CONNECTIONS } from '../../system/pools.js';
 import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { KEPT_HEADERS, type AnswerCache, type CachedAnswer } from './answer-cache.js';
 
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connections: UPSTREAM_CONNECTIONS });
 
 /** A validated JSON answer and its headers. */
 export interface JsonAnswer<T> {
@@ -82,8 +83,7 @@ export async function getJson<S extends z.ZodType>(
     }
     if (res.statusCode === 304 && cached) {
       await res.body.dump().catch(() => undefined);
-      const json = parseJson(cached.body);
-      const answer = json === UNPARSABLE ? undefined : schemaAnswer(schema, json, { ...res.headers, ...cached.headers });
+      const answer = schemaAnswer(schema, cached.data, { ...res.headers, ...cached.headers });
       if (answer) { if (opts.stats) opts.stats.notModified += 1; return answer; }
       cached = undefined; // an entry that no longer validates: ask again without a condition
       attempt -= 1;
@@ -111,13 +111,13 @@ export async function getJson<S extends z.ZodType>(
     if (json === UNPARSABLE && /^\s*[[{]/.test(text) && !last) { await sleep(backoff(attempt)); continue; }
     const answer = parseAnswer(app, url, schema, text, json, res.headers);
     if (opts.stats) opts.stats.fresh += 1;
-    await remember(opts.cache, url, accept, text, res.headers);
+    remember(opts.cache, url, accept, answer.data, res.headers);
     return answer;
   }
 }
 
 /** Keep a validated answer that has a validator; answers without one cannot be asked about again. */
-async function remember(cache: AnswerCache | undefined, url: string, accept: string, body: string, headers: Record<string, string | string[] | undefined>): Promise<void> {
+function remember(cache: AnswerCache | undefined, url: string, accept: string, data: unknown, headers: Record<string, string | string[] | undefined>): void {
   const etag = headerOf(headers, 'etag');
   const lastModified = headerOf(headers, 'last-modified');
   if (!cache || (!etag && !lastModified)) return;
@@ -126,7 +126,7 @@ async function remember(cache: AnswerCache | undefined, url: string, accept: str
     const v = headerOf(headers, name);
     if (v !== undefined) kept[name] = v;
   }
-  await cache.put(url, accept, { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), headers: kept, body });
+  cache.put(url, accept, { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), headers: kept, data });
 }
 
 /** The schema-checked answer, or undefined when the JSON does not fit. */

@@ -12,6 +12,7 @@ import pLimit from 'p-limit';
 import semver from 'semver';
 import { renderTemplate, versionVars } from '../../config/template.js';
 import { UpstreamError } from '../../errors.js';
+import { PROBES_PER_APP } from '../../system/pools.js';
 import { isValidTag } from '../registry/reference.js';
 import { probe } from './http.js';
 import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from './types.js';
@@ -114,7 +115,7 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
   const warnings: string[] = [];
   const warn = (m: string) => { warnings.push(m); opts.warn?.(m); };
   const doProbe = opts.probe ?? probe;
-  const limit = pLimit(8);
+  const limit = pLimit(PROBES_PER_APP);
   const raw: UpstreamTag[] = [];
   const rejected = new Set<string>();
   const accepted = new Map<string, WindowVersion>();
