@@ -46,14 +46,15 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 function timed(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'maxrss_kb=%M', cmd, ...args], { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'maxrss_kb=%M cpu_s=%U+%S', cmd, ...args], { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = ''; let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      resolve({ code, ms, stdout, stderr, rssMb: Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024 });
+      const cpu = /cpu_s=([\d.]+)\+([\d.]+)/.exec(stderr);
+      resolve({ code, ms, stdout, stderr, rssMb: Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN });
     });
   });
 }
@@ -137,12 +138,12 @@ try {
   const w = warm[0];
   const lines = [
     `bench/plan — ${APPS} apps × ${RELEASES} releases (${PER_PAGE} per page), window 10 × 2 platforms, ${inRegistry.length} versions/app in the registry, ${RTT} ms round trip`,
-    `plan (cold cache): median ${planMs.toFixed(0)} ms over ${RUNS} runs (${cold.map((r) => r.ms.toFixed(0)).join(', ')})`,
-    `plan (warm cache): median ${warmMs.toFixed(0)} ms over ${RUNS} runs (${warm.map((r) => r.ms.toFixed(0)).join(', ')}); upstream answers ${w.stats.upstream.notModified} × 304, ${w.stats.upstream.fresh} × 200; GitHub rate limit spent ${w.rateUsed}`,
+    `plan (cold cache): median ${planMs.toFixed(0)} ms over ${RUNS} runs (${cold.map((r) => r.ms.toFixed(0)).join(', ')}); CPU (user+sys) median ${median(cold.map((r) => r.cpuMs)).toFixed(0)} ms`,
+    `plan (warm cache): median ${warmMs.toFixed(0)} ms over ${RUNS} runs (${warm.map((r) => r.ms.toFixed(0)).join(', ')}); CPU median ${median(warm.map((r) => r.cpuMs)).toFixed(0)} ms; upstream answers ${w.stats.upstream?.notModified ?? "n/a"} × 304, ${w.stats.upstream?.fresh ?? "n/a"} × 200; GitHub rate limit spent ${w.rateUsed}`,
     `peak RSS ${rss.toFixed(0)} MB`,
     `plan result: ${JSON.stringify(best.summary)}`,
     `registry requests: ${best.stats.registry.requests} (${byKind}) for ${APPS} repositories`,
-    `upstream requests: ${best.upstreamRequests} (${(best.upstreamRequests / APPS).toFixed(1)} per app) + ${best.budgetReads} rate-limit read; cold: ${best.stats.upstream.fresh} × 200`,
+    `upstream requests: ${best.upstreamRequests} (${(best.upstreamRequests / APPS).toFixed(1)} per app) + ${best.budgetReads} rate-limit read; cold: ${best.stats.upstream?.fresh ?? "n/a"} × 200`,
     old ? `old pipeline (curl + jq + curl --head per version, sequential): ${old.ms.toFixed(0)} ms → mirror plan is ${(old.ms / planMs).toFixed(1)}× faster` : 'old pipeline: skipped',
     `mirror --version: median ${median(ver).toFixed(0)} ms vs node -e 0: ${median(bare).toFixed(0)} ms → ${(median(ver) / median(bare)).toFixed(2)}×`,
     `load average (1, 5, 15 min) after: ${load()}`,

@@ -28,6 +28,24 @@ export interface ImageRound {
   state: State;
   registry: RegistryBackend;
   limit: LimitFunction;
+  /** HEADs already under way (startEarlyHeads), by tag. */
+  early?: Map<string, Promise<string | undefined>>;
+}
+
+/**
+ * Floating tags that name no version (`latest`) are wanted whenever the window is not empty, so
+ * they are HEADed as soon as the listing has them, while the upstream is still answering: one
+ * round trip off every plan. Their digests are used only if the window turns out to want them.
+ */
+export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, limit: LimitFunction): Map<string, Promise<string | undefined>> {
+  const early = new Map<string, Promise<string | undefined>>();
+  for (const tag of app.floatingTags) {
+    if (tag.includes('{') || !repo.tags.has(tag)) continue;
+    const head = limit(async () => (await registry.headManifest(image, tag))?.digest);
+    head.catch(() => undefined); // awaited (and its failure thrown) in round 1, or not needed at all
+    early.set(tag, head);
+  }
+  return early;
 }
 
 /** Rounds 1, 1b and 2 for one image, filling `repo` in place. */
@@ -47,7 +65,12 @@ export async function observeImage(r: ImageRound): Promise<void> {
   for (const { version } of window) {
     if (state.resources[indexAddress(app.name, image, version)]) wanted.add(version);
   }
-  await Promise.all([...wanted].filter((tag) => repo.tags.has(tag)).map((tag) => limit(() => learnTagDigest(registry, image, repo, tag))));
+  await Promise.all([...wanted].filter((tag) => repo.tags.has(tag)).map(async (tag) => {
+    const head = r.early?.get(tag);
+    if (!head) return limit(() => learnTagDigest(registry, image, repo, tag));
+    const digest = await head;
+    if (digest) repo.tagDigests.set(tag, digest);
+  }));
 
   // Round 1b: where a floating tag that will move points now.
   const recorded = new Set(Object.values(state.resources).filter((x) => x.type === 'index' && x.image === image && x.app === app.name).map((x) => x.digest));

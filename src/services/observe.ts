@@ -18,7 +18,7 @@ import { resolveWindow } from '../providers/upstream/window.js';
 import { observeRetention } from './observe-retention.js';
 import { observeAttestations } from './observe-attestations.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
-import { observeImage } from './observe-image.js';
+import { observeImage, startEarlyHeads } from './observe-image.js';
 import { REGISTRY_CONNECTIONS } from '../system/pools.js';
 import type { State } from '../state/types.js';
 
@@ -97,8 +97,12 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   });
   try {
     await Promise.all(apps.map(async (app) => {
-      const [window, listings] = await Promise.all([windowOf(app), Promise.all(app.images.map((image) => listingOf(image.name)))]);
-      await Promise.all(app.images.map((image, i) => observeImage({ app, image: image.name, window, repo: listings[i], state, registry, limit: registryLimit })));
+      const listed = Promise.all(app.images.map(async (image) => {
+        const repo = await listingOf(image.name);
+        return { repo, early: startEarlyHeads(app, image.name, repo, registry, registryLimit) };
+      }));
+      const [window, listings] = await Promise.all([windowOf(app), listed]);
+      await Promise.all(app.images.map((image, i) => observeImage({ app, image: image.name, window, ...listings[i], state, registry, limit: registryLimit })));
     }));
   } finally {
     await upstream.cache?.flush(); // what was learnt is kept even when one app failed

@@ -1,5 +1,4 @@
 /** Any git remote: `git ls-remote --tags URL` (argument array, never a shell string). */
-import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { summaryLine, UpstreamError } from '../../errors.js';
 import { GIT_ENV } from '../../system/git-env.js';
@@ -29,6 +28,8 @@ export function gitTags(opts: { app: string; url: string }): UpstreamSource {
     order: 'any',
     async *pages(): AsyncIterable<UpstreamTag[]> {
       if (opts.url.startsWith('-')) throw new UpstreamError(opts.app, opts.url, 'is not a git URL.');
+      // Imported on use: plans without git-tags apps never load execa (~100 ms of start-up).
+      const { execa } = await import('execa');
       const result = await gitLimit(() => execa('git', ['ls-remote', '--tags', '--', opts.url], {
         reject: false, timeout: 60_000, env: { ...GIT_ENV },
       }));

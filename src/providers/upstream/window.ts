@@ -149,7 +149,7 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
       if (next.done) { exhausted = true; break; }
       requests++;
       raw.push(...next.value);
-      listing.add(next.value);
+      if (opts.source.order === 'version-desc') listing.add(next.value);
       cands = candidates();
     }
     const top = cands.slice(0, opts.maxVersions);
