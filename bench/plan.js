@@ -108,7 +108,8 @@ try {
   for (let i = 0; i < RUNS; i++) cold.push(await planOnce(true));
   const warm = [];
   for (let i = 0; i < RUNS; i++) warm.push(await planOnce(false));
-  if (opt['cpu-prof']) await planOnce(true, ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opt['cpu-prof'])}`]);
+  // Profiles: one cold plan and one warm plan, one .cpuprofile each, in the order run.
+  if (opt['cpu-prof']) for (const c of [true, false]) await planOnce(c, ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opt['cpu-prof'])}`]);
   const best = cold[0];
   const planMs = median(cold.map((r) => r.ms));
   const warmMs = median(warm.map((r) => r.ms));
@@ -142,7 +143,7 @@ try {
     `plan (warm cache): median ${warmMs.toFixed(0)} ms over ${RUNS} runs (${warm.map((r) => r.ms.toFixed(0)).join(', ')}); CPU median ${median(warm.map((r) => r.cpuMs)).toFixed(0)} ms; upstream answers ${w.stats.upstream?.notModified ?? "n/a"} × 304, ${w.stats.upstream?.fresh ?? "n/a"} × 200; GitHub rate limit spent ${w.rateUsed}`,
     `peak RSS ${rss.toFixed(0)} MB`,
     `plan result: ${JSON.stringify(best.summary)}`,
-    `registry requests: ${best.stats.registry.requests} (${byKind}) for ${APPS} repositories`,
+    `registry requests: ${best.stats.registry.requests} (${byKind}) for ${APPS} repositories${registryProxy ? `; connections opened over the ${RUNS * 2} plans: registry ${registryProxy.connections()}, upstream ${upstreamProxy.connections()}` : ''}`,
     `upstream requests: ${best.upstreamRequests} (${(best.upstreamRequests / APPS).toFixed(1)} per app) + ${best.budgetReads} rate-limit read; cold: ${best.stats.upstream?.fresh ?? "n/a"} × 200`,
     old ? `old pipeline (curl + jq + curl --head per version, sequential): ${old.ms.toFixed(0)} ms → mirror plan is ${(old.ms / planMs).toFixed(1)}× faster` : 'old pipeline: skipped',
     `mirror --version: median ${median(ver).toFixed(0)} ms vs node -e 0: ${median(bare).toFixed(0)} ms → ${(median(ver) / median(bare)).toFixed(2)}×`,

@@ -21,3 +21,11 @@ export const GIT_PROCESSES = 8;
 
 /** Idle keep-alive before a pooled connection is closed: one plan reuses its connections throughout. */
 export const KEEP_ALIVE_MS = 10_000;
+
+/**
+ * undici closes the connection after every HEAD (nodejs/undici#258: some servers send a body with
+ * it), so each manifest HEAD of a plan paid a new TCP (and TLS) handshake. Registries answer HEAD
+ * as the distribution spec says, without a body; a registry that did not would garble the next
+ * answer on that connection, which the transport retries as a reset.
+ */
+export const KEEP_ALIVE_AFTER_HEAD = { reset: false } as const;

@@ -13,7 +13,7 @@ import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
-import { KEEP_ALIVE_MS, REGISTRY_CONNECTIONS } from '../../system/pools.js';
+import { KEEP_ALIVE_AFTER_HEAD, KEEP_ALIVE_MS, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import type { Credentials } from './credentials.js';
@@ -240,7 +240,7 @@ export class RegistryHttp {
         const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
         debugHttp('registry', req.method, url.href, undefined, headers);
-        res = await pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        res = await pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000, ...KEEP_ALIVE_AFTER_HEAD });
         debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = await this.readBody(res, req);
       } catch (error) {
