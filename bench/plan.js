@@ -3,7 +3,7 @@
 // [--runs N] [--per-page N] [--cpu-prof DIR] [--skip-old]` after `npm run build`).
 // A synthetic world: APPS (200) GitHub apps × 12 releases served 5 per page, windows of 10 × 2
 // platforms, the older half of each window already in a real local registry (latest on the
-// newest of those). With --rtt, a delay proxy (bench/delay-proxy.js) sits in front of the
+// newest of those). With --rtt, a delay proxy (test/rig/delay-proxy.ts) sits in front of the
 // registry and the emulator. Reports mirror plan wall time (cold and warm answer cache), peak RSS
 // and request counts, the old pipeline's shell loop on the same world through the same proxies,
 // and `mirror --version` against `node -e 0`.
@@ -14,13 +14,13 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
-import { startDelayProxy } from './delay-proxy.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const jiti = createJiti(import.meta.url);
 const { startRegistry } = await jiti.import(path.join(root, 'test/rig/registry.ts'));
 const { startUpstreamEmulator } = await jiti.import(path.join(root, 'test/rig/upstream.ts'));
 const { pushTestImage } = await jiti.import(path.join(root, 'test/rig/oci.ts'));
+const { startDelayProxy } = await jiti.import(path.join(root, 'test/rig/delay-proxy.ts'));
 const { createRegistryBackend } = await import(path.join(root, 'dist/providers/registry/index.js'));
 const { MediaType } = await import(path.join(root, 'dist/providers/registry/types.js'));
 

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startUpstreamEmulator, type UpstreamEmulator } from '../../../test/rig/upstream.js';
+import { pageRange } from './github-releases.js';
 import { createUpstreamSource } from './index.js';
 import { resolveWindow } from './window.js';
 
@@ -46,6 +47,13 @@ describe('GitHub releases (listed by creation date)', () => {
     expect(versionsOf(w)).toEqual(['1.11.0', '1.10.0', '1.9.0']);
     expect(emu.requestCount('/repos/acme/imported/releases')).toBe(3);
     expect(w.requests).toBe(3);
+  });
+
+  it('asks pages 2…N together when page 1 names the last page, and follows one by one otherwise', () => {
+    const link = (last: number) => `<https://api.github.com/r?per_page=5&page=2>; rel="next", <https://api.github.com/r?per_page=5&page=${last}>; rel="last"`;
+    expect(pageRange('https://api.github.com/r?per_page=5&page=2', link(4))).toEqual([2, 3, 4].map((p) => `https://api.github.com/r?per_page=5&page=${p}`));
+    expect(pageRange('https://api.github.com/r?per_page=5&page=2', link(51))).toEqual([]); // too many at once: one by one
+    expect(pageRange('https://api.github.com/r?after=Y3Vyc29y', '<https://api.github.com/r?after=Y3Vyc29y>; rel="next"')).toEqual([]); // cursor pagination
   });
 
   it('excludes a release flagged prerelease even when its tag is plain (v2.1.0)', async () => {
