@@ -30,6 +30,7 @@ export default class Plan extends BaseCommand {
     const interactive = !flags.json && !flags.format && isInteractive();
     const { plan, stats } = await createPlan({
       cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), env: process.env,
+      notice: (m) => process.stderr.write(`warning: ${m}\n`),
     });
     if (flags.out) await writePlanFile(flags.out, plan);
     // Request counts for benchmarks and budgets (bench/plan reads this line).

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,24 @@ describe('config loading', () => {
       expect(config.apps[0].images.map((i) => i.name)).toEqual(['alpha']);
       expect(config.state.path).toBe(path.join(dir, '.mirror/state.json'));
     }
+  });
+
+  it('keeps the transpiled .ts config in mirror\'s cache, and a changed config is read anew', async () => {
+    // Given a .ts config, loaded once
+    const dir = await tempDir();
+    const file = path.join(dir, 'mirror.config.ts');
+    const write = (max: number) => writeFile(file, `const n: number = ${max};\nexport default ${JSON.stringify({ ...minimal, defaults: { maxVersions: 0 } }).replace('"maxVersions":0', '"maxVersions":n')};\n`);
+    await write(3);
+    expect((await loadConfig({ cwd: dir, env: {} })).apps[0].maxVersions).toBe(3);
+    // Then the transpiled module is in .mirror/cache/config
+    expect((await readdir(path.join(dir, '.mirror/cache/config'))).length).toBeGreaterThan(0);
+    // When the config changes, the next load sees the change (the cache is keyed by content)
+    await write(4);
+    expect((await loadConfig({ cwd: dir, env: {} })).apps[0].maxVersions).toBe(4);
+    // And with XDG_CACHE_HOME the cache lives there instead
+    const xdg = await tempDir();
+    await loadConfig({ cwd: dir, env: { XDG_CACHE_HOME: xdg } });
+    expect((await readdir(path.join(xdg, 'mirror/config'))).length).toBeGreaterThan(0);
   });
 
   it('finds mirror.config.* in the working directory and says how to start when none exists', async () => {

@@ -136,7 +136,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
       if (!opts.fragmentOut) assertFresh(plan, await readState(), config.hash, opts.planFile);
     } else {
-      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn })).plan;
+      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn, notice: opts.warn })).plan;
     }
     if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, await readState(), store, opts);
     const targets = opts.targets ?? [];

@@ -1,22 +1,26 @@
 /**
  * Gather what the diff needs, with the fewest requests: one tag listing per repository, then HEADs
  * only where the listing cannot answer (floating tags and their targets, versions recorded in
- * state for drift, recorded build digests of versions whose index is missing). The old pipeline
- * HEADed every version; a listing already says which are absent.
+ * state for drift, recorded build digests of versions whose index is missing: observe-image.ts).
+ * The old pipeline HEADed every version; a listing already says which are absent.
  */
+import path from 'node:path';
 import pLimit from 'p-limit';
 import type { AppSpec, ResolvedConfig } from '../config/model.js';
-import { floatingTagFor } from '../plan/floating.js';
 import { emptyRepository, type Observed, type ObservedRepository } from '../plan/observed.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
-import { createUpstreamSource } from '../providers/upstream/index.js';
+import { answerCacheDir, fileAnswerCache } from '../providers/upstream/answer-cache.js';
+import { budgetShortfall, githubBudget } from '../providers/upstream/github-budget.js';
+import type { ConditionalStats } from '../providers/upstream/http.js';
+import { createUpstreamSource, type UpstreamContext } from '../providers/upstream/index.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
 import { resolveWindow } from '../providers/upstream/window.js';
 import { observeRetention } from './observe-retention.js';
 import { observeAttestations } from './observe-attestations.js';
-import { observeUntracked } from './observe-untracked.js';
+import { observeUntrackedImage } from './observe-untracked.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
-import { buildAddress, indexAddress } from '../state/addresses.js';
+import { observeImage, startEarlyHeads } from './observe-image.js';
+import { REGISTRY_CONNECTIONS } from '../system/pools.js';
 import type { State } from '../state/types.js';
 
 /** Inputs of an observation. */
@@ -27,6 +31,8 @@ export interface ObserveOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with each upstream warning (odd tags skipped, probes failed). */
   warn?: (message: string) => void;
+  /** Called, before any upstream request, with warnings about the whole run (a rate limit that cannot cover it). */
+  notice?: (message: string) => void;
   /** Only these apps (from --target); undefined = all. */
   apps?: Set<string>;
   /** `--refresh-only`: also HEAD every tag the window does not explain (recorded old versions, unknown tags). */
@@ -38,13 +44,15 @@ export interface Observation {
   observed: Observed;
   warnings: Map<string, string[]>;
   upstreamRequests: number;
+  /** Upstream API answers in full (200) and not modified (304, the cached answer reused). */
+  upstreamConditional: ConditionalStats;
 }
 
 /** An app's window of upstream versions (newest first), as the plan sees it. */
-export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: NodeJS.ProcessEnv | undefined, warn: (message: string) => void) {
+export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: NodeJS.ProcessEnv | undefined, warn: (message: string) => void, ctx: UpstreamContext = {}) {
   return resolveWindow({
     app: app.name,
-    source: createUpstreamSource(app.name, app.upstream, { env }),
+    source: createUpstreamSource(app.name, app.upstream, { ...ctx, env }),
     maxVersions: app.maxVersions,
     tagPattern: app.upstream.tagPattern,
     includePrereleases: app.upstream.includePrereleases,
@@ -60,107 +68,58 @@ export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: Node
 export async function observe(opts: ObserveOptions): Promise<Observation> {
   const { config, state, registry } = opts;
   const apps = config.apps.filter((a) => !opts.apps || opts.apps.has(a.name));
-  const upstreamLimit = pLimit(8);
-  const registryLimit = pLimit(16);
+  const registryLimit = pLimit(REGISTRY_CONNECTIONS);
   const warnings = new Map<string, string[]>();
   let upstreamRequests = 0;
+  const env = opts.env ?? process.env;
+  const upstream: UpstreamContext = {
+    cache: fileAnswerCache(answerCacheDir(env, path.dirname(config.file))), stats: { fresh: 0, notModified: 0 },
+  };
+  const windows = new Map<string, WindowVersion[]>();
+  const repos = new Map<string, ObservedRepository>();
 
-  const windowsP = Promise.all(apps.map((app) => upstreamLimit(async () => {
+  // Every app at once: its window and its tag listings in parallel, then its images' HEAD rounds
+  // as soon as both are in. The connection pools (system/pools.ts) are the only queue.
+  const budgets = checkGithubBudgets(apps, env, opts.notice);
+  const windowOf = async (app: AppSpec) => {
+    if (app.upstream.type === 'github-releases') await budgets;
     const appWarnings: string[] = [];
-    const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); });
+    const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); }, upstream);
     upstreamRequests += resolved.requests;
     warnings.set(app.name, appWarnings);
-    return [app.name, resolved.versions] as const;
-  })));
-
-  const images = apps.flatMap((app) => app.images.map((image) => ({ app, image: image.name })));
-  const reposP = Promise.all(images.map(({ image }) => registryLimit(async () => {
+    windows.set(app.name, resolved.versions);
+    return resolved.versions;
+  };
+  const listingOf = (image: string) => registryLimit(async () => {
     const repo = emptyRepository();
     repo.tags = new Set(await registry.listTags(image));
-    return [image, repo] as const;
-  })));
-
-  const [windowEntries, repoEntries] = await Promise.all([windowsP, reposP]);
-  const windows = new Map<string, WindowVersion[]>(windowEntries);
-  const repos = new Map<string, ObservedRepository>(repoEntries);
-
-  // Round 0: window versions the registry holds and the state does not (adopt or rebuild); a GET each.
-  const round = { apps, state, registry, windows, repos, limit: registryLimit };
-  if (!opts.refresh) await observeUntracked(round);
-
-  // Round 1: tags whose digest matters.
-  const heads: Array<Promise<void>> = [];
-  for (const { app, image } of images) {
-    const repo = repos.get(image) ?? emptyRepository();
-    const window = windows.get(app.name) ?? [];
-    const wanted = new Set<string>();
-    for (const template of app.floatingTags) {
-      const groups = new Map<string, string>();
-      for (const { version } of window) {
-        const tag = floatingTagFor(template, version);
-        if (!groups.has(tag)) groups.set(tag, version); // window is newest first
-      }
-      for (const [tag, target] of groups) { wanted.add(tag); wanted.add(target); }
-    }
-    for (const { version } of window) {
-      if (state.resources[indexAddress(app.name, image, version)]) wanted.add(version);
-    }
-    for (const tag of wanted) {
-      if (!repo.tags.has(tag) || repo.tagDigests.has(tag)) continue;
-      heads.push(registryLimit(() => learnTagDigest(registry, image, repo, tag)));
-    }
+    repos.set(image, repo);
+    return repo;
+  });
+  try {
+    await Promise.all(apps.map(async (app) => {
+      const listed = Promise.all(app.images.map(async (image) => {
+        const repo = await listingOf(image.name);
+        return { repo, early: startEarlyHeads(app, image.name, repo, registry, registryLimit) };
+      }));
+      const [window, listings] = await Promise.all([windowOf(app), listed]);
+      await Promise.all(app.images.map(async (image, i) => {
+        const round = { app, image: image.name, window, ...listings[i], state, registry, limit: registryLimit };
+        // Round 0: window versions the registry holds and the state does not (adopt or rebuild); a GET each.
+        if (!opts.refresh) await observeUntrackedImage(round);
+        await observeImage(round);
+      }));
+    }));
+  } finally {
+    await upstream.cache?.flush(); // what was learnt is kept even when one app failed
   }
-  await Promise.all(heads);
-
-  // Round 1b: a floating tag that will move — find which version it points at now, so the reason
-  // can say `latest moves 10.3.0 → 10.3.1`. Newest first; usually the first HEAD matches.
-  await Promise.all(images.map(({ app, image }) => registryLimit(async () => {
-    const repo = repos.get(image) ?? emptyRepository();
-    const window = windows.get(app.name) ?? [];
-    const recorded = new Set(Object.values(state.resources).filter((r) => r.type === 'index' && r.image === image && r.app === app.name).map((r) => r.digest));
-    for (const template of app.floatingTags) {
-      const group = new Map<string, string[]>();
-      for (const { version } of window) {
-        const tag = floatingTagFor(template, version);
-        group.set(tag, [...(group.get(tag) ?? []), version]);
-      }
-      for (const [tag, versions] of group) {
-        const current = repo.tagDigests.get(tag);
-        if (!current || current === repo.tagDigests.get(versions[0]) || recorded.has(current)) continue;
-        for (const version of versions.slice(1)) {
-          if (!repo.tags.has(version)) continue;
-          if (!repo.tagDigests.has(version)) await learnTagDigest(registry, image, repo, version);
-          if (repo.tagDigests.get(version) === current) break;
-        }
-      }
-    }
-  })));
-
-  // Round 2: recorded platform builds of versions whose index is missing or drifted (resume without rebuilding).
-  const digestHeads: Array<Promise<void>> = [];
-  for (const { app, image } of images) {
-    const repo = repos.get(image) ?? emptyRepository();
-    for (const { version } of windows.get(app.name) ?? []) {
-      const idx = state.resources[indexAddress(app.name, image, version)];
-      const present = repo.tags.has(version) && (!idx || repo.tagDigests.get(version) === idx.digest);
-      if (present) continue;
-      for (const platform of app.platforms) {
-        const rec = state.resources[buildAddress(app.name, image, version, platform)];
-        if (!rec || repo.manifests.has(rec.digest)) continue;
-        repo.manifests.set(rec.digest, false);
-        digestHeads.push(registryLimit(async () => {
-          repo.manifests.set(rec.digest, (await registry.headManifest(image, rec.digest)) !== undefined);
-        }));
-      }
-    }
-  }
-  await Promise.all(digestHeads);
+  const images = apps.flatMap((app) => app.images.map((image) => ({ app, image: image.name })));
 
   // Round 2b: attestations of recorded, undrifted window versions (refresh-only proposes nothing).
-  if (!opts.refresh) await observeAttestations(round);
+  if (!opts.refresh) await observeAttestations({ apps, state, registry, windows, repos, limit: registryLimit });
 
   // Round 3 (retention policies only; refresh-only proposes nothing): every tag's digest and what tagged manifests reference.
-  if (!opts.refresh) await observeRetention(round);
+  if (!opts.refresh) await observeRetention({ apps, state, registry, windows, repos, limit: registryLimit });
 
   // Refresh: a digest for every remaining tag, so drift beyond the window can be reported exactly.
   if (opts.refresh) {
@@ -170,5 +129,21 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     }));
   }
 
-  return { observed: { windows, registry: repos }, warnings, upstreamRequests };
+  return { observed: { windows, registry: repos }, warnings, upstreamRequests, upstreamConditional: upstream.stats ?? { fresh: 0, notModified: 0 } };
+}
+
+/** Ask each GitHub API host for its remaining budget (free) and say so when the plan cannot fit in it. */
+async function checkGithubBudgets(apps: AppSpec[], env: NodeJS.ProcessEnv, notice?: (message: string) => void): Promise<void> {
+  const hosts = new Map<string, { apiUrl?: string; apps: number }>();
+  for (const app of apps) {
+    if (app.upstream.type !== 'github-releases') continue;
+    const key = app.upstream.apiUrl ?? 'https://api.github.com';
+    hosts.set(key, { apiUrl: app.upstream.apiUrl, apps: (hosts.get(key)?.apps ?? 0) + 1 });
+  }
+  const token = env.GITHUB_TOKEN || undefined;
+  await Promise.all([...hosts].map(async ([key, { apiUrl, apps: needed }]) => {
+    const budget = await githubBudget(apiUrl, token);
+    const message = budget && budgetShortfall(new URL(key).host, budget, needed, token !== undefined);
+    if (message) notice?.(message);
+  }));
 }

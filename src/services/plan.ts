@@ -6,6 +6,7 @@ import { diff } from '../plan/diff.js';
 import type { Plan } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RequestStats } from '../providers/registry/types.js';
+import type { ConditionalStats } from '../providers/upstream/http.js';
 import { matchesTarget, parseAddress } from '../state/addresses.js';
 import { AbortError } from '../errors.js';
 import { openStateBackend } from '../state/backend.js';
@@ -24,13 +25,15 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
   /** Upstream warnings (odd tags, failed probes) as they happen. */
   warn?: (message: string) => void;
+  /** Warnings about the whole run, before it starts (a GitHub rate limit that cannot cover it). */
+  notice?: (message: string) => void;
 }
 
 /** A computed plan and what it cost. */
 export interface PlanResult {
   plan: Plan;
   config: ResolvedConfig;
-  stats: { registry: RequestStats; upstreamRequests: number };
+  stats: { registry: RequestStats; upstreamRequests: number; upstream: ConditionalStats };
 }
 
 /** Compute a plan against the real upstreams, registry and state file. */
@@ -59,7 +62,7 @@ export async function planAgainst(config: ResolvedConfig, stored: State | undefi
   }
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
-    const { observed, warnings, upstreamRequests } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, apps, refresh: opts.refreshOnly });
+    const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly });
     const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined, replace });
     const outside = replace.find((r) => !plan.refreshOnly && !plan.actions.some((a) => a.type === 'merge' && a.replace && matchesTarget(a.address, r)));
     if (outside) throw new AbortError(`--replace ${outside}: that version is not in the window mirror keeps (or not in --target), so it would not be rebuilt.`, 'Replace a version the plan shows in its window.');
@@ -68,7 +71,7 @@ export async function planAgainst(config: ResolvedConfig, stored: State | undefi
       const w = warnings.get(app.name);
       if (w && w.length > 0) app.warnings = w;
     }
-    return { plan, config, stats: { registry: registry.stats(), upstreamRequests } };
+    return { plan, config, stats: { registry: registry.stats(), upstreamRequests, upstream: upstreamConditional } };
   } finally {
     await registry.close();
   }

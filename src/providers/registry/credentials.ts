@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 
 /** Credentials for one registry host, and where they came from. */
 export interface Credentials {
@@ -31,6 +30,8 @@ function hostKeys(host: string): string[] {
 async function fromHelper(helper: string, host: string): Promise<Credentials | undefined> {
   // The helper name comes from a file the user controls; still, it must be a plain name.
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return undefined;
+  // execa is imported here, not at the top: a plan that needs no credential helper never loads it (~100 ms).
+  const { execa } = await import('execa');
   const result = await execa(`docker-credential-${helper}`, ['get'], { input: host, reject: false, timeout: 15_000 });
   if (result.exitCode !== 0) return undefined;
   try {

@@ -13,6 +13,7 @@ import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
+import { KEEP_ALIVE_AFTER_HEAD, KEEP_ALIVE_MS, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import type { Credentials } from './credentials.js';
@@ -104,7 +105,7 @@ export class RegistryHttp {
 
   constructor(private readonly opts: RegistryHttpOptions) {
     this.originValue = `https://${opts.host}`;
-    this.limit = pLimit(opts.concurrency ?? 16);
+    this.limit = pLimit(opts.concurrency ?? REGISTRY_CONNECTIONS);
   }
 
   /** `https://host` or, for an insecure registry that does not speak TLS, `http://host` (known after the first request). */
@@ -118,7 +119,7 @@ export class RegistryHttp {
       const tls = !this.opts.insecure || (await speaksTls(this.opts.host));
       this.originValue = `${tls ? 'https' : 'http'}://${this.opts.host}`;
       this.pool = new Pool(this.originValue, {
-        connections: this.opts.concurrency ?? 16, keepAliveTimeout: 10_000, pipelining: 1,
+        connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, keepAliveTimeout: KEEP_ALIVE_MS, pipelining: 1,
         ...(tls && this.opts.insecure ? { connect: { rejectUnauthorized: false } } : {}),
       });
       return this.pool;
@@ -241,7 +242,7 @@ export class RegistryHttp {
         const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
         debugHttp('registry', req.method, url.href, undefined, headers);
-        res = await pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        res = await pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000, ...KEEP_ALIVE_AFTER_HEAD });
         debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = await this.readBody(res, req);
       } catch (error) {

@@ -1,7 +1,8 @@
 /** Any git remote: `git ls-remote --tags URL` (argument array, never a shell string). */
-import { execa } from 'execa';
+import pLimit from 'p-limit';
 import { summaryLine, UpstreamError } from '../../errors.js';
 import { GIT_ENV } from '../../system/git-env.js';
+import { GIT_PROCESSES } from '../../system/pools.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
 /** Parse `git ls-remote --tags` output; peeled `^{}` lines give the commit of annotated tags. */
@@ -17,15 +18,21 @@ export function parseLsRemote(stdout: string): UpstreamTag[] {
   return [...tags.values()];
 }
 
+// Every app's window starts at once; child processes are the one thing that must queue.
+const gitLimit = pLimit(GIT_PROCESSES);
+
 /** Tags of a git remote, in one page. */
 export function gitTags(opts: { app: string; url: string }): UpstreamSource {
   return {
     url: opts.url,
+    order: 'any',
     async *pages(): AsyncIterable<UpstreamTag[]> {
       if (opts.url.startsWith('-')) throw new UpstreamError(opts.app, opts.url, 'is not a git URL.');
-      const result = await execa('git', ['ls-remote', '--tags', '--', opts.url], {
+      // Imported on use: plans without git-tags apps never load execa (~100 ms of start-up).
+      const { execa } = await import('execa');
+      const result = await gitLimit(() => execa('git', ['ls-remote', '--tags', '--', opts.url], {
         reject: false, timeout: 60_000, env: { ...GIT_ENV },
-      });
+      }));
       if (result.exitCode !== 0) {
         throw new UpstreamError(opts.app, opts.url, `git ls-remote failed: ${summaryLine(result.stderr)}`, 'Check upstream.url and access to the remote.');
       }

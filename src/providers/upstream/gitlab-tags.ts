@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { headerOf } from '../../system/http-common.js';
-import { getJson } from './http.js';
+import { getJson, type GetJsonOptions } from './http.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
 const TagsSchema = z.array(z.object({
@@ -17,22 +17,30 @@ export interface GitlabOptions {
   project: string;
   token?: string;
   perPage?: number;
+  /** Answer cache and conditional-request counters, shared by the run. */
+  http?: Pick<GetJsonOptions, 'cache' | 'stats'>;
 }
 
-/** Tags of one GitLab project (any instance), most recently updated first. */
+/**
+ * Tags of one GitLab project (any instance), asked highest version first: GitLab's default order
+ * is by update date, which puts a recently touched old tag before newer versions. Instances that
+ * ignore `order_by` answer in their own order; the window notices and reads every page.
+ */
 export function gitlabTags(opts: GitlabOptions): UpstreamSource {
   const perPage = opts.perPage ?? 100;
   const base = `${opts.baseUrl.replace(/\/+$/, '')}/api/v4/projects/${encodeURIComponent(opts.project)}/repository/tags`;
-  const pageUrl = (page: number) => `${base}?per_page=${perPage}&page=${page}&order_by=updated&sort=desc`;
+  const pageUrl = (page: number) => `${base}?per_page=${perPage}&page=${page}&order_by=version&sort=desc`;
   const headers: Record<string, string> = opts.token ? { 'private-token': opts.token } : {};
   return {
     url: base,
+    order: 'version-desc',
     async *pages(): AsyncIterable<UpstreamTag[]> {
       let page = 1;
       for (;;) {
         const url = pageUrl(page);
         const { data, headers: h } = await getJson(opts.app, url, TagsSchema, {
           headers,
+          ...opts.http,
           onStatus: (status, rh) => {
             if (status === 429 || (status === 403 && headerOf(rh, 'ratelimit-remaining') === '0')) {
               const reset = Number(headerOf(rh, 'ratelimit-reset'));

@@ -7,10 +7,12 @@ import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
+import { KEEP_ALIVE_MS, UPSTREAM_CONNECTIONS } from '../../system/pools.js';
 import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
+import { KEPT_HEADERS, type AnswerCache, type CachedAnswer } from './answer-cache.js';
 
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connections: UPSTREAM_CONNECTIONS });
 
 /** A validated JSON answer and its headers. */
 export interface JsonAnswer<T> {
@@ -18,8 +20,23 @@ export interface JsonAnswer<T> {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** Conditional-request counts of a run: `fresh` answers (200) against `notModified` (304, cache reused). */
+export interface ConditionalStats {
+  fresh: number;
+  notModified: number;
+}
+
 /** Decides, for a non-2xx answer, which error to throw (rate limits, not found). */
 export type StatusHandler = (status: number, headers: Record<string, string | string[] | undefined>) => UpstreamError | undefined;
+
+/** Options of getJson. */
+export interface GetJsonOptions {
+  headers?: Record<string, string>;
+  onStatus?: StatusHandler;
+  /** Ask conditionally when an answer is cached, and cache what comes back with a validator. */
+  cache?: AnswerCache;
+  stats?: ConditionalStats;
+}
 
 function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
   const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
@@ -40,12 +57,17 @@ function backoff(attempt: number, retryAfter?: string): number {
  * because an API hiccuped once.
  */
 export async function getJson<S extends z.ZodType>(
-  app: string, url: string, schema: S, opts: { headers?: Record<string, string>; onStatus?: StatusHandler } = {},
+  app: string, url: string, schema: S,
+  opts: GetJsonOptions = {},
 ): Promise<JsonAnswer<z.output<S>>> {
+  const accept = opts.headers?.accept ?? 'application/json';
+  let cached = await opts.cache?.get(url, accept);
   for (let attempt = 0; ; attempt++) {
     const last = attempt === ATTEMPTS - 1;
     let res;
-    const headers = { accept: 'application/json', 'user-agent': 'mirror', ...opts.headers };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'mirror', ...opts.headers };
+    if (cached?.etag) headers['if-none-match'] = cached.etag;
+    else if (cached?.lastModified) headers['if-modified-since'] = cached.lastModified;
     try {
       debugHttp('upstream', 'GET', url, undefined, headers);
       res = await request(url, { method: 'GET', headers, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
@@ -58,6 +80,14 @@ export async function getJson<S extends z.ZodType>(
       if (!last) { await sleep(backoff(attempt)); continue; }
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new UpstreamError(app, url, `is not reachable (${code}).`, 'Check the URL and the network, then run again.', { cause: error });
+    }
+    if (res.statusCode === 304 && cached) {
+      await res.body.dump().catch(() => undefined);
+      const answer = schemaAnswer(schema, cached.data, { ...res.headers, ...cached.headers });
+      if (answer) { if (opts.stats) opts.stats.notModified += 1; return answer; }
+      cached = undefined; // an entry that no longer validates: ask again without a condition
+      attempt -= 1;
+      continue;
     }
     let text: string;
     try {
@@ -79,8 +109,30 @@ export async function getJson<S extends z.ZodType>(
     // JSON that starts right and does not parse was cut on the way (a proxy gave up): retried like
     // a reset. HTML or an empty body is an answer, not an accident, and fails at once.
     if (json === UNPARSABLE && /^\s*[[{]/.test(text) && !last) { await sleep(backoff(attempt)); continue; }
-    return parseAnswer(app, url, schema, text, json, res.headers);
+    const answer = parseAnswer(app, url, schema, text, json, res.headers);
+    if (opts.stats) opts.stats.fresh += 1;
+    remember(opts.cache, url, accept, answer.data, res.headers);
+    return answer;
   }
+}
+
+/** Keep a validated answer that has a validator; answers without one cannot be asked about again. */
+function remember(cache: AnswerCache | undefined, url: string, accept: string, data: unknown, headers: Record<string, string | string[] | undefined>): void {
+  const etag = headerOf(headers, 'etag');
+  const lastModified = headerOf(headers, 'last-modified');
+  if (!cache || (!etag && !lastModified)) return;
+  const kept: CachedAnswer['headers'] = {};
+  for (const name of KEPT_HEADERS) {
+    const v = headerOf(headers, name);
+    if (v !== undefined) kept[name] = v;
+  }
+  cache.put(url, accept, { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), headers: kept, data });
+}
+
+/** The schema-checked answer, or undefined when the JSON does not fit. */
+function schemaAnswer<S extends z.ZodType>(schema: S, json: unknown, headers: Record<string, string | string[] | undefined>): JsonAnswer<z.output<S>> | undefined {
+  const parsed = schema.safeParse(json);
+  return parsed.success ? { data: parsed.data, headers } : undefined;
 }
 
 const UNPARSABLE = Symbol('unparsable');

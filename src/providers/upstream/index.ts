@@ -3,16 +3,28 @@ import type { UpstreamConfig } from '../../config/schema.js';
 import { githubReleases } from './github-releases.js';
 import { gitTags } from './git-tags.js';
 import { gitlabTags } from './gitlab-tags.js';
+import type { AnswerCache } from './answer-cache.js';
+import type { ConditionalStats } from './http.js';
 import type { UpstreamSource } from './types.js';
 
+/** What every source of a run shares: the environment (tokens), the answer cache, the counters. */
+export interface UpstreamContext {
+  env?: NodeJS.ProcessEnv;
+  perPage?: number;
+  /** Answers kept with their ETag for conditional requests; none = always ask in full. */
+  cache?: AnswerCache;
+  stats?: ConditionalStats;
+}
+
 /** Create the source of an app's versions. Tokens come from the environment only. */
-export function createUpstreamSource(app: string, cfg: UpstreamConfig, ctx: { env?: NodeJS.ProcessEnv; perPage?: number } = {}): UpstreamSource {
+export function createUpstreamSource(app: string, cfg: UpstreamConfig, ctx: UpstreamContext = {}): UpstreamSource {
   const env = ctx.env ?? process.env;
+  const http = { cache: ctx.cache, stats: ctx.stats };
   switch (cfg.type) {
     case 'github-releases':
-      return githubReleases({ app, repository: cfg.repository, apiUrl: cfg.apiUrl, token: env.GITHUB_TOKEN || undefined, perPage: ctx.perPage });
+      return githubReleases({ app, repository: cfg.repository, apiUrl: cfg.apiUrl, token: env.GITHUB_TOKEN || undefined, perPage: ctx.perPage, http });
     case 'gitlab-tags':
-      return gitlabTags({ app, baseUrl: cfg.baseUrl, project: cfg.project, token: env.GITLAB_TOKEN || undefined, perPage: ctx.perPage });
+      return gitlabTags({ app, baseUrl: cfg.baseUrl, project: cfg.project, token: env.GITLAB_TOKEN || undefined, perPage: ctx.perPage, http });
     case 'git-tags':
       return gitTags({ app, url: cfg.url });
   }

@@ -1,7 +1,7 @@
 /**
  * Upstream provider contracts: a provider yields raw tags page by page; the window resolver
- * (window.ts) filters, validates and orders them, and asks for another page only while the
- * window is not full.
+ * (window.ts) filters, validates and orders them. It stops early only on a source that lists in
+ * descending version order, and only once no later page can hold a version above the window.
  */
 
 /** One tag or release as the upstream lists it, before any filtering. */
@@ -20,6 +20,12 @@ export interface UpstreamTag {
 export interface UpstreamSource {
   /** The URL (or remote) asked, for messages: `https://api.github.com/repos/o/r/releases`. */
   readonly url: string;
+  /**
+   * How the listing is ordered: `version-desc` (GitLab asked `order_by=version&sort=desc`) lets
+   * the window stop paging once the rest cannot matter; `any` (GitHub lists by creation date, git
+   * in ref order) means every page is read.
+   */
+  readonly order: 'any' | 'version-desc';
   /** Pages of tags in the order upstream serves them; stop iterating to stop fetching. */
   pages(): AsyncIterable<UpstreamTag[]>;
 }

@@ -20,16 +20,16 @@ const gh = (repository: string, env: NodeJS.ProcessEnv = {}) =>
 const versionsOf = (w: { versions: { version: string }[] }) => w.versions.map((v) => v.version);
 
 describe('github-releases', () => {
-  it('follows Link pagination only until the window is full', async () => {
+  it('follows Link pagination to the last page (GitHub lists by date, not version)', async () => {
     // Given 30 stable releases served 5 per page
     emu.github.setReleases('acme/paged', Array.from({ length: 30 }, (_, i) => ({ tag_name: `v1.${29 - i}.0` })));
     emu.setMaxPerPage(5);
     // When a window of 7 is resolved
     const w = await resolveWindow({ app: 'alpha', source: gh('acme/paged'), maxVersions: 7, platforms: ['linux/amd64'] });
-    // Then two pages were enough and the window is the 7 newest
+    // Then every page was read (a later one could hold a higher version) and the window is the 7 newest
     expect(versionsOf(w)).toEqual(['1.29.0', '1.28.0', '1.27.0', '1.26.0', '1.25.0', '1.24.0', '1.23.0']);
-    expect(emu.requestCount('/repos/acme/paged/releases')).toBe(2);
-    expect(w.requests).toBe(2);
+    expect(emu.requestCount('/repos/acme/paged/releases')).toBe(6);
+    expect(w.requests).toBe(6);
   });
 
   it('excludes drafts and prereleases, orders by semver (1.9.10 > 1.9.2), and skips odd tags with warnings', async () => {
@@ -100,7 +100,7 @@ describe('gitlab-tags', () => {
     expect(versionsOf(w)).toEqual(['3.0.0', '2.9.0', '2.8.0', '2.7.0', '2.6.0', '2.5.0', '2.4.0', '2.3.0', '2.2.0']);
     expect(w.versions[0].tag).toBe('v3.0.0-limitless');
     expect(w.versions[0].commit).toMatch(/^[0-9a-f]{40}$/);
-    expect(emu.requests.map((r) => r.url)).toEqual([1, 2, 3].map((p) => `/api/v4/projects/group%2Fsub%2Fmostly/repository/tags?per_page=4&page=${p}&order_by=updated&sort=desc`));
+    expect(emu.requests.map((r) => r.url)).toEqual([1, 2, 3].map((p) => `/api/v4/projects/group%2Fsub%2Fmostly/repository/tags?per_page=4&page=${p}&order_by=version&sort=desc`));
   });
 
   it('drops a version whose required file is missing for one platform, and refills the window', async () => {

@@ -2,14 +2,17 @@
  * Version window: upstream tags → validated, filtered, semver-ordered versions, at most
  * maxVersions, each available for every platform (`requires` probes).
  *
- * Pages are pulled only while the filtered candidates do not fill the window: upstream APIs list
- * newest first, so a full window after page 1 is taken as the window. A backport cut after newer
- * versions still sorts by semver inside what was read.
+ * The window is the semver-highest N of all versions, whatever order the API lists them in. A
+ * source listed by date (GitHub) or in ref order (git) is read to the end. A source listed highest
+ * version first (GitLab `order_by=version`) is read until the window is full and the last tag read
+ * sorts below it, so no later page can hold a version above the window; should the listing turn
+ * out not to descend (an instance that ignores `order_by`), every page is read.
  */
 import pLimit from 'p-limit';
 import semver from 'semver';
 import { renderTemplate, versionVars } from '../../config/template.js';
 import { UpstreamError } from '../../errors.js';
+import { PROBES_PER_APP } from '../../system/pools.js';
 import { isValidTag } from '../registry/reference.js';
 import { probe } from './http.js';
 import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from './types.js';
@@ -70,6 +73,30 @@ export function selectCandidates(tags: UpstreamTag[], filter: WindowFilter, warn
   return [...byVersion.values()].sort((a, b) => semver.rcompare(a.version, b.version));
 }
 
+/**
+ * Follows a listing that claims to descend by version: whether it really did so far, and whether
+ * everything still to come sorts below a version. Tags are read as GitLab's version sort reads
+ * them, by their leading numbers (`semver.coerce`); tags without numbers say nothing.
+ */
+export function descentTracker() {
+  let lowest: string | undefined;
+  let descending = true;
+  return {
+    add(tags: UpstreamTag[]): void {
+      for (const t of tags) {
+        const v = t.tag.length <= 128 ? semver.coerce(t.tag)?.version : undefined; // longer tags are skipped anyway
+        if (!v) continue;
+        if (lowest && semver.gt(v, lowest)) descending = false;
+        if (!lowest || semver.lt(v, lowest)) lowest = v;
+      }
+    },
+    /** True when the listing has descended so far and its last version is below `version`. */
+    below(version: string): boolean {
+      return descending && lowest !== undefined && semver.lt(lowest, version);
+    },
+  };
+}
+
 /** Inputs of window resolution. */
 export interface ResolveWindowOptions extends WindowFilter {
   app: string;
@@ -88,13 +115,14 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
   const warnings: string[] = [];
   const warn = (m: string) => { warnings.push(m); opts.warn?.(m); };
   const doProbe = opts.probe ?? probe;
-  const limit = pLimit(8);
+  const limit = pLimit(PROBES_PER_APP);
   const raw: UpstreamTag[] = [];
   const rejected = new Set<string>();
   const accepted = new Map<string, WindowVersion>();
   let requests = 0;
   const pages = opts.source.pages()[Symbol.asyncIterator]();
   let exhausted = false;
+  const listing = descentTracker();
 
   const candidates = () => selectCandidates(raw, opts, () => undefined).filter((c) => !rejected.has(c.version));
   const checkAvailable = async (v: WindowVersion): Promise<boolean> => {
@@ -114,11 +142,14 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
 
   for (;;) {
     let cands = candidates();
-    while (cands.length < opts.maxVersions && !exhausted) {
+    const full = () => cands.length >= opts.maxVersions
+      && opts.source.order === 'version-desc' && listing.below(cands[opts.maxVersions - 1].version);
+    while (!exhausted && !full()) {
       const next = await pages.next();
       if (next.done) { exhausted = true; break; }
       requests++;
       raw.push(...next.value);
+      if (opts.source.order === 'version-desc') listing.add(next.value);
       cands = candidates();
     }
     const top = cands.slice(0, opts.maxVersions);

@@ -1,0 +1,110 @@
+/**
+ * The registry rounds of one image, run as soon as its app's window and its tag listing are in:
+ * no app waits for another's upstream or registry answers (at 40 ms a round trip, barriers
+ * between all apps' rounds were most of a plan's time).
+ *
+ * 1. HEAD the tags whose digest matters: floating tags and their targets, window versions the
+ *    state records (drift).
+ * 1b. A floating tag that will move: find which version it points at now, so the reason can say
+ *    `latest moves 10.3.0 → 10.3.1`. Newest first; usually the first HEAD matches.
+ * 2. Recorded platform builds of versions whose index is missing or drifted (resume without rebuilding).
+ */
+import type { LimitFunction } from 'p-limit';
+import type { AppSpec } from '../config/model.js';
+import { floatingTagFor } from '../plan/floating.js';
+import type { ObservedRepository } from '../plan/observed.js';
+import type { RegistryBackend } from '../providers/registry/types.js';
+import type { WindowVersion } from '../providers/upstream/types.js';
+import { buildAddress, indexAddress } from '../state/addresses.js';
+import type { State } from '../state/types.js';
+import { learnTagDigest } from './tag-digests.js';
+
+/** One image's inputs: its app, its app's window (newest first) and its repository's listing. */
+export interface ImageRound {
+  app: AppSpec;
+  image: string;
+  window: WindowVersion[];
+  repo: ObservedRepository;
+  state: State;
+  registry: RegistryBackend;
+  limit: LimitFunction;
+  /** HEADs already under way (startEarlyHeads), by tag. */
+  early?: Map<string, Promise<string | undefined>>;
+}
+
+/**
+ * Floating tags that name no version (`latest`) are wanted whenever the window is not empty, so
+ * they are HEADed as soon as the listing has them, while the upstream is still answering: one
+ * round trip off every plan. Their digests are used only if the window turns out to want them.
+ */
+export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, limit: LimitFunction): Map<string, Promise<string | undefined>> {
+  const early = new Map<string, Promise<string | undefined>>();
+  for (const tag of app.floatingTags) {
+    if (tag.includes('{') || !repo.tags.has(tag)) continue;
+    const head = limit(async () => (await registry.headManifest(image, tag))?.digest);
+    head.catch(() => undefined); // awaited (and its failure thrown) in round 1, or not needed at all
+    early.set(tag, head);
+  }
+  return early;
+}
+
+/** Rounds 1, 1b and 2 for one image, filling `repo` in place. */
+export async function observeImage(r: ImageRound): Promise<void> {
+  const { app, image, window, repo, state, registry, limit } = r;
+
+  // Round 1: tags whose digest matters.
+  const wanted = new Set<string>();
+  for (const template of app.floatingTags) {
+    const groups = new Map<string, string>();
+    for (const { version } of window) {
+      const tag = floatingTagFor(template, version);
+      if (!groups.has(tag)) groups.set(tag, version); // window is newest first
+    }
+    for (const [tag, target] of groups) { wanted.add(tag); wanted.add(target); }
+  }
+  for (const { version } of window) {
+    if (state.resources[indexAddress(app.name, image, version)]) wanted.add(version);
+  }
+  await Promise.all([...wanted].filter((tag) => repo.tags.has(tag) && !repo.tagDigests.has(tag)).map(async (tag) => {
+    const head = r.early?.get(tag);
+    if (!head) return limit(() => learnTagDigest(registry, image, repo, tag));
+    const digest = await head;
+    if (digest) repo.tagDigests.set(tag, digest);
+  }));
+
+  // Round 1b: where a floating tag that will move points now.
+  const recorded = new Set(Object.values(state.resources).filter((x) => x.type === 'index' && x.image === image && x.app === app.name).map((x) => x.digest));
+  for (const template of app.floatingTags) {
+    const group = new Map<string, string[]>();
+    for (const { version } of window) {
+      const tag = floatingTagFor(template, version);
+      group.set(tag, [...(group.get(tag) ?? []), version]);
+    }
+    for (const [tag, versions] of group) {
+      const current = repo.tagDigests.get(tag);
+      if (!current || current === repo.tagDigests.get(versions[0]) || recorded.has(current)) continue;
+      for (const version of versions.slice(1)) {
+        if (!repo.tags.has(version)) continue;
+        if (!repo.tagDigests.has(version)) await limit(() => learnTagDigest(registry, image, repo, version));
+        if (repo.tagDigests.get(version) === current) break;
+      }
+    }
+  }
+
+  // Round 2: recorded platform builds of versions whose index is missing or drifted.
+  const digestHeads: Array<Promise<void>> = [];
+  for (const { version } of window) {
+    const idx = state.resources[indexAddress(app.name, image, version)];
+    const present = repo.tags.has(version) && (!idx || repo.tagDigests.get(version) === idx.digest);
+    if (present) continue;
+    for (const platform of app.platforms) {
+      const rec = state.resources[buildAddress(app.name, image, version, platform)];
+      if (!rec || repo.manifests.has(rec.digest)) continue;
+      repo.manifests.set(rec.digest, false);
+      digestHeads.push(limit(async () => {
+        repo.manifests.set(rec.digest, (await registry.headManifest(image, rec.digest)) !== undefined);
+      }));
+    }
+  }
+  await Promise.all(digestHeads);
+}
