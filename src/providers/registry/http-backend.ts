@@ -43,7 +43,7 @@ export class HttpRegistryBackend implements RegistryBackend {
     this.url = opts.url;
     this.http = new RegistryHttp({
       host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs,
-      credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env),
+      credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env, opts.namespace),
     });
   }
 

@@ -76,6 +76,24 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   return { scheme: (m?.[1] ?? '').toLowerCase(), params };
 }
 
+/**
+ * The token request for `creds` at realm `url` (which already carries service and scope): a GET
+ * with Basic credentials (or none: anonymous pull), or for an identity token the OAuth2 POST.
+ * `headers` is filled in place.
+ */
+export function tokenRequest(url: URL, creds: Credentials, headers: Record<string, string>): { method: 'GET' | 'POST'; body?: string } {
+  if (creds.identityToken) {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'mirror' });
+    const service = url.searchParams.get('service');
+    if (service) form.set('service', service);
+    for (const scope of url.searchParams.getAll('scope')) form.append('scope', scope);
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return { method: 'POST', body: form.toString() };
+  }
+  if (creds.username || creds.password) headers.authorization = `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
+  return { method: 'GET' };
+}
+
 /** Whether `host[:port]` completes a TLS handshake (certificate not checked): how an insecure registry picks https or http. */
 export function speaksTls(host: string, timeoutMs = 5000): Promise<boolean> {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
@@ -156,7 +174,8 @@ export class RegistryHttp {
     if (!this.challenge) return undefined;
     const creds = await this.credentials();
     if (this.challenge.scheme === 'basic') {
-      if (!creds.username && !creds.password) return undefined;
+      // An identity token is only good at a token realm; Basic needs a password.
+      if (!creds.password) return undefined;
       return `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
     }
     if (this.challenge.scheme === 'bearer') {
@@ -178,15 +197,17 @@ export class RegistryHttp {
     if (service) url.searchParams.set('service', service);
     url.searchParams.set('scope', scope);
     const headers: Record<string, string> = { 'user-agent': 'mirror' };
-    if (creds.username || creds.password) headers.authorization = `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
+    // An identity (refresh) token is exchanged with the OAuth2 POST form (distribution's
+    // docs/spec/auth/oauth.md, grant_type=refresh_token); a username/password goes as Basic on a GET.
+    const { method, body } = tokenRequest(url, creds, headers);
     this.count('token');
     let res;
     try {
-      debugHttp('registry', 'GET', url.href, undefined, headers);
+      debugHttp('registry', method, url.href, undefined, headers);
       const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
-      res = await request(url, { method: 'GET', headers, dispatcher: sameInsecureHost ? insecureRealmAgent : realmAgent, headersTimeout: 30_000 });
+      res = await request(url, { method, headers, body, dispatcher: sameInsecureHost ? insecureRealmAgent : realmAgent, headersTimeout: 30_000 });
       // The token is in the body, which is never logged.
-      debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
+      debugHttp('registry', method, url.href, res.statusCode, res.headers);
     } catch (error) {
       if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
       throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
@@ -206,9 +227,9 @@ export class RegistryHttp {
 
   private unauthorized(reference: string, creds: Credentials): UnauthorizedError {
     return creds.source === 'anonymous'
-      ? new UnauthorizedError(reference, `Registry ${this.opts.host} requires credentials for ${reference} and none were found.`,
-        'Set registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD) or run `docker login`.', 401)
-      : new UnauthorizedError(reference, `Registry ${this.opts.host} rejected the credentials from ${creds.source} (user "${creds.username ?? ''}") for ${reference}.`,
+      ? new UnauthorizedError(reference, `Registry ${this.opts.host} requires credentials for ${reference} and none were found (looked in: ${creds.searched.join('; ')}).`,
+        'Set registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD) or run `docker login` / `buildah login`.', 401)
+      : new UnauthorizedError(reference, `Registry ${this.opts.host} rejected the credentials from ${creds.source} (${creds.identityToken && !creds.password ? 'identity token' : `user "${creds.username ?? ''}"`}) for ${reference}.`,
         'Check the username and password or token, and that it may push to this repository.', 401);
   }
 
