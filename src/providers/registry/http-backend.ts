@@ -85,7 +85,7 @@ export class HttpRegistryBackend implements RegistryBackend {
       }
       // Tags are read back into HEADs, prunes and messages: only ones a registry may hold at all.
       tags.push(...(Array.isArray(page.tags) ? page.tags : []).filter((t): t is string => typeof t === 'string' && isValidTag(t)));
-      path = nextLink(headerOf(res.headers, 'link'));
+      path = nextLink(res.headers.link);
     }
     return tags;
   }

@@ -15,6 +15,7 @@ import { Agent, Pool, request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
+import { preferredChallenge } from '../../system/www-authenticate.js';
 import type { Credentials } from './credentials.js';
 import {
   DeniedError, RateLimitedError, RegistryError, RegistryUnavailableError, UnauthorizedError,
@@ -68,12 +69,10 @@ const realmAgent = new Agent({ keepAliveTimeout: 10_000 });
 // Only for a token realm on the insecure registry's own host.
 const insecureRealmAgent = new Agent({ keepAliveTimeout: 10_000, connect: { rejectUnauthorized: false } });
 
-/** Parse `Bearer realm="…",service="…",scope="…"` / `Basic realm="…"`. */
-export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
-  const m = /^(\w+)\s*(.*)$/s.exec(header.trim());
-  const params: Record<string, string> = {};
-  for (const p of (m?.[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
-  return { scheme: (m?.[1] ?? '').toLowerCase(), params };
+/** The challenge to answer from WWW-Authenticate field values (RFC 7235; Bearer preferred when several are offered). */
+export function parseChallenge(header: string | string[]): { scheme: string; params: Record<string, string> } {
+  const c = preferredChallenge(header);
+  return { scheme: c?.scheme ?? '', params: c?.params ?? {} };
 }
 
 /**
@@ -270,7 +269,8 @@ export class RegistryHttp {
         throw this.unreachable(req, error);
       }
       if (res.statusCode === 401) {
-        const header = headerOf(res.headers, 'www-authenticate');
+        // Every WWW-Authenticate field counts: a registry may offer Basic and Bearer in two.
+        const header = res.headers['www-authenticate'];
         const creds = await this.credentials();
         if (header && !authRetried) {
           const challenge = parseChallenge(header);

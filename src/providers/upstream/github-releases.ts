@@ -51,7 +51,7 @@ export function githubReleases(opts: GithubOptions): UpstreamSource {
           },
         });
         yield data.map((r) => ({ tag: r.tag_name, draft: r.draft, prerelease: r.prerelease }));
-        next = nextLink(headerOf(h, 'link'));
+        next = nextLink(h.link);
         // The token goes with every page: a next page on another origin would hand it to that host.
         if (next && new URL(next, pageUrl).origin !== new URL(url).origin) {
           throw new UpstreamError(opts.app, pageUrl, `its pagination Link points to another host (${new URL(next, pageUrl).host}); refusing to follow it.`,
