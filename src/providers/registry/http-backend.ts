@@ -42,7 +42,7 @@ export class HttpRegistryBackend implements RegistryBackend {
   constructor(private readonly opts: HttpBackendOptions) {
     this.url = opts.url;
     this.http = new RegistryHttp({
-      host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs,
+      host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs, env: opts.env,
       credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env, opts.namespace),
     });
   }

@@ -11,8 +11,9 @@
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
+import { createDispatcher } from '../../system/dispatcher.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { preferredChallenge } from '../../system/www-authenticate.js';
@@ -61,13 +62,12 @@ export interface RegistryHttpOptions {
   retries?: number;
   retryBaseMs?: number;
   maxBodyBytes?: number;
+  /** Environment for proxy settings (HTTPS_PROXY/HTTP_PROXY/NO_PROXY); the process env when absent. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const RETRY_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const realmAgent = new Agent({ keepAliveTimeout: 10_000 });
-// Only for a token realm on the insecure registry's own host.
-const insecureRealmAgent = new Agent({ keepAliveTimeout: 10_000, connect: { rejectUnauthorized: false } });
 
 /** The challenge to answer from WWW-Authenticate field values (RFC 7235; Bearer preferred when several are offered). */
 export function parseChallenge(header: string | string[]): { scheme: string; params: Record<string, string> } {
@@ -110,8 +110,12 @@ export function speaksTls(host: string, timeoutMs = 5000): Promise<boolean> {
 /** The registry transport. */
 export class RegistryHttp {
   private originValue: string;
-  private pool?: Pool;
-  private ready?: Promise<Pool>;
+  private pool?: Dispatcher;
+  private ready?: Promise<Dispatcher>;
+  /** Token realms and blob CDNs on other hosts: verified TLS, same proxy settings. */
+  private readonly realmAgent: Dispatcher;
+  /** Only for a token realm on the insecure registry's own host. */
+  private insecureRealm?: Dispatcher;
   private readonly limit: LimitFunction;
   private readonly tokens = new Map<string, string>();
   private challenge?: { scheme: string; params: Record<string, string> };
@@ -121,6 +125,12 @@ export class RegistryHttp {
   constructor(private readonly opts: RegistryHttpOptions) {
     this.originValue = `https://${opts.host}`;
     this.limit = pLimit(opts.concurrency ?? 16);
+    this.realmAgent = createDispatcher({ env: opts.env });
+  }
+
+  private insecureRealmAgent(): Dispatcher {
+    this.insecureRealm ??= createDispatcher({ env: this.opts.env, insecure: true });
+    return this.insecureRealm;
   }
 
   /** `https://host` or, for an insecure registry that does not speak TLS, `http://host` (known after the first request). */
@@ -129,14 +139,13 @@ export class RegistryHttp {
   }
 
   /** The connection pool, once the scheme is known (an insecure registry is asked once whether it speaks TLS). */
-  private connection(): Promise<Pool> {
+  private connection(): Promise<Dispatcher> {
     this.ready ??= (async () => {
+      // Through a proxy the TLS question is asked of the registry all the same: an insecure
+      // registry that needs a proxy to be reached is not a case mirror serves (it is local).
       const tls = !this.opts.insecure || (await speaksTls(this.opts.host));
       this.originValue = `${tls ? 'https' : 'http'}://${this.opts.host}`;
-      this.pool = new Pool(this.originValue, {
-        connections: this.opts.concurrency ?? 16, keepAliveTimeout: 10_000, pipelining: 1,
-        ...(tls && this.opts.insecure ? { connect: { rejectUnauthorized: false } } : {}),
-      });
+      this.pool = createDispatcher({ env: this.opts.env, connections: this.opts.concurrency ?? 16, insecure: tls && this.opts.insecure });
       return this.pool;
     })();
     return this.ready;
@@ -204,7 +213,7 @@ export class RegistryHttp {
     try {
       debugHttp('registry', method, url.href, undefined, headers);
       const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
-      res = await request(url, { method, headers, body, dispatcher: sameInsecureHost ? insecureRealmAgent : realmAgent, headersTimeout: 30_000 });
+      res = await request(url, { method, headers, body, dispatcher: sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent, headersTimeout: 30_000 });
       // The token is in the body, which is never logged.
       debugHttp('registry', method, url.href, res.statusCode, res.headers);
     } catch (error) {
@@ -259,7 +268,7 @@ export class RegistryHttp {
         const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
         debugHttp('registry', req.method, url.href, undefined, headers);
-        res = await pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        res = await pool.request({ origin: this.origin, method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
         debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = await this.readBody(res, req);
       } catch (error) {
@@ -314,7 +323,7 @@ export class RegistryHttp {
     let res: Dispatcher.ResponseData;
     try {
       debugHttp('registry', 'GET', url.href, undefined, {});
-      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
+      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: this.realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
       debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
       throw new RegistryUnavailableError(req.reference, `${url.host}, where registry ${this.opts.host} sends ${req.reference}, is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Run again later.', undefined, { cause: error });
@@ -339,6 +348,6 @@ export class RegistryHttp {
 
   /** Close sockets. */
   async close(): Promise<void> {
-    await this.pool?.close();
+    await Promise.all([this.pool?.close(), this.realmAgent.close(), this.insecureRealm?.close()]);
   }
 }

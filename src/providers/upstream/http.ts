@@ -3,14 +3,14 @@
  * page, a truncated body or a changed shape becomes an UpstreamError naming the app and the URL,
  * never a crash deep in the planner.
  */
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
+import { sharedDispatcher } from '../../system/dispatcher.js';
 import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
 
 /** A validated JSON answer and its headers. */
 export interface JsonAnswer<T> {
@@ -48,7 +48,7 @@ export async function getJson<S extends z.ZodType>(
     const headers = { accept: 'application/json', 'user-agent': 'mirror', ...opts.headers };
     try {
       debugHttp('upstream', 'GET', url, undefined, headers);
-      res = await request(url, { method: 'GET', headers, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      res = await request(url, { method: 'GET', headers, dispatcher: sharedDispatcher(), headersTimeout: 30_000, bodyTimeout: 30_000 });
       debugHttp('upstream', 'GET', url, res.statusCode, res.headers);
     } catch (error) {
       debugHttp('upstream', 'GET', url, (error as NodeJS.ErrnoException).code ?? 'error');
@@ -121,7 +121,7 @@ async function probeOnce(url: string, maxRedirects: number): Promise<{ ok: boole
     let res;
     try {
       debugHttp('upstream', 'HEAD', current, undefined);
-      res = await request(current, { method: 'HEAD', dispatcher: agent, headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 });
+      res = await request(current, { method: 'HEAD', dispatcher: sharedDispatcher(), headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 });
       debugHttp('upstream', 'HEAD', current, res.statusCode, res.headers);
     } catch (error) {
       return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable', transient: true };
