@@ -92,7 +92,10 @@ async function attachNow(registry: RegistryBackend, image: string, subject: Desc
   const annotations = { [PREDICATE_ANNOTATION]: PREDICATE_TYPES[kind], [CONTENT_ANNOTATION]: 'dsse-envelope' };
   const manifest = await prepareArtifactManifest(registry, image, { type: BUNDLE_MEDIA_TYPE, content: bundle, annotations, subject });
   const put = await registry.putManifest(image, sha256(manifest), manifest, MediaType.OciManifest);
-  const entry: Descriptor = { mediaType: MediaType.OciManifest, digest: put.digest, size: put.size, artifactType: BUNDLE_MEDIA_TYPE, annotations };
+  // The fallback index carries the manifest's annotations (created time included), as the
+  // referrers API would list them (cosign specs/BUNDLE_SPEC.md "Annotations").
+  const written = (JSON.parse(Buffer.from(manifest).toString('utf8')) as { annotations?: Record<string, string> }).annotations ?? annotations;
+  const entry: Descriptor = { mediaType: MediaType.OciManifest, digest: put.digest, size: put.size, artifactType: BUNDLE_MEDIA_TYPE, annotations: written };
   const current = await listReferrers(registry, image, subject.digest);
   const replaced = current.manifests.filter((d) => kindOfReferrer(d) === kind && d.digest !== put.digest);
   if (current.via === 'tag') {
