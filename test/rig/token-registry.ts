@@ -41,6 +41,8 @@ export interface TokenRegistry {
   realm: string;
   url(namespace?: string): string;
   tokenRequests: TokenRequestSeen[];
+  /** Cross-repo mount POSTs: the source and whether the token allowed pulling from it. */
+  mountRequests: { from: string; allowed: boolean }[];
   /** Requests the front refused with 401 (no or insufficient token). */
   refused: () => number;
   stop(): Promise<void>;
@@ -75,6 +77,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const backend: TestRegistry = await startRegistry();
   const tokens = new Map<string, Set<string>>();
   const tokenRequests: TokenRequestSeen[] = [];
+  const mountRequests: { from: string; allowed: boolean }[] = [];
   let refused = 0;
 
   const grantedScopes = (scopes: string[], user: string | undefined): Set<string> => {
@@ -145,7 +148,13 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     }
     const headers = { ...req.headers };
     delete headers.authorization;
-    const upstream = httpRequest({ host: '127.0.0.1', port: Number(backend.host.split(':')[1]), method: req.method, path: req.url, headers }, (answer) => {
+    let forwardPath = req.url ?? '/';
+    // A cross-repo mount needs pull on the source repository too (distribution spec: "Mounting a
+    // blob from another repository"); without it a registry starts a plain upload (202) instead.
+    const from = req.method === 'POST' ? url.searchParams.get('from') : null;
+    if (from) mountRequests.push({ from, allowed: Boolean(granted?.has(`${from}:pull`)) });
+    if (from && !granted?.has(`${from}:pull`)) forwardPath = url.pathname;
+    const upstream = httpRequest({ host: '127.0.0.1', port: Number(backend.host.split(':')[1]), method: req.method, path: forwardPath, headers }, (answer) => {
       const out = { ...answer.headers };
       // Distribution builds absolute upload Locations from the Host header it was sent, which is
       // this front's: they already point here.
@@ -163,6 +172,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     realm,
     url: (namespace = 'mirror') => `${host}/${namespace}`,
     tokenRequests,
+    mountRequests,
     refused: () => refused,
     stop: async () => {
       front.closeAllConnections(); tokenServer.closeAllConnections();

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { resolveCredentials } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { headerOf, nextLink } from '../../system/http-common.js';
+import { DEFAULT_CHUNK_BYTES, uploadBlobFile } from './blob-upload.js';
 import { RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from './reference.js';
-import { MANIFEST_ACCEPT, MediaType, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
+import { MANIFEST_ACCEPT, MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
 
 /** sha256 digest of bytes. */
 export function sha256(bytes: Uint8Array): string {
@@ -30,6 +31,8 @@ export interface HttpBackendOptions {
   concurrency?: number;
   retryBaseMs?: number;
   retries?: number;
+  /** Blobs larger than this are sent in chunks of this size (PATCH); default 64 MiB. */
+  chunkBytes?: number;
 }
 
 /** The OCI distribution API backend. */
@@ -215,6 +218,34 @@ export class HttpRegistryBackend implements RegistryBackend {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) }, body: data,
     });
     if (put.status !== 201) throw this.unexpected(put, 'upload', ref);
+  }
+
+  async putBlobFile(image: string, blob: BlobFile, mountFrom: string[] = []): Promise<BlobPutOutcome> {
+    if (await this.hasBlob(image, blob.digest)) return 'present';
+    const repository = this.repo(image);
+    const ref = this.ref(image, blob.digest);
+    let session: RegistryResponse | undefined;
+    for (const source of mountFrom) {
+      if (source === image || !(await this.hasBlob(source, blob.digest))) continue;
+      // The token must also cover pull on the source (distribution spec: "Mounting a blob from
+      // another repository"); a registry that cannot mount answers 202 with a plain upload session.
+      const mount = await this.http.send({
+        method: 'POST', path: `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(this.repo(source))}`,
+        kind: 'blob:mount', repository, reference: ref, extraScopes: [`repository:${this.repo(source)}:pull`],
+      });
+      if (mount.status === 201) return 'mounted';
+      if (mount.status !== 202) throw this.unexpected(mount, 'mount', ref);
+      session = mount;
+      break;
+    }
+    session ??= await this.http.send({ method: 'POST', path: `/v2/${repository}/blobs/uploads/`, kind: 'blob:POST', repository, reference: ref });
+    if (session.status !== 202) throw this.unexpected(session, 'start upload of', ref);
+    const location = headerOf(session.headers, 'location');
+    if (!location) throw new RegistryError(ref, `Registry ${this.opts.host} started an upload without a Location.`);
+    const minChunk = Number(headerOf(session.headers, 'oci-chunk-min-length') ?? 0);
+    await uploadBlobFile({ http: this.http, host: this.opts.host, repository, reference: ref, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES },
+      blob, location, Number.isFinite(minChunk) ? minChunk : 0);
+    return 'uploaded';
   }
 
   stats(): RequestStats {

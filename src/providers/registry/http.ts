@@ -9,6 +9,7 @@
  * Nothing else (token realms and CDNs on other hosts, the upstream APIs) is relaxed by it.
  */
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { request, type Dispatcher } from 'undici';
@@ -35,7 +36,17 @@ export interface RegistryRequest {
   /** Reference for error messages (`host/ns/app:1.0.0`). */
   reference: string;
   headers?: Record<string, string>;
-  body?: Uint8Array;
+  /**
+   * Bytes, or a function that opens the body as a stream (a blob on disk): called again for a
+   * retry, so a large upload is never held in memory and can still be sent twice.
+   */
+  body?: Uint8Array | (() => Readable);
+  /** Other repositories the token must cover (`repository:base:pull` for a cross-repo mount). */
+  extraScopes?: string[];
+  /** Return every answer and network error to the caller (chunked uploads resume from the registry's Range instead). */
+  noRetry?: boolean;
+  /** Wait this long for the answer's headers (a large upload sends for minutes first). */
+  headersTimeoutMs?: number;
   /** Largest body accepted for this request (manifests: 4 MiB), else the transport's limit. */
   maxBodyBytes?: number;
   /**
@@ -173,9 +184,10 @@ export class RegistryHttp {
     return this.creds;
   }
 
+  /** The token scope(s) of a request, space-separated (also the token cache key). */
   private scope(req: RegistryRequest): string {
     const actions = req.method === 'DELETE' ? 'pull,push,delete' : req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'pull,push';
-    return `repository:${req.repository}:${actions}`;
+    return [`repository:${req.repository}:${actions}`, ...(req.extraScopes ?? [])].join(' ');
   }
 
   private async authHeader(req: RegistryRequest): Promise<string | undefined> {
@@ -203,7 +215,9 @@ export class RegistryHttp {
     if (!realm) throw new RegistryError(reference, `registry ${this.opts.host} asked for a bearer token without a realm.`);
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
-    url.searchParams.set('scope', scope);
+    // One scope parameter per scope (distribution docs/spec/auth/scope.md).
+    url.searchParams.delete('scope');
+    for (const one of scope.split(' ')) url.searchParams.append('scope', one);
     const headers: Record<string, string> = { 'user-agent': 'mirror' };
     // An identity (refresh) token is exchanged with the OAuth2 POST form (distribution's
     // docs/spec/auth/oauth.md, grant_type=refresh_token); a username/password goes as Basic on a GET.
@@ -246,6 +260,11 @@ export class RegistryHttp {
     this.counters.byKind[kind] = (this.counters.byKind[kind] ?? 0) + 1;
   }
 
+  /** Add blob bytes sent to the `upload:bytes` counter (not a request). */
+  countBytes(n: number): void {
+    this.counters.byKind['upload:bytes'] = (this.counters.byKind['upload:bytes'] ?? 0) + n;
+  }
+
   /** Send a request with auth and retries; non-2xx answers are returned for the caller to map, except auth and exhausted retries. */
   send(req: RegistryRequest): Promise<RegistryResponse> {
     return this.limit(() => this.sendNow(req));
@@ -268,13 +287,14 @@ export class RegistryHttp {
         const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
         debugHttp('registry', req.method, url.href, undefined, headers);
-        res = await pool.request({ origin: this.origin, method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000 });
+        const sent = typeof req.body === 'function' ? req.body() : req.body;
+        res = await pool.request({ origin: this.origin, method: req.method, path: url.pathname + url.search, headers, body: sent, headersTimeout: req.headersTimeoutMs ?? 60_000, bodyTimeout: 120_000 });
         debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = await this.readBody(res, req);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (RETRY_CODES.has(code) && attempt < retries) { await sleep(backoff); continue; }
+        if (RETRY_CODES.has(code) && attempt < retries && !req.noRetry) { await sleep(backoff); continue; }
         throw this.unreachable(req, error);
       }
       if (res.statusCode === 401) {
@@ -296,6 +316,7 @@ export class RegistryHttp {
       if (res.statusCode === 403) {
         throw new DeniedError(req.reference, `Registry ${this.opts.host} denied ${req.method} on ${req.reference} (403).`, 'The credentials work but lack permission (e.g. packages: write).', 403);
       }
+      if (req.noRetry) return { status: res.statusCode, headers: res.headers, body };
       if (RETRY_STATUS.has(res.statusCode)) {
         if (attempt < retries) { await sleep(retryAfterMs(headerOf(res.headers, 'retry-after'), backoff)); continue; }
         if (res.statusCode === 429) throw new RateLimitedError(req.reference, `Registry ${this.opts.host} is rate limiting requests (429) for ${req.reference}, still after ${retries} retries.`, 'Wait and run again, or authenticate for a higher limit.', 429);

@@ -46,8 +46,19 @@ export interface FetchedManifest {
 /** Counters the benchmark and tests read to prove request budgets. */
 export interface RequestStats {
   requests: number;
-  byKind: Record<string, number>; // e.g. { 'tags/list': 3, 'manifest:HEAD': 10 }
+  /** e.g. { 'tags/list': 3, 'manifest:HEAD': 10 }; `upload:bytes` counts blob bytes sent, not requests. */
+  byKind: Record<string, number>;
 }
+
+/** A blob on disk, to upload streamed. */
+export interface BlobFile {
+  digest: string;
+  size: number;
+  file: string;
+}
+
+/** What putBlobFile did: nothing (the repository had it), a cross-repo mount (no bytes sent), or an upload. */
+export type BlobPutOutcome = 'present' | 'mounted' | 'uploaded';
 
 /**
  * The registry as mirror sees it: repositories addressed by image name under `registry.url`
@@ -79,6 +90,11 @@ export interface RegistryBackend {
   getBlob(image: string, digest: string): Promise<Uint8Array>;
   /** Upload a blob (skipped when present; cross-repo mount from `mountFrom` image when possible). */
   putBlob(image: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<void>;
+  /**
+   * Upload a blob from a file, streamed: skipped when present, mounted from the first of
+   * `mountFrom` (other images of this registry) that holds it, else sent (monolithic or chunked).
+   */
+  putBlobFile(image: string, blob: BlobFile, mountFrom?: string[]): Promise<BlobPutOutcome>;
   /** Request counters since creation. */
   stats(): RequestStats;
   /** Release sockets. */
