@@ -8,10 +8,19 @@
  * credentials; anonymous pull tokens for public images) and docs/spec/auth/oauth.md (POST
  * grant_type=refresh_token|password with a form body; answers `access_token`). Each request
  * the token service answers is recorded, so tests can check the scopes mirror asked for.
+ *
+ * GHCR-like mode (`ghcr`) adds what ghcr.io does differently: the registry API's DELETE answers
+ * 405 UNSUPPORTED, and the GitHub Packages REST API (docs.github.com/rest/packages/packages) is
+ * served on the token host: `GET /users/{owner}` (type User or Organization), version listings
+ * under /users or /orgs (versions named by manifest digest, newest first, paged with Link as GitHub pages, 1 per
+ * page here to make paging happen), and DELETE of a version by id with a Bearer GITHUB_TOKEN.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { startRegistry, type TestRegistry } from './registry.js';
 
 /** What the token service was asked. */
@@ -31,6 +40,15 @@ export interface TokenRegistryOptions {
   refreshTokens?: Record<string, string>;
   /** Anonymous callers get pull tokens (public packages on ghcr.io). */
   anonymousPull?: boolean;
+  /** GHCR-like mode: DELETE is 405, the Packages API serves this owner with this token. */
+  ghcr?: { owner: string; ownerType: 'User' | 'Organization'; token: string };
+}
+
+/** A request the Packages API answered. */
+export interface ApiRequestSeen {
+  method: string;
+  path: string;
+  status: number;
 }
 
 /** A running token-auth registry. */
@@ -43,6 +61,10 @@ export interface TokenRegistry {
   tokenRequests: TokenRequestSeen[];
   /** Cross-repo mount POSTs: the source and whether the token allowed pulling from it. */
   mountRequests: { from: string; allowed: boolean }[];
+  /** Packages API requests (GHCR-like mode). */
+  apiRequests: ApiRequestSeen[];
+  /** `http://localhost:PORT`, for GITHUB_API_URL (GHCR-like mode). */
+  apiUrl: string;
   /** Requests the front refused with 401 (no or insufficient token). */
   refused: () => number;
   stop(): Promise<void>;
@@ -78,6 +100,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const tokens = new Map<string, Set<string>>();
   const tokenRequests: TokenRequestSeen[] = [];
   const mountRequests: { from: string; allowed: boolean }[] = [];
+  const apiRequests: ApiRequestSeen[] = [];
   let refused = 0;
 
   const grantedScopes = (scopes: string[], user: string | undefined): Set<string> => {
@@ -101,6 +124,11 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const tokenServer = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (opts.ghcr && url.pathname !== '/token') {
+        const status = await packagesApi(req, res, url);
+        apiRequests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, status });
+        return;
+      }
       if (url.pathname !== '/token') { res.writeHead(404).end(); return; }
       if (req.method === 'POST') {
         const form = new URLSearchParams(await readBody(req));
@@ -133,8 +161,68 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const tokenPort = await listen(tokenServer, '127.0.0.1');
   const realm = `http://localhost:${tokenPort}/token`;
 
+  /** Manifests Distribution stores for a repository (its revisions), with the tags on each. */
+  const versionsOf = async (repository: string): Promise<{ id: number; digest: string; tags: string[] }[]> => {
+    const root = path.join(backend.storage, 'docker/registry/v2/repositories', repository, '_manifests');
+    const revisions = path.join(root, 'revisions', 'sha256');
+    if (!existsSync(revisions)) return [];
+    const tags = new Map<string, string[]>();
+    for (const tag of existsSync(path.join(root, 'tags')) ? await readdir(path.join(root, 'tags')) : []) {
+      const link = path.join(root, 'tags', tag, 'current', 'link');
+      if (!existsSync(link)) continue;
+      const d = (await readFile(link, 'utf8')).trim();
+      tags.set(d, [...(tags.get(d) ?? []), tag]);
+    }
+    const out = [];
+    for (const hex of await readdir(revisions)) {
+      const link = path.join(revisions, hex, 'link');
+      if (!existsSync(link)) continue; // deleted
+      out.push({ id: Number.parseInt(hex.slice(0, 8), 16), digest: `sha256:${hex}`, tags: tags.get(`sha256:${hex}`) ?? [], created: (await stat(link)).mtimeMs });
+    }
+    // GitHub lists package versions newest first.
+    return out.sort((a, b) => b.created - a.created || a.digest.localeCompare(b.digest));
+  };
+
+  /** The GitHub Packages API (GHCR-like mode); returns the status it answered. */
+  const packagesApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> => {
+    const ghcr = opts.ghcr!;
+    const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(body === undefined ? '' : JSON.stringify(body));
+      return status;
+    };
+    if (req.headers.authorization !== `Bearer ${ghcr.token}`) return answer(401, { message: 'Requires authentication' });
+    const user = /^\/users\/([^/]+)$/.exec(url.pathname);
+    if (user) return user[1] === ghcr.owner ? answer(200, { login: ghcr.owner, type: ghcr.ownerType }) : answer(404, { message: 'Not Found' });
+    const m = /^\/(users|orgs)\/([^/]+)\/packages\/container\/([^/]+)\/versions(?:\/(\d+))?$/.exec(url.pathname);
+    // GitHub answers 404 for a user's package asked under /orgs, and the other way round.
+    const kind = ghcr.ownerType === 'Organization' ? 'orgs' : 'users';
+    if (!m || m[1] !== kind || m[2] !== ghcr.owner) return answer(404, { message: 'Not Found' });
+    const repository = `${ghcr.owner}/${decodeURIComponent(m[3])}`;
+    const versions = await versionsOf(repository);
+    if (req.method === 'DELETE' && m[4]) {
+      const v = versions.find((x) => x.id === Number(m[4]));
+      if (!v) return answer(404, { message: 'Not Found' });
+      const del = await fetch(`http://${backend.host}/v2/${repository}/manifests/${v.digest}`, { method: 'DELETE' });
+      return answer(del.status === 202 ? 204 : 500);
+    }
+    if (req.method !== 'GET' || m[4]) return answer(404, { message: 'Not Found' });
+    // One per page whatever was asked: every lookup past the newest version has to follow Link.
+    const perPage = 1;
+    const page = Number(url.searchParams.get('page') ?? 1);
+    const slice = versions.slice((page - 1) * perPage, page * perPage);
+    const next = page * perPage < versions.length ? `<${realm.replace(/\/token$/, '')}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` : undefined;
+    return answer(200, slice.map((v) => ({ id: v.id, name: v.digest, metadata: { package_type: 'container', container: { tags: v.tags } } })), next ? { link: next } : {});
+  };
+
   const front = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (opts.ghcr && req.method === 'DELETE' && /^\/v2\/.+\/manifests\//.test(url.pathname)) {
+      // ghcr.io: the registry API does not delete (docs: "delete … through the GitHub UI or REST API").
+      res.writeHead(405, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}');
+      return;
+    }
     const need = needed(req.method ?? 'GET', url.pathname);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const granted = token ? tokens.get(token) : undefined;
@@ -173,6 +261,8 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     url: (namespace = 'mirror') => `${host}/${namespace}`,
     tokenRequests,
     mountRequests,
+    apiRequests,
+    apiUrl: realm.replace(/\/token$/, ''),
     refused: () => refused,
     stop: async () => {
       front.closeAllConnections(); tokenServer.closeAllConnections();

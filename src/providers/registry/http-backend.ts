@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { resolveCredentials } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { headerOf, nextLink } from '../../system/http-common.js';
+import { createDispatcher } from '../../system/dispatcher.js';
 import { DEFAULT_CHUNK_BYTES, uploadBlobFile } from './blob-upload.js';
+import { GithubPackages } from './github-packages.js';
 import { RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from './reference.js';
 import { MANIFEST_ACCEPT, MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
@@ -41,9 +43,13 @@ export class HttpRegistryBackend implements RegistryBackend {
   private readonly http: RegistryHttp;
   /** Whether the registry has the referrers API; unknown until first asked. */
   private referrersApi: boolean | undefined;
+  /** Deletes go through the GitHub Packages API: ghcr.io, or a registry that answered DELETE with 405/UNSUPPORTED. */
+  private deleteViaPackages: boolean;
+  private packagesApi?: GithubPackages;
 
   constructor(private readonly opts: HttpBackendOptions) {
     this.url = opts.url;
+    this.deleteViaPackages = opts.host === 'ghcr.io';
     this.http = new RegistryHttp({
       host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs, env: opts.env,
       credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env, opts.namespace),
@@ -150,9 +156,20 @@ export class HttpRegistryBackend implements RegistryBackend {
   async deleteManifest(image: string, digest: string): Promise<void> {
     const repository = this.repo(image);
     const ref = this.ref(image, digest);
-    const res = await this.http.send({ method: 'DELETE', path: `/v2/${repository}/manifests/${digest}`, kind: 'manifest:DELETE', repository, reference: ref });
-    if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
-    if (res.status !== 202 && res.status !== 200) throw this.unexpected(res, 'DELETE', ref);
+    if (!this.deleteViaPackages) {
+      const res = await this.http.send({ method: 'DELETE', path: `/v2/${repository}/manifests/${digest}`, kind: 'manifest:DELETE', repository, reference: ref });
+      if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
+      if (res.status === 202 || res.status === 200) return;
+      // ghcr.io refuses registry-API deletes (405, UNSUPPORTED): its packages API deletes instead.
+      if (res.status !== 405 && !/UNSUPPORTED/.test(res.body.toString())) throw this.unexpected(res, 'DELETE', ref);
+      this.deleteViaPackages = true;
+    }
+    this.packagesApi ??= new GithubPackages({
+      apiUrl: (this.opts.env ?? process.env).GITHUB_API_URL?.replace(/\/+$/, '') || 'https://api.github.com',
+      token: (this.opts.env ?? process.env).GITHUB_TOKEN, dispatcher: createDispatcher({ env: this.opts.env }),
+    });
+    this.http.countKind('packages:DELETE');
+    if (!(await this.packagesApi.deleteDigest(repository, digest, ref))) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
   }
 
   async referrers(image: string, digest: string): Promise<Descriptor[] | undefined> {
@@ -253,6 +270,6 @@ export class HttpRegistryBackend implements RegistryBackend {
   }
 
   async close(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.http.close(), this.packagesApi?.close()]);
   }
 }

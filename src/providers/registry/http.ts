@@ -260,6 +260,11 @@ export class RegistryHttp {
     this.counters.byKind[kind] = (this.counters.byKind[kind] ?? 0) + 1;
   }
 
+  /** Count a request made outside this transport (the GitHub Packages API) under `kind`. */
+  countKind(kind: string): void {
+    this.count(kind);
+  }
+
   /** Add blob bytes sent to the `upload:bytes` counter (not a request). */
   countBytes(n: number): void {
     this.counters.byKind['upload:bytes'] = (this.counters.byKind['upload:bytes'] ?? 0) + n;
