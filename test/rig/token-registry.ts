@@ -14,6 +14,14 @@
  * served on the token host: `GET /users/{owner}` (type User or Organization), version listings
  * under /users or /orgs (versions named by manifest digest, newest first, paged with Link as GitHub pages, 1 per
  * page here to make paging happen), and DELETE of a version by id with a Bearer GITHUB_TOKEN.
+ *
+ * Referrers mode (`referrers`) adds the OCI 1.1 referrers API Distribution 2.8 lacks, as the
+ * distribution spec (v1.1 spec.md "Listing Referrers", "Pushing Manifests with Subject") says: a
+ * manifest PUT with a `subject` is indexed and answered with `OCI-Subject: <subject digest>`;
+ * `GET /v2/<name>/referrers/<digest>` answers an image index of descriptors (artifactType from the
+ * manifest, else its config media type; its annotations), filtered by `?artifactType=` with
+ * `OCI-Filters-Applied`; deleting a manifest drops it. `sendSubjectHeader: false` plays a registry
+ * that lists referrers but leaves the header out, which clients must answer with the tag fallback.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +48,8 @@ export interface TokenRegistryOptions {
   refreshTokens?: Record<string, string>;
   /** Anonymous callers get pull tokens (public packages on ghcr.io). */
   anonymousPull?: boolean;
+  /** Serve the referrers API in front of Distribution. */
+  referrers?: { sendSubjectHeader?: boolean };
   /** GHCR-like mode: DELETE is 405, the Packages API serves this owner with this token. */
   ghcr?: { owner: string; ownerType: 'User' | 'Organization'; token: string };
 }
@@ -61,6 +71,8 @@ export interface TokenRegistry {
   tokenRequests: TokenRequestSeen[];
   /** Cross-repo mount POSTs: the source and whether the token allowed pulling from it. */
   mountRequests: { from: string; allowed: boolean }[];
+  /** Referrers API requests answered (referrers mode): repository and subject digest. */
+  referrersRequests: { repository: string; digest: string }[];
   /** Packages API requests (GHCR-like mode). */
   apiRequests: ApiRequestSeen[];
   /** `http://localhost:PORT`, for GITHUB_API_URL (GHCR-like mode). */
@@ -101,6 +113,9 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const tokenRequests: TokenRequestSeen[] = [];
   const mountRequests: { from: string; allowed: boolean }[] = [];
   const apiRequests: ApiRequestSeen[] = [];
+  const referrersRequests: { repository: string; digest: string }[] = [];
+  /** `repository@subject` → descriptors of the manifests that name it. */
+  const referrerIndex = new Map<string, Record<string, unknown>[]>();
   let refused = 0;
 
   const grantedScopes = (scopes: string[], user: string | undefined): Set<string> => {
@@ -215,6 +230,26 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     return answer(200, slice.map((v) => ({ id: v.id, name: v.digest, metadata: { package_type: 'container', container: { tags: v.tags } } })), next ? { link: next } : {});
   };
 
+  /** A manifest PUT in referrers mode: forwarded whole, indexed by its subject, answered with OCI-Subject. */
+  const putWithSubject = async (req: IncomingMessage, res: ServerResponse, repository: string) => {
+    const body = Buffer.from(await readBody(req), 'utf8');
+    const answer = await fetch(`http://${backend.host}${req.url}`, { method: 'PUT', headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body });
+    const out: Record<string, string> = {};
+    answer.headers.forEach((v, k) => { out[k] = v; });
+    let manifest: { mediaType?: string; artifactType?: string; config?: { mediaType?: string }; subject?: { digest?: string }; annotations?: Record<string, string> } = {};
+    try { manifest = JSON.parse(body.toString('utf8')) as typeof manifest; } catch { /* Distribution answers it */ }
+    const subject = manifest.subject?.digest;
+    if (answer.status === 201 && subject) {
+      const digest = out['docker-content-digest'];
+      const key = `${repository}@${subject}`;
+      const entry = { mediaType: manifest.mediaType ?? req.headers['content-type'], digest, size: body.length, artifactType: manifest.artifactType ?? manifest.config?.mediaType, ...(manifest.annotations ? { annotations: manifest.annotations } : {}) };
+      referrerIndex.set(key, [...(referrerIndex.get(key) ?? []).filter((d) => d.digest !== digest), entry]);
+      if (opts.referrers?.sendSubjectHeader !== false) out['oci-subject'] = subject;
+    }
+    res.writeHead(answer.status, out);
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  };
+
   const front = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (opts.ghcr && req.method === 'DELETE' && /^\/v2\/.+\/manifests\//.test(url.pathname)) {
@@ -233,6 +268,23 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
       res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer realm="${realm}",service="${SERVICE}"${scope}` });
       res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
       return;
+    }
+    if (opts.referrers) {
+      const list = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+      if (list && req.method === 'GET') {
+        referrersRequests.push({ repository: list[1], digest: list[2] });
+        const wanted = url.searchParams.get('artifactType');
+        const all = referrerIndex.get(`${list[1]}@${list[2]}`) ?? [];
+        const manifests = wanted ? all.filter((d) => d.artifactType === wanted) : all;
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json', ...(wanted ? { 'oci-filters-applied': 'artifactType' } : {}) });
+        res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+        return;
+      }
+      const put = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+      if (put && req.method === 'PUT') { void putWithSubject(req, res, put[1]); return; }
+      if (put && req.method === 'DELETE') {
+        for (const [key, list] of referrerIndex) referrerIndex.set(key, list.filter((d) => d.digest !== put[2]));
+      }
     }
     const headers = { ...req.headers };
     delete headers.authorization;
@@ -262,6 +314,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     tokenRequests,
     mountRequests,
     apiRequests,
+    referrersRequests,
     apiUrl: realm.replace(/\/token$/, ''),
     refused: () => refused,
     stop: async () => {

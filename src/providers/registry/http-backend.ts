@@ -11,7 +11,7 @@ import { DEFAULT_CHUNK_BYTES, uploadBlobFile } from './blob-upload.js';
 import { GithubPackages } from './github-packages.js';
 import { RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from './reference.js';
-import { MANIFEST_ACCEPT, MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
+import { MANIFEST_ACCEPT, MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type PutManifestResult, type RegistryBackend, type RequestStats } from './types.js';
 
 /** sha256 digest of bytes. */
 export function sha256(bytes: Uint8Array): string {
@@ -141,7 +141,7 @@ export class HttpRegistryBackend implements RegistryBackend {
     return { descriptor: { mediaType, digest, size: res.body.length }, bytes: new Uint8Array(res.body) };
   }
 
-  async putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
+  async putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<PutManifestResult> {
     const repository = this.repo(image);
     const ref = this.ref(image, reference);
     const digest = sha256(bytes);
@@ -150,7 +150,8 @@ export class HttpRegistryBackend implements RegistryBackend {
     if (res.status !== 201 && res.status !== 200) throw this.unexpected(res, 'PUT', ref);
     const claimed = headerOf(res.headers, 'docker-content-digest');
     if (claimed && claimed !== digest) throw new DigestMismatchError(ref, `Registry ${this.opts.host} stored ${ref} as ${claimed}, not ${digest}.`);
-    return { mediaType, digest, size: bytes.length };
+    const ociSubject = headerOf(res.headers, 'oci-subject');
+    return { mediaType, digest, size: bytes.length, ...(ociSubject ? { ociSubject } : {}) };
   }
 
   async deleteManifest(image: string, digest: string): Promise<void> {

@@ -32,6 +32,11 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** A pushed manifest's descriptor, and the `OCI-Subject` a registry with the referrers API answers a manifest with a subject. */
+export interface PutManifestResult extends Descriptor {
+  ociSubject?: string;
+}
+
 /** `os/arch[/variant]` of a descriptor, the form config and plan use (`linux/arm64/v8`); undefined without a platform. */
 export function platformString(d: Pick<Descriptor, 'platform'>): string | undefined {
   return d.platform && `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}`;
@@ -76,7 +81,7 @@ export interface RegistryBackend {
   /** GET a manifest by tag or digest; the digest is verified against the body. Throws NotFoundError when absent. */
   getManifest(image: string, reference: string): Promise<FetchedManifest>;
   /** PUT a manifest under a tag or its own digest; returns its descriptor. */
-  putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor>;
+  putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<PutManifestResult>;
   /** DELETE a manifest by digest (Distribution only deletes by digest). */
   deleteManifest(image: string, digest: string): Promise<void>;
   /**
