@@ -13,7 +13,7 @@ import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
 import { createTestPki } from '../../test/rig/tls.js';
 import { startTokenRegistry, type TokenRegistry } from '../../test/rig/token-registry.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
-import { proxySettings } from './dispatcher.js';
+import { proxiedFetch, proxySettings } from './dispatcher.js';
 
 let proxy: ForwardProxy;
 let plain: TestRegistry;
@@ -73,6 +73,13 @@ describe('the registry client through a forward proxy', () => {
     expect(await tags(token.url('ns'), { http_proxy: proxy.url })).toEqual(['v1']);
     const hosts = new Set(proxy.carried.slice(before).map((c) => c.host));
     expect(hosts).toEqual(new Set([token.host, new URL(token.realm).host]));
+  });
+
+  it('the fetch handed to keyless signing (the Actions OIDC token request) goes through the proxy too', async () => {
+    const before = proxy.carried.length;
+    const res = await proxiedFetch({ HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url })(`http://${plain.host}/v2/`);
+    expect(res.status).toBe(401);
+    expect(proxy.carried.slice(before)).toEqual([{ kind: 'http', host: plain.host, method: 'GET', path: '/v2/' }]);
   });
 
   it('with NO_PROXY naming the host the proxy sees nothing', async () => {

@@ -9,7 +9,7 @@
  * was handed another), never from process.env behind its back, so a test or a library user can
  * run two clients with two settings side by side.
  */
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 
 /** What a dispatcher is made for. */
 export interface DispatcherOptions {
@@ -43,6 +43,15 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
   if (!proxy) return new Agent(base);
   // Explicit values (possibly empty) so undici never falls back to process.env on its own.
   return new EnvHttpProxyAgent({ ...base, ...proxy, proxyTunnel: false, ...(tls ? { requestTls: tls } : {}) });
+}
+
+/**
+ * A `fetch` that goes through the env's proxy (Node 20's global fetch ignores HTTPS_PROXY), for
+ * code that takes a fetch function: the GitHub Actions OIDC token request of keyless signing.
+ */
+export function proxiedFetch(env: NodeJS.ProcessEnv): typeof fetch {
+  const dispatcher = createDispatcher({ env });
+  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) => undiciFetch(input as never, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
 let shared: Dispatcher | undefined;
