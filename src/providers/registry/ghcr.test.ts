@@ -23,11 +23,11 @@ afterAll(async () => { await Promise.all([userReg?.stop(), orgReg?.stop()]); });
 
 const backend = (reg: TokenRegistry, namespace: string, extra: { username?: string; password?: string; env?: NodeJS.ProcessEnv } = {}) =>
   createRegistryBackend({ url: reg.url(namespace), insecure: true, username: extra.username, password: extra.password },
-    { env: { HOME: '/nonexistent', GITHUB_API_URL: reg.apiUrl, GITHUB_TOKEN: TOKEN, ...extra.env }, retryBaseMs: 5 });
+    { env: { HOME: '/nonexistent', GITHUB_API_URL: reg.apiUrl, GITHUB_TOKEN: TOKEN, MIRROR_GITHUB_PACKAGES_HOSTS: `other.example, ${reg.host}`, ...extra.env }, retryBaseMs: 5 });
 
 describe('GHCR-like registry', () => {
   it.each([['user', () => userReg, 'tobi', 'tobi'], ['organization', () => orgReg, 'acme', 'bot']] as const)(
-    'prune deletes through the GitHub Packages API for a %s owner (the registry API answers 405)', async (_, reg, owner, user) => {
+    'prune deletes through the GitHub Packages API for a %s owner', async (_, reg, owner, user) => {
       // Given an index with two platform manifests pushed to OWNER/mirror/app
       const b = backend(reg(), `${owner}/mirror`, { username: user, password: 'pw' });
       const amd = await pushTestImage(b, 'app', { architecture: 'amd64' });
@@ -42,7 +42,7 @@ describe('GHCR-like registry', () => {
       expect(await b.headManifest('app', amd.digest)).toBeUndefined();
       expect(await b.headManifest('app', arm.digest)).toMatchObject({ digest: arm.digest });
       expect(await b.listTags('app')).toEqual([]);
-      // And the deletes went through the Packages API: the registry's 405 once, then owner, versions (paged) and DELETE by id
+      // And the deletes went through the Packages API: owner, versions (paged) and DELETE by id, never the registry API
       const kind = owner === 'acme' ? 'orgs' : 'users';
       const api = reg().apiRequests.slice(before);
       expect(api[0]).toEqual({ method: 'GET', path: `/users/${owner}`, status: 200 });
@@ -52,11 +52,24 @@ describe('GHCR-like registry', () => {
       ]);
       // The oldest version is on the second page (newest first): found by following Link
       expect(api.some((r) => r.path.endsWith('page=2'))).toBe(true);
-      expect(b.stats().byKind).toMatchObject({ 'manifest:DELETE': 1, 'packages:DELETE': 2 });
+      expect(b.stats().byKind).toMatchObject({ 'packages:DELETE': 2 });
+      expect(b.stats().byKind['manifest:DELETE']).toBeUndefined();
       // A digest already gone is NotFound, as the registry API would say
       await expect(b.deleteManifest('app', amd.digest)).rejects.toBeInstanceOf(NotFoundError);
       await b.close();
     });
+
+  it('a registry that is not named as a GitHub registry keeps its 405: mirror never asks GitHub about another registry\'s digests', async () => {
+    const b = backend(userReg, 'tobi/mirror', { username: 'tobi', password: 'pw', env: { MIRROR_GITHUB_PACKAGES_HOSTS: '' } });
+    const img = await pushTestImage(b, 'kept', { architecture: 'amd64' });
+    const before = userReg.apiRequests.length;
+    const error = await b.deleteManifest('kept', img.digest).catch((e: unknown) => e);
+    expect((error as { status?: number }).status).toBe(405);
+    expect((error as Error).message).toMatch(/answered HTTP 405 to DELETE .*\(UNSUPPORTED\)/);
+    expect(userReg.apiRequests.length).toBe(before);
+    expect(await b.headManifest('kept', img.digest)).toMatchObject({ digest: img.digest });
+    await b.close();
+  });
 
   it('without GITHUB_TOKEN the delete fails saying what to set', async () => {
     const b = backend(userReg, 'tobi/mirror', { username: 'tobi', password: 'pw', env: { GITHUB_TOKEN: '' } });

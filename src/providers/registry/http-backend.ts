@@ -43,13 +43,17 @@ export class HttpRegistryBackend implements RegistryBackend {
   private readonly http: RegistryHttp;
   /** Whether the registry has the referrers API; unknown until first asked. */
   private referrersApi: boolean | undefined;
-  /** Deletes go through the GitHub Packages API: ghcr.io, or a registry that answered DELETE with 405/UNSUPPORTED. */
-  private deleteViaPackages: boolean;
+  /** Deletes go through the GitHub Packages API: ghcr.io, or a host MIRROR_GITHUB_PACKAGES_HOSTS names. */
+  private readonly deleteViaPackages: boolean;
   private packagesApi?: GithubPackages;
 
   constructor(private readonly opts: HttpBackendOptions) {
     this.url = opts.url;
-    this.deleteViaPackages = opts.host === 'ghcr.io';
+    // Only for GitHub's own registries: another registry that refuses DELETE (Docker Hub, a
+    // read-only Harbor) must not send mirror to GitHub, where a package version of the same name
+    // and digest would be someone's copy of the image on ghcr.io.
+    const githubHosts = ((opts.env ?? process.env).MIRROR_GITHUB_PACKAGES_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.deleteViaPackages = opts.host === 'ghcr.io' || githubHosts.includes(opts.host);
     this.http = new RegistryHttp({
       host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs, env: opts.env,
       credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env, opts.namespace),
@@ -161,10 +165,9 @@ export class HttpRegistryBackend implements RegistryBackend {
       const res = await this.http.send({ method: 'DELETE', path: `/v2/${repository}/manifests/${digest}`, kind: 'manifest:DELETE', repository, reference: ref });
       if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
       if (res.status === 202 || res.status === 200) return;
-      // ghcr.io refuses registry-API deletes (405, UNSUPPORTED): its packages API deletes instead.
-      if (res.status !== 405 && !/UNSUPPORTED/.test(res.body.toString())) throw this.unexpected(res, 'DELETE', ref);
-      this.deleteViaPackages = true;
+      throw this.unexpected(res, 'DELETE', ref);
     }
+    // ghcr.io refuses registry-API deletes (405 UNSUPPORTED): its packages API deletes instead.
     this.packagesApi ??= new GithubPackages({
       apiUrl: (this.opts.env ?? process.env).GITHUB_API_URL?.replace(/\/+$/, '') || 'https://api.github.com',
       token: (this.opts.env ?? process.env).GITHUB_TOKEN, dispatcher: createDispatcher({ env: this.opts.env }),
