@@ -9,26 +9,14 @@
  * grant_type=refresh_token|password with a form body; answers `access_token`). Each request
  * the token service answers is recorded, so tests can check the scopes mirror asked for.
  *
- * GHCR-like mode (`ghcr`) adds what ghcr.io does differently: the registry API's DELETE answers
- * 405 UNSUPPORTED, and the GitHub Packages REST API (docs.github.com/rest/packages/packages) is
- * served on the token host: `GET /users/{owner}` (type User or Organization), version listings
- * under /users or /orgs (versions named by manifest digest, newest first, paged with Link as GitHub pages, 1 per
- * page here to make paging happen), and DELETE of a version by id with a Bearer GITHUB_TOKEN.
- *
- * Referrers mode (`referrers`) adds the OCI 1.1 referrers API Distribution 2.8 lacks, as the
- * distribution spec (v1.1 spec.md "Listing Referrers", "Pushing Manifests with Subject") says: a
- * manifest PUT with a `subject` is indexed and answered with `OCI-Subject: <subject digest>`;
- * `GET /v2/<name>/referrers/<digest>` answers an image index of descriptors (artifactType from the
- * manifest, else its config media type; its annotations), filtered by `?artifactType=` with
- * `OCI-Filters-Applied`; deleting a manifest drops it. `sendSubjectHeader: false` plays a registry
- * that lists referrers but leaves the header out, which clients must answer with the tag fallback.
+ * Modes: `ghcr` (405 on DELETE, the GitHub Packages API on the realm's host: packages-api.ts) and
+ * `referrers` (the OCI 1.1 referrers API Distribution 2.8 lacks: referrers-api.ts).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { servePackagesApi, type GhcrSettings } from './packages-api.js';
+import { ReferrersApi } from './referrers-api.js';
 import { startRegistry, type TestRegistry } from './registry.js';
 
 /** What the token service was asked. */
@@ -51,7 +39,7 @@ export interface TokenRegistryOptions {
   /** Serve the referrers API in front of Distribution. */
   referrers?: { sendSubjectHeader?: boolean };
   /** GHCR-like mode: DELETE is 405, the Packages API serves this owner with this token. */
-  ghcr?: { owner: string; ownerType: 'User' | 'Organization'; token: string };
+  ghcr?: GhcrSettings;
 }
 
 /** A request the Packages API answered. */
@@ -113,9 +101,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const tokenRequests: TokenRequestSeen[] = [];
   const mountRequests: { from: string; allowed: boolean }[] = [];
   const apiRequests: ApiRequestSeen[] = [];
-  const referrersRequests: { repository: string; digest: string }[] = [];
-  /** `repository@subject` → descriptors of the manifests that name it. */
-  const referrerIndex = new Map<string, Record<string, unknown>[]>();
+  const referrers = opts.referrers ? new ReferrersApi(backend.host, opts.referrers.sendSubjectHeader !== false) : undefined;
   let refused = 0;
 
   const grantedScopes = (scopes: string[], user: string | undefined): Set<string> => {
@@ -140,7 +126,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (opts.ghcr && url.pathname !== '/token') {
-        const status = await packagesApi(req, res, url);
+        const status = await servePackagesApi({ backend, ghcr: opts.ghcr, apiBase: realm.replace(/\/token$/, '') }, req, res, url);
         apiRequests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, status });
         return;
       }
@@ -176,80 +162,6 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const tokenPort = await listen(tokenServer, '127.0.0.1');
   const realm = `http://localhost:${tokenPort}/token`;
 
-  /** Manifests Distribution stores for a repository (its revisions), with the tags on each. */
-  const versionsOf = async (repository: string): Promise<{ id: number; digest: string; tags: string[] }[]> => {
-    const root = path.join(backend.storage, 'docker/registry/v2/repositories', repository, '_manifests');
-    const revisions = path.join(root, 'revisions', 'sha256');
-    if (!existsSync(revisions)) return [];
-    const tags = new Map<string, string[]>();
-    for (const tag of existsSync(path.join(root, 'tags')) ? await readdir(path.join(root, 'tags')) : []) {
-      const link = path.join(root, 'tags', tag, 'current', 'link');
-      if (!existsSync(link)) continue;
-      const d = (await readFile(link, 'utf8')).trim();
-      tags.set(d, [...(tags.get(d) ?? []), tag]);
-    }
-    const out = [];
-    for (const hex of await readdir(revisions)) {
-      const link = path.join(revisions, hex, 'link');
-      if (!existsSync(link)) continue; // deleted
-      out.push({ id: Number.parseInt(hex.slice(0, 8), 16), digest: `sha256:${hex}`, tags: tags.get(`sha256:${hex}`) ?? [], created: (await stat(link)).mtimeMs });
-    }
-    // GitHub lists package versions newest first.
-    return out.sort((a, b) => b.created - a.created || a.digest.localeCompare(b.digest));
-  };
-
-  /** The GitHub Packages API (GHCR-like mode); returns the status it answered. */
-  const packagesApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> => {
-    const ghcr = opts.ghcr!;
-    const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(body === undefined ? '' : JSON.stringify(body));
-      return status;
-    };
-    if (req.headers.authorization !== `Bearer ${ghcr.token}`) return answer(401, { message: 'Requires authentication' });
-    const user = /^\/users\/([^/]+)$/.exec(url.pathname);
-    if (user) return user[1] === ghcr.owner ? answer(200, { login: ghcr.owner, type: ghcr.ownerType }) : answer(404, { message: 'Not Found' });
-    const m = /^\/(users|orgs)\/([^/]+)\/packages\/container\/([^/]+)\/versions(?:\/(\d+))?$/.exec(url.pathname);
-    // GitHub answers 404 for a user's package asked under /orgs, and the other way round.
-    const kind = ghcr.ownerType === 'Organization' ? 'orgs' : 'users';
-    if (!m || m[1] !== kind || m[2] !== ghcr.owner) return answer(404, { message: 'Not Found' });
-    const repository = `${ghcr.owner}/${decodeURIComponent(m[3])}`;
-    const versions = await versionsOf(repository);
-    if (req.method === 'DELETE' && m[4]) {
-      const v = versions.find((x) => x.id === Number(m[4]));
-      if (!v) return answer(404, { message: 'Not Found' });
-      const del = await fetch(`http://${backend.host}/v2/${repository}/manifests/${v.digest}`, { method: 'DELETE' });
-      return answer(del.status === 202 ? 204 : 500);
-    }
-    if (req.method !== 'GET' || m[4]) return answer(404, { message: 'Not Found' });
-    // One per page whatever was asked: every lookup past the newest version has to follow Link.
-    const perPage = 1;
-    const page = Number(url.searchParams.get('page') ?? 1);
-    const slice = versions.slice((page - 1) * perPage, page * perPage);
-    const next = page * perPage < versions.length ? `<${realm.replace(/\/token$/, '')}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` : undefined;
-    return answer(200, slice.map((v) => ({ id: v.id, name: v.digest, metadata: { package_type: 'container', container: { tags: v.tags } } })), next ? { link: next } : {});
-  };
-
-  /** A manifest PUT in referrers mode: forwarded whole, indexed by its subject, answered with OCI-Subject. */
-  const putWithSubject = async (req: IncomingMessage, res: ServerResponse, repository: string) => {
-    const body = Buffer.from(await readBody(req), 'utf8');
-    const answer = await fetch(`http://${backend.host}${req.url}`, { method: 'PUT', headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body });
-    const out: Record<string, string> = {};
-    answer.headers.forEach((v, k) => { out[k] = v; });
-    let manifest: { mediaType?: string; artifactType?: string; config?: { mediaType?: string }; subject?: { digest?: string }; annotations?: Record<string, string> } = {};
-    try { manifest = JSON.parse(body.toString('utf8')) as typeof manifest; } catch { /* Distribution answers it */ }
-    const subject = manifest.subject?.digest;
-    if (answer.status === 201 && subject) {
-      const digest = out['docker-content-digest'];
-      const key = `${repository}@${subject}`;
-      const entry = { mediaType: manifest.mediaType ?? req.headers['content-type'], digest, size: body.length, artifactType: manifest.artifactType ?? manifest.config?.mediaType, ...(manifest.annotations ? { annotations: manifest.annotations } : {}) };
-      referrerIndex.set(key, [...(referrerIndex.get(key) ?? []).filter((d) => d.digest !== digest), entry]);
-      if (opts.referrers?.sendSubjectHeader !== false) out['oci-subject'] = subject;
-    }
-    res.writeHead(answer.status, out);
-    res.end(Buffer.from(await answer.arrayBuffer()));
-  };
-
   const front = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (opts.ghcr && req.method === 'DELETE' && /^\/v2\/.+\/manifests\//.test(url.pathname)) {
@@ -269,23 +181,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
       res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
       return;
     }
-    if (opts.referrers) {
-      const list = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
-      if (list && req.method === 'GET') {
-        referrersRequests.push({ repository: list[1], digest: list[2] });
-        const wanted = url.searchParams.get('artifactType');
-        const all = referrerIndex.get(`${list[1]}@${list[2]}`) ?? [];
-        const manifests = wanted ? all.filter((d) => d.artifactType === wanted) : all;
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json', ...(wanted ? { 'oci-filters-applied': 'artifactType' } : {}) });
-        res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
-        return;
-      }
-      const put = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
-      if (put && req.method === 'PUT') { void putWithSubject(req, res, put[1]); return; }
-      if (put && req.method === 'DELETE') {
-        for (const [key, list] of referrerIndex) referrerIndex.set(key, list.filter((d) => d.digest !== put[2]));
-      }
-    }
+    if (referrers?.handle(req, res, url)) return;
     const headers = { ...req.headers };
     delete headers.authorization;
     let forwardPath = req.url ?? '/';
@@ -314,7 +210,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     tokenRequests,
     mountRequests,
     apiRequests,
-    referrersRequests,
+    referrersRequests: referrers?.requests ?? [],
     apiUrl: realm.replace(/\/token$/, ''),
     refused: () => refused,
     stop: async () => {
