@@ -10,6 +10,7 @@ import { parseRegistryUrl } from '../providers/registry/reference.js';
 import { createSbomGenerator, type SbomGenerator } from '../providers/attest/sbom.js';
 import type { PayloadSigner } from '../providers/attest/signer.js';
 import { parseSigningKey, readKeyText } from '../providers/attest/signing-key.js';
+import { proxiedFetch } from '../system/dispatcher.js';
 
 /** Signers and the SBOM generator of one apply. */
 export class AttestTools {
@@ -28,7 +29,7 @@ export class AttestTools {
       // The sigstore libraries are heavy to load: only an apply that signs pays for them.
       const lib = import('../providers/attest/signer.js');
       signer = sign === 'keyless'
-        ? lib.then(({ keylessSigner }) => keylessSigner({ env: this.env }))
+        ? lib.then(({ keylessSigner }) => keylessSigner({ env: this.env, fetcher: proxiedFetch(this.env) }))
         : readKeyText(sign.key, this.env, path.dirname(this.config.file), 'attest.sign.key', this.warn).then(async (pem) => (await lib).keySigner(parseSigningKey(pem)));
       this.signers.set(key, signer);
     }

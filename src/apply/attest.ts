@@ -8,8 +8,8 @@ import { AbortError } from '../errors.js';
 import type { Action } from '../plan/types.js';
 import { attachBundle } from '../providers/attest/referrers.js';
 import type { SbomSource } from '../providers/attest/sbom.js';
-import { provenanceStatement, sbomStatement, simpleSigningPayload, subjectsOf, subjectOf } from '../providers/attest/statement.js';
-import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, SIMPLE_SIGNING_PAYLOAD_TYPE, kindsFor, type AttestationKind } from '../providers/attest/types.js';
+import { cosignSignStatement, provenanceStatement, sbomStatement, subjectsOf, subjectOf } from '../providers/attest/statement.js';
+import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, kindsFor, type AttestationKind } from '../providers/attest/types.js';
 import { NotFoundError } from '../providers/registry/errors.js';
 import { platformString, type Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
@@ -41,7 +41,7 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
   const log = (line: string) => ctx.log(action.id, line);
 
   const payloads: Record<AttestationKind, () => Promise<{ type: string; body: unknown }>> = {
-    signature: async () => ({ type: SIMPLE_SIGNING_PAYLOAD_TYPE, body: simpleSigningPayload(repository, rec.digest) }),
+    signature: async () => ({ type: INTOTO_PAYLOAD_TYPE, body: cosignSignStatement(rec.digest) }),
     sbom: async () => {
       // One SBOM per version: the first platform's image (an index has no file system of its own).
       const first = platforms[0];

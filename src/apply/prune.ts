@@ -24,7 +24,7 @@ async function deleteIfPresent(registry: RegistryBackend, image: string, digest:
     // ghcr.io and Docker Hub answer 405 (or UNSUPPORTED) to the registry API's DELETE.
     if (error instanceof RegistryError && (error.status === 405 || /UNSUPPORTED/.test(error.message))) {
       throw new AbortError(`Registry ${registry.url} does not allow deleting manifests through the registry API, so ${image}@${digest} cannot be pruned.`,
-        'Set retention: null for this registry, or delete old versions with its own API (on ghcr.io: actions/delete-package-versions).', { cause: error });
+        'Set retention: null for this registry, or delete old versions with its own API. A GitHub registry under another name than ghcr.io (GitHub Enterprise): name its host in MIRROR_GITHUB_PACKAGES_HOSTS so deletes go through the GitHub Packages API.', { cause: error });
     }
     throw error;
   }

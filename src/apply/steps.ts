@@ -82,7 +82,7 @@ export async function buildStep(ctx: ApplyContext, action: Action): Promise<stri
   const started = new Date().toISOString();
   const result = await builder.build({
     sourceDir: dir, context, dockerfile, platform, buildArgs, labels,
-    image: image.name, registry: ctx.registry, log, signal: ctx.signal,
+    image: image.name, registry: ctx.registry, mountFrom: image.dependsOn, log, signal: ctx.signal,
   });
   log(`mirror: pushed ${result.digest}`);
   const now = new Date().toISOString();

@@ -3,6 +3,7 @@
  * (backoff base, Retry-After, the wait). Each client keeps its own loop, since what is worth a
  * retry differs (auth challenges and mangled blobs there, cut-off JSON here), but both wait alike.
  */
+import LinkHeader from 'http-link-header';
 
 /** Base of the exponential backoff between retries, unless MIRROR_RETRY_BASE_MS says otherwise. */
 export const RETRY_BASE_MS = 250;
@@ -13,9 +14,24 @@ export function headerOf(headers: Record<string, string | string[] | undefined>,
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The `rel="next"` URL of an RFC 8288 Link header (GitHub and registries paginate with it). */
-export function nextLink(link: string | undefined): string | undefined {
-  return link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+/**
+ * The `rel="next"` URL of RFC 8288 Link field values (GitHub and registries paginate with it),
+ * read with http-link-header: `rel` may follow other parameters, hold several relation types
+ * (`rel="next last"`) or be unquoted, and a response may carry several Link fields. An unreadable
+ * header gives undefined (no next page) rather than a crash.
+ */
+export function nextLink(link: string | string[] | undefined): string | undefined {
+  return linkRel(link, 'next');
+}
+
+/** The URI of the first `Link` entry with relation `rel`, or undefined (RFC 8288, parsed by http-link-header). */
+export function linkRel(link: string | string[] | undefined, rel: string): string | undefined {
+  if (!link) return undefined;
+  try {
+    return LinkHeader.parse(Array.isArray(link) ? link.join(', ') : link).rel(rel)[0]?.uri;
+  } catch {
+    return undefined;
+  }
 }
 
 /** MIRROR_RETRY_BASE_MS when it is a number ≥ 0 (the test suites shrink backoff with it), else undefined. */

@@ -10,7 +10,7 @@ import { checkReferrer } from './check.js';
 import { attachBundle, attestationsIn, listReferrers } from './referrers.js';
 import { keySigner, type PayloadSigner } from './signer.js';
 import { parseSigningKey } from './signing-key.js';
-import { sbomStatement, simpleSigningPayload, subjectOf } from './statement.js';
+import { cosignSignStatement, sbomStatement, subjectOf } from './statement.js';
 import { INTOTO_PAYLOAD_TYPE, SIMPLE_SIGNING_PAYLOAD_TYPE, type AttestationKind } from './types.js';
 import type { TrustPolicy } from './verify-bundle.js';
 
@@ -31,6 +31,8 @@ beforeAll(async () => {
 });
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
+/** cosign's old simple-signing payload, as mirror wrote it before cosign v3 compatibility. */
+const oldSimpleSigning = (digest: string) => ({ critical: { identity: { 'docker-reference': 'app' }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' }, optional: {} });
 const subject = (version: string): Descriptor => ({ mediaType: MediaType.OciIndex, digest: digests[version], size: 1 });
 const expected = async (version: string) => {
   const index = JSON.parse(Buffer.from((await registry.getManifest('app', version)).bytes).toString()) as { manifests: Descriptor[] };
@@ -46,13 +48,13 @@ async function attachAndCheck(onto: string, kind: AttestationKind, type: string,
 
 describe('verify binds each bundle to the index the version tag serves', () => {
   it('accepts the genuine signature and SBOM of a version', async () => {
-    expect(await attachAndCheck('1.0.0', 'signature', SIMPLE_SIGNING_PAYLOAD_TYPE, simpleSigningPayload('app', digests['1.0.0']))).toMatchObject({ status: 'ok' });
+    expect(await attachAndCheck('1.0.0', 'signature', INTOTO_PAYLOAD_TYPE, cosignSignStatement(digests['1.0.0']))).toMatchObject({ status: 'ok' });
     expect(await attachAndCheck('1.0.0', 'sbom', INTOTO_PAYLOAD_TYPE, sbomStatement([subjectOf('app', digests['1.0.0'])], { spdxVersion: 'SPDX-2.3' }))).toMatchObject({ status: 'ok' });
   });
 
   it('rejects 1.0.0\'s valid bundles re-attached to 2.0.0 (a fresh referrer whose subject is 2.0.0)', async () => {
-    expect(await attachAndCheck('2.0.0', 'signature', SIMPLE_SIGNING_PAYLOAD_TYPE, simpleSigningPayload('app', digests['1.0.0'])))
-      .toMatchObject({ status: 'invalid', reason: `signs ${digests['1.0.0']}, but the version tag is at ${digests['2.0.0']}` });
+    expect(await attachAndCheck('2.0.0', 'signature', INTOTO_PAYLOAD_TYPE, cosignSignStatement(digests['1.0.0'])))
+      .toMatchObject({ status: 'invalid', reason: `its subjects do not include the index ${digests['2.0.0']}` });
     expect(await attachAndCheck('2.0.0', 'sbom', INTOTO_PAYLOAD_TYPE, sbomStatement([subjectOf('app', digests['1.0.0'])], {})))
       .toMatchObject({ status: 'invalid', reason: `its subjects do not include the index ${digests['2.0.0']}` });
   });
@@ -63,15 +65,24 @@ describe('verify binds each bundle to the index the version tag serves', () => {
     // An SBOM statement filed as provenance, and a signature payload filed as SBOM
     expect(await attachAndCheck('2.0.0', 'provenance', INTOTO_PAYLOAD_TYPE, sbomStatement([subjectOf('app', digests['2.0.0'])], {})))
       .toMatchObject({ status: 'invalid', reason: 'predicate type https://spdx.dev/Document, expected https://slsa.dev/provenance/v1' });
-    expect(await attachAndCheck('2.0.0', 'sbom', SIMPLE_SIGNING_PAYLOAD_TYPE, simpleSigningPayload('app', digests['2.0.0'])))
+    expect(await attachAndCheck('2.0.0', 'sbom', SIMPLE_SIGNING_PAYLOAD_TYPE, oldSimpleSigning(digests['2.0.0'])))
       .toMatchObject({ status: 'invalid', reason: /^payload type application\/vnd\.dev\.cosign\.simplesigning/ });
+    // The signature as mirror wrote it before cosign v3: cosign v3 and sigstore-go reject it, so does verify
+    expect(await attachAndCheck('2.0.0', 'signature', SIMPLE_SIGNING_PAYLOAD_TYPE, oldSimpleSigning(digests['2.0.0'])))
+      .toMatchObject({ status: 'invalid', reason: /^cosign's old simple-signing payload, which cosign v3 and sigstore-go reject/ });
+    // A signature statement that carries a predicate, or names a platform manifest too, is not cosign v3's
+    const withPredicate = { ...cosignSignStatement(digests['2.0.0']), predicate: { note: 'x' } };
+    expect(await attachAndCheck('2.0.0', 'signature', INTOTO_PAYLOAD_TYPE, withPredicate)).toMatchObject({ status: 'invalid', reason: 'a signature statement with a non-empty predicate' });
+    const platform = (await expected('2.0.0')).platforms[0];
+    const twoSubjects = { ...cosignSignStatement(digests['2.0.0']), subject: [...cosignSignStatement(digests['2.0.0']).subject, subjectOf('app', platform)] };
+    expect(await attachAndCheck('2.0.0', 'signature', INTOTO_PAYLOAD_TYPE, twoSubjects)).toMatchObject({ status: 'invalid', reason: 'a signature statement names 2 subjects, expected only the index' });
   });
 });
 
 describe('verify refuses referrers that are not well-formed bundle artifacts about the index', () => {
   it('names a referrer of another index, and one that is not a bundle artifact', async () => {
     // Given 1.0.0's genuine signature referrer, and a referrer-shaped listing of 1.0.0's own index manifest
-    const bundle = await signer.sign(SIMPLE_SIGNING_PAYLOAD_TYPE, Buffer.from(JSON.stringify(simpleSigningPayload('app', digests['1.0.0']))));
+    const bundle = await signer.sign(INTOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(cosignSignStatement(digests['1.0.0']))));
     const onOne = await attachBundle(registry, 'app', subject('1.0.0'), 'signature', new TextEncoder().encode(JSON.stringify(bundle)));
     const ref = (digest: string): Descriptor[] => [{ mediaType: MediaType.OciManifest, digest, size: 1 }];
     // When 2.0.0 is checked against them

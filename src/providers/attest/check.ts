@@ -1,7 +1,8 @@
 /**
  * Checks one attestation referrer of a version: the referrer is about the current index, its
- * bundle verifies under the trust policy, and the signed payload names the right digests (the
- * signature's `docker-manifest-digest`, the statements' subjects and predicate type).
+ * bundle verifies under the trust policy, and the signed payload names the right digests. Every
+ * kind is an in-toto statement with the index among its subjects, the rule sigstore-go applies
+ * (verify.WithArtifactDigest) when `cosign verify` checks a bundle against an image digest.
  */
 import { readArtifact } from '../registry/artifact.js';
 import type { Descriptor, RegistryBackend } from '../registry/types.js';
@@ -30,16 +31,19 @@ export interface Expected {
 export function checkPayload(kind: AttestationKind, payloadType: string, payload: Buffer, expected: Expected): string | undefined {
   let body: Record<string, any>;
   try { body = JSON.parse(payload.toString('utf8')) as Record<string, any>; } catch { return 'the signed payload is not JSON'; }
-  if (kind === 'signature') {
-    if (payloadType !== SIMPLE_SIGNING_PAYLOAD_TYPE) return `payload type ${payloadType}, expected ${SIMPLE_SIGNING_PAYLOAD_TYPE}`;
-    const signed = body.critical?.image?.['docker-manifest-digest'];
-    return signed === expected.index ? undefined : `signs ${String(signed)}, but the version tag is at ${expected.index}`;
+  if (kind === 'signature' && payloadType === SIMPLE_SIGNING_PAYLOAD_TYPE) {
+    return 'cosign\'s old simple-signing payload, which cosign v3 and sigstore-go reject; run mirror apply to attach a cosign v3 signature';
   }
   if (payloadType !== INTOTO_PAYLOAD_TYPE) return `payload type ${payloadType}, expected ${INTOTO_PAYLOAD_TYPE}`;
   if (body._type !== STATEMENT_TYPE) return `not an in-toto v1 statement (_type ${String(body._type)})`;
   if (body.predicateType !== PREDICATE_TYPES[kind]) return `predicate type ${String(body.predicateType)}, expected ${PREDICATE_TYPES[kind]}`;
   const subjects = (Array.isArray(body.subject) ? body.subject : []).map((s: any) => `sha256:${String(s?.digest?.sha256)}`);
   if (!subjects.includes(expected.index)) return `its subjects do not include the index ${expected.index}`;
+  // cosign v3's signature statement is about the index alone, with nothing in its predicate.
+  if (kind === 'signature') {
+    if (subjects.length !== 1) return `a signature statement names ${subjects.length} subjects, expected only the index`;
+    if (!body.predicate || typeof body.predicate !== 'object' || Object.keys(body.predicate).length > 0) return 'a signature statement with a non-empty predicate';
+  }
   const foreign = subjects.find((d: string) => d !== expected.index && !expected.platforms.includes(d));
   return foreign ? `subject ${foreign} is not a manifest of this index` : undefined;
 }

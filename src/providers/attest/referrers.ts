@@ -42,6 +42,11 @@ function parseReferrerIndex(bytes: Uint8Array, where: string): Descriptor[] {
 export async function listReferrers(registry: RegistryBackend, image: string, subject: string, tags?: ReadonlySet<string>): Promise<ReferrerList> {
   const api = await registry.referrers(image, subject);
   if (api) return { manifests: api, via: 'api' };
+  return readFallback(registry, image, subject, tags);
+}
+
+/** The referrers the `sha256-<hex>` fallback index lists (none when it does not exist). */
+async function readFallback(registry: RegistryBackend, image: string, subject: string, tags?: ReadonlySet<string>): Promise<ReferrerList> {
   const tag = fallbackTag(subject);
   if (tags && !tags.has(tag)) return { manifests: [], via: 'tag' };
   try {
@@ -92,8 +97,14 @@ async function attachNow(registry: RegistryBackend, image: string, subject: Desc
   const annotations = { [PREDICATE_ANNOTATION]: PREDICATE_TYPES[kind], [CONTENT_ANNOTATION]: 'dsse-envelope' };
   const manifest = await prepareArtifactManifest(registry, image, { type: BUNDLE_MEDIA_TYPE, content: bundle, annotations, subject });
   const put = await registry.putManifest(image, sha256(manifest), manifest, MediaType.OciManifest);
-  const entry: Descriptor = { mediaType: MediaType.OciManifest, digest: put.digest, size: put.size, artifactType: BUNDLE_MEDIA_TYPE, annotations };
-  const current = await listReferrers(registry, image, subject.digest);
+  // The fallback index carries the manifest's annotations (created time included), as the
+  // referrers API would list them (cosign specs/BUNDLE_SPEC.md "Annotations").
+  const written = (JSON.parse(Buffer.from(manifest).toString('utf8')) as { annotations?: Record<string, string> }).annotations ?? annotations;
+  const entry: Descriptor = { mediaType: MediaType.OciManifest, digest: put.digest, size: put.size, artifactType: BUNDLE_MEDIA_TYPE, annotations: written };
+  let current = await listReferrers(registry, image, subject.digest);
+  // Distribution spec v1.1: a registry that indexed the subject answers with OCI-Subject; without
+  // it the client must keep the tag-schema fallback up to date itself, referrers API or not.
+  if (current.via === 'api' && put.ociSubject !== subject.digest) current = await readFallback(registry, image, subject.digest);
   const replaced = current.manifests.filter((d) => kindOfReferrer(d) === kind && d.digest !== put.digest);
   if (current.via === 'tag') {
     const kept = current.manifests.filter((d) => kindOfReferrer(d) !== kind);

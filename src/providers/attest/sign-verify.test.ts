@@ -4,8 +4,8 @@ import { AbortError } from '../../errors.js';
 import { checkPayload } from './check.js';
 import { keySigner, keylessSigner, OidcTokenProvider } from './signer.js';
 import { parseSigningKey } from './signing-key.js';
-import { simpleSigningPayload } from './statement.js';
-import { BUNDLE_MEDIA_TYPE, SIMPLE_SIGNING_PAYLOAD_TYPE } from './types.js';
+import { cosignSignStatement } from './statement.js';
+import { BUNDLE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE, SIMPLE_SIGNING_PAYLOAD_TYPE } from './types.js';
 import { BundleInvalidError, identityPolicy, verifyBundle } from './verify-bundle.js';
 
 const p256 = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -13,18 +13,18 @@ const INDEX = `sha256:${'a'.repeat(64)}`;
 
 describe('key-based Sigstore bundles (offline)', () => {
   it('signs a payload into a v0.3 DSSE bundle that verifies with the public key and returns the payload', async () => {
-    // Given a P-256 key and the simple signing payload of an index
+    // Given a P-256 key and cosign v3's signature statement of an index
     const key = parseSigningKey(p256());
-    const payload = Buffer.from(JSON.stringify(simpleSigningPayload('reg/ns/app', INDEX)));
+    const payload = Buffer.from(JSON.stringify(cosignSignStatement(INDEX)));
     // When it is signed
-    const bundle = await keySigner(key).sign(SIMPLE_SIGNING_PAYLOAD_TYPE, payload);
+    const bundle = await keySigner(key).sign(INTOTO_PAYLOAD_TYPE, payload);
     // Then the bundle is v0.3 with a DSSE envelope naming the key by hint, and it verifies
     expect(bundle.mediaType).toBe(BUNDLE_MEDIA_TYPE);
     expect(bundle.verificationMaterial?.publicKey?.hint).toBe(key.hint);
     const verified = verifyBundle(bundle, { type: 'key', publicKey: key.publicKey });
-    expect(verified.payloadType).toBe(SIMPLE_SIGNING_PAYLOAD_TYPE);
+    expect(verified.payloadType).toBe(INTOTO_PAYLOAD_TYPE);
     expect(checkPayload('signature', verified.payloadType, verified.payload, { index: INDEX, platforms: [] })).toBeUndefined();
-    expect(checkPayload('signature', verified.payloadType, verified.payload, { index: `sha256:${'b'.repeat(64)}`, platforms: [] })).toMatch(/but the version tag is at sha256:b/);
+    expect(checkPayload('signature', verified.payloadType, verified.payload, { index: `sha256:${'b'.repeat(64)}`, platforms: [] })).toBe(`its subjects do not include the index sha256:${'b'.repeat(64)}`);
   });
 
   it('rejects a bundle with one changed payload byte, and one checked against another key', async () => {

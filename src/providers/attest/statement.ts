@@ -5,9 +5,9 @@
 import { withoutCredentials } from '../../system/redact-url.js';
 import { PREDICATE_TYPES, STATEMENT_TYPE } from './types.js';
 
-/** An in-toto subject: what the statement is about. */
+/** An in-toto subject: what the statement is about (in-toto v1: name optional, cosign v3 leaves it out). */
 export interface Subject {
-  name: string;
+  name?: string;
   digest: { sha256: string };
 }
 
@@ -134,7 +134,13 @@ export function runIdentity(env: NodeJS.ProcessEnv, host: string, fallbackInvoca
   return { builderId: `https://mirror.invalid/hosts/${encodeURIComponent(host)}`, invocationId: fallbackInvocation };
 }
 
-/** Cosign's simple signing payload: the signature over the index digest names repository and digest. */
-export function simpleSigningPayload(repository: string, digest: string): Record<string, unknown> {
-  return { critical: { identity: { 'docker-reference': repository }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' }, optional: {} };
+/**
+ * The signature over an index digest as cosign v3 writes it (`cosign sign --new-bundle-format`,
+ * cmd/cosign/cli/sign/sign.go signDigestBundle): an in-toto v1 statement whose one subject is
+ * the digest alone (no name), predicateType https://sigstore.dev/cosign/sign/v1 and an empty
+ * predicate. sigstore-go (and so `cosign verify`) accepts a DSSE bundle for an image only when
+ * its payload is an in-toto statement with that digest among its subjects.
+ */
+export function cosignSignStatement(digest: string): Statement<Record<string, never>> {
+  return { _type: STATEMENT_TYPE, subject: [{ digest: { sha256: digest.replace(/^sha256:/, '') } }], predicateType: PREDICATE_TYPES.signature, predicate: {} };
 }

@@ -19,7 +19,10 @@ export const CONTENT_ANNOTATION = 'dev.sigstore.bundle.content';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** DSSE payload type of in-toto statements. */
 export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-/** DSSE payload type of the signature over the index digest (cosign's simple signing payload). */
+/**
+ * DSSE payload type of cosign's old simple-signing signature payload. mirror no longer writes it
+ * (cosign v3 and sigstore-go reject it for images); verify names it when it finds one.
+ */
 export const SIMPLE_SIGNING_PAYLOAD_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 
 /** predicateType (and annotation value) per kind. */

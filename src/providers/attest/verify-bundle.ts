@@ -62,7 +62,10 @@ export function verifyBundle(json: unknown, policy: TrustPolicy): VerifiedPayloa
   try {
     verifier.verify(toSignedEntity(bundle), identity);
   } catch (error) {
-    throw new BundleInvalidError(`signature does not verify (${(error as Error).message})`);
+    const message = (error as Error).message;
+    // @sigstore/verify prints the anchored, escaped pattern identityPolicy built; say it as given.
+    const got = policy.type === 'keyless' && /^certificate identity error - expected .*, got (.*)$/.exec(message)?.[1];
+    throw new BundleInvalidError(got ? `certificate identity is ${got}, expected ${policy.identity}` : `signature does not verify (${message})`);
   }
   const envelope = bundle.content.dsseEnvelope;
   return { payloadType: envelope.payloadType, payload: Buffer.from(envelope.payload) };

@@ -149,7 +149,7 @@ export class BuildahBuilder implements Builder {
     const layout = await mkdtemp(path.join(tmpdir(), 'mirror-oci-'));
     try {
       await run('buildah', [...globalArgs(opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
-      return await uploadLayout(layout, req.registry, req.image);
+      return await uploadLayout(layout, req.registry, req.image, req.mountFrom);
     } finally {
       await rm(layout, { recursive: true, force: true });
       await run('buildah', [...globalArgs(opts), 'rmi', tag], { env: ENV }).catch(() => undefined);

@@ -18,6 +18,8 @@ export interface BuildRequest {
   /** Image name under registry.url; the push goes to backend.repository(image) by digest. */
   image: string;
   registry: RegistryBackend;
+  /** Images on the same registry this one is built FROM: their layers are mounted, not sent again. */
+  mountFrom?: string[];
   /** Plain HTTP / no TLS verification for the target registry (and only it). */
   insecureRegistry?: string;
   /** Build log lines, for ::group:: blocks and the live view. */

@@ -9,17 +9,22 @@ import { BugError } from '../../errors.js';
 import type { Descriptor, RegistryBackend } from '../registry/types.js';
 import type { BuildResult } from './types.js';
 
-const blob = (dir: string, digest: string) => readFile(path.join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length)));
+const blobFile = (dir: string, digest: string) => path.join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+const blob = (dir: string, digest: string) => readFile(blobFile(dir, digest));
 
-/** Upload the single manifest of an OCI layout (and its blobs) to `image`, by digest. */
-export async function uploadLayout(dir: string, registry: RegistryBackend, image: string): Promise<BuildResult> {
+/**
+ * Upload the single manifest of an OCI layout (and its blobs) to `image`, by digest. Blobs stream
+ * from the layout's files; those `mountFrom` images already hold (the base image an app is built
+ * FROM, on the same registry) are mounted, not sent.
+ */
+export async function uploadLayout(dir: string, registry: RegistryBackend, image: string, mountFrom: string[] = []): Promise<BuildResult> {
   const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as { manifests: Descriptor[] };
   const top = index.manifests[0];
   if (!top || index.manifests.length !== 1) throw new BugError(`OCI layout ${dir} should hold exactly one image, holds ${index.manifests.length}`);
   const bytes = await blob(dir, top.digest);
   const manifest = JSON.parse(bytes.toString()) as { config: Descriptor; layers: Descriptor[]; mediaType?: string };
   for (const d of [manifest.config, ...manifest.layers]) {
-    await registry.putBlob(image, d.digest, new Uint8Array(await blob(dir, d.digest)));
+    await registry.putBlobFile(image, { digest: d.digest, size: d.size, file: blobFile(dir, d.digest) }, mountFrom);
   }
   const mediaType = manifest.mediaType ?? top.mediaType;
   const put = await registry.putManifest(image, top.digest, new Uint8Array(bytes), mediaType);

@@ -6,9 +6,12 @@ import { createHash } from 'node:crypto';
 import { resolveCredentials } from './credentials.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { headerOf, nextLink } from '../../system/http-common.js';
+import { createDispatcher } from '../../system/dispatcher.js';
+import { DEFAULT_CHUNK_BYTES, uploadBlobFile } from './blob-upload.js';
+import { GithubPackages } from './github-packages.js';
 import { RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from './reference.js';
-import { MANIFEST_ACCEPT, MediaType, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
+import { MANIFEST_ACCEPT, MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type PutManifestResult, type RegistryBackend, type RequestStats } from './types.js';
 
 /** sha256 digest of bytes. */
 export function sha256(bytes: Uint8Array): string {
@@ -30,6 +33,8 @@ export interface HttpBackendOptions {
   concurrency?: number;
   retryBaseMs?: number;
   retries?: number;
+  /** Blobs larger than this are sent in chunks of this size (PATCH); default 64 MiB. */
+  chunkBytes?: number;
 }
 
 /** The OCI distribution API backend. */
@@ -38,12 +43,20 @@ export class HttpRegistryBackend implements RegistryBackend {
   private readonly http: RegistryHttp;
   /** Whether the registry has the referrers API; unknown until first asked. */
   private referrersApi: boolean | undefined;
+  /** Deletes go through the GitHub Packages API: ghcr.io, or a host MIRROR_GITHUB_PACKAGES_HOSTS names. */
+  private readonly deleteViaPackages: boolean;
+  private packagesApi?: GithubPackages;
 
   constructor(private readonly opts: HttpBackendOptions) {
     this.url = opts.url;
+    // Only for GitHub's own registries: another registry that refuses DELETE (Docker Hub, a
+    // read-only Harbor) must not send mirror to GitHub, where a package version of the same name
+    // and digest would be someone's copy of the image on ghcr.io.
+    const githubHosts = ((opts.env ?? process.env).MIRROR_GITHUB_PACKAGES_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.deleteViaPackages = opts.host === 'ghcr.io' || githubHosts.includes(opts.host);
     this.http = new RegistryHttp({
-      host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs,
-      credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env),
+      host: opts.host, insecure: opts.insecure, concurrency: opts.concurrency, retries: opts.retries, retryBaseMs: opts.retryBaseMs, env: opts.env,
+      credentials: () => resolveCredentials(opts.host, { username: opts.username, password: opts.password }, opts.env, opts.namespace),
     });
   }
 
@@ -85,7 +98,7 @@ export class HttpRegistryBackend implements RegistryBackend {
       }
       // Tags are read back into HEADs, prunes and messages: only ones a registry may hold at all.
       tags.push(...(Array.isArray(page.tags) ? page.tags : []).filter((t): t is string => typeof t === 'string' && isValidTag(t)));
-      path = nextLink(headerOf(res.headers, 'link'));
+      path = nextLink(res.headers.link);
     }
     return tags;
   }
@@ -132,7 +145,7 @@ export class HttpRegistryBackend implements RegistryBackend {
     return { descriptor: { mediaType, digest, size: res.body.length }, bytes: new Uint8Array(res.body) };
   }
 
-  async putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
+  async putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<PutManifestResult> {
     const repository = this.repo(image);
     const ref = this.ref(image, reference);
     const digest = sha256(bytes);
@@ -141,15 +154,26 @@ export class HttpRegistryBackend implements RegistryBackend {
     if (res.status !== 201 && res.status !== 200) throw this.unexpected(res, 'PUT', ref);
     const claimed = headerOf(res.headers, 'docker-content-digest');
     if (claimed && claimed !== digest) throw new DigestMismatchError(ref, `Registry ${this.opts.host} stored ${ref} as ${claimed}, not ${digest}.`);
-    return { mediaType, digest, size: bytes.length };
+    const ociSubject = headerOf(res.headers, 'oci-subject');
+    return { mediaType, digest, size: bytes.length, ...(ociSubject ? { ociSubject } : {}) };
   }
 
   async deleteManifest(image: string, digest: string): Promise<void> {
     const repository = this.repo(image);
     const ref = this.ref(image, digest);
-    const res = await this.http.send({ method: 'DELETE', path: `/v2/${repository}/manifests/${digest}`, kind: 'manifest:DELETE', repository, reference: ref });
-    if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
-    if (res.status !== 202 && res.status !== 200) throw this.unexpected(res, 'DELETE', ref);
+    if (!this.deleteViaPackages) {
+      const res = await this.http.send({ method: 'DELETE', path: `/v2/${repository}/manifests/${digest}`, kind: 'manifest:DELETE', repository, reference: ref });
+      if (res.status === 404) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
+      if (res.status === 202 || res.status === 200) return;
+      throw this.unexpected(res, 'DELETE', ref);
+    }
+    // ghcr.io refuses registry-API deletes (405 UNSUPPORTED): its packages API deletes instead.
+    this.packagesApi ??= new GithubPackages({
+      apiUrl: (this.opts.env ?? process.env).GITHUB_API_URL?.replace(/\/+$/, '') || 'https://api.github.com',
+      token: (this.opts.env ?? process.env).GITHUB_TOKEN, dispatcher: createDispatcher({ env: this.opts.env }),
+    });
+    this.http.countKind('packages:DELETE');
+    if (!(await this.packagesApi.deleteDigest(repository, digest, ref))) throw new NotFoundError(ref, `${ref} does not exist in the registry.`, undefined, 404);
   }
 
   async referrers(image: string, digest: string): Promise<Descriptor[] | undefined> {
@@ -217,11 +241,39 @@ export class HttpRegistryBackend implements RegistryBackend {
     if (put.status !== 201) throw this.unexpected(put, 'upload', ref);
   }
 
+  async putBlobFile(image: string, blob: BlobFile, mountFrom: string[] = []): Promise<BlobPutOutcome> {
+    if (await this.hasBlob(image, blob.digest)) return 'present';
+    const repository = this.repo(image);
+    const ref = this.ref(image, blob.digest);
+    let session: RegistryResponse | undefined;
+    for (const source of mountFrom) {
+      if (source === image || !(await this.hasBlob(source, blob.digest))) continue;
+      // The token must also cover pull on the source (distribution spec: "Mounting a blob from
+      // another repository"); a registry that cannot mount answers 202 with a plain upload session.
+      const mount = await this.http.send({
+        method: 'POST', path: `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(this.repo(source))}`,
+        kind: 'blob:mount', repository, reference: ref, extraScopes: [`repository:${this.repo(source)}:pull`],
+      });
+      if (mount.status === 201) return 'mounted';
+      if (mount.status !== 202) throw this.unexpected(mount, 'mount', ref);
+      session = mount;
+      break;
+    }
+    session ??= await this.http.send({ method: 'POST', path: `/v2/${repository}/blobs/uploads/`, kind: 'blob:POST', repository, reference: ref });
+    if (session.status !== 202) throw this.unexpected(session, 'start upload of', ref);
+    const location = headerOf(session.headers, 'location');
+    if (!location) throw new RegistryError(ref, `Registry ${this.opts.host} started an upload without a Location.`);
+    const minChunk = Number(headerOf(session.headers, 'oci-chunk-min-length') ?? 0);
+    await uploadBlobFile({ http: this.http, host: this.opts.host, repository, reference: ref, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES },
+      blob, location, Number.isFinite(minChunk) ? minChunk : 0);
+    return 'uploaded';
+  }
+
   stats(): RequestStats {
     return this.http.stats();
   }
 
   async close(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.http.close(), this.packagesApi?.close()]);
   }
 }

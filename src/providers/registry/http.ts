@@ -9,13 +9,16 @@
  * Nothing else (token realms and CDNs on other hosts, the upstream APIs) is relaxed by it.
  */
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
+import { createDispatcher } from '../../system/dispatcher.js';
 import { KEEP_ALIVE_AFTER_HEAD, KEEP_ALIVE_MS, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
+import { preferredChallenge } from '../../system/www-authenticate.js';
 import type { Credentials } from './credentials.js';
 import {
   DeniedError, RateLimitedError, RegistryError, RegistryUnavailableError, UnauthorizedError,
@@ -35,7 +38,17 @@ export interface RegistryRequest {
   /** Reference for error messages (`host/ns/app:1.0.0`). */
   reference: string;
   headers?: Record<string, string>;
-  body?: Uint8Array;
+  /**
+   * Bytes, or a function that opens the body as a stream (a blob on disk): called again for a
+   * retry, so a large upload is never held in memory and can still be sent twice.
+   */
+  body?: Uint8Array | (() => Readable);
+  /** Other repositories the token must cover (`repository:base:pull` for a cross-repo mount). */
+  extraScopes?: string[];
+  /** Return every answer and network error to the caller (chunked uploads resume from the registry's Range instead). */
+  noRetry?: boolean;
+  /** Wait this long for the answer's headers (a large upload sends for minutes first). */
+  headersTimeoutMs?: number;
   /** Largest body accepted for this request (manifests: 4 MiB), else the transport's limit. */
   maxBodyBytes?: number;
   /**
@@ -62,20 +75,35 @@ export interface RegistryHttpOptions {
   retries?: number;
   retryBaseMs?: number;
   maxBodyBytes?: number;
+  /** Environment for proxy settings (HTTPS_PROXY/HTTP_PROXY/NO_PROXY); the process env when absent. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const RETRY_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const realmAgent = new Agent({ keepAliveTimeout: 10_000 });
-// Only for a token realm on the insecure registry's own host.
-const insecureRealmAgent = new Agent({ keepAliveTimeout: 10_000, connect: { rejectUnauthorized: false } });
 
-/** Parse `Bearer realm="…",service="…",scope="…"` / `Basic realm="…"`. */
-export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
-  const m = /^(\w+)\s*(.*)$/s.exec(header.trim());
-  const params: Record<string, string> = {};
-  for (const p of (m?.[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
-  return { scheme: (m?.[1] ?? '').toLowerCase(), params };
+/** The challenge to answer from WWW-Authenticate field values (RFC 7235; Bearer preferred when several are offered). */
+export function parseChallenge(header: string | string[]): { scheme: string; params: Record<string, string> } {
+  const c = preferredChallenge(header);
+  return { scheme: c?.scheme ?? '', params: c?.params ?? {} };
+}
+
+/**
+ * The token request for `creds` at realm `url` (which already carries service and scope): a GET
+ * with Basic credentials (or none: anonymous pull), or for an identity token the OAuth2 POST.
+ * `headers` is filled in place.
+ */
+export function tokenRequest(url: URL, creds: Credentials, headers: Record<string, string>): { method: 'GET' | 'POST'; body?: string } {
+  if (creds.identityToken) {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'mirror' });
+    const service = url.searchParams.get('service');
+    if (service) form.set('service', service);
+    for (const scope of url.searchParams.getAll('scope')) form.append('scope', scope);
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return { method: 'POST', body: form.toString() };
+  }
+  if (creds.username || creds.password) headers.authorization = `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
+  return { method: 'GET' };
 }
 
 /** Whether `host[:port]` completes a TLS handshake (certificate not checked): how an insecure registry picks https or http. */
@@ -95,8 +123,12 @@ export function speaksTls(host: string, timeoutMs = 5000): Promise<boolean> {
 /** The registry transport. */
 export class RegistryHttp {
   private originValue: string;
-  private pool?: Pool;
-  private ready?: Promise<Pool>;
+  private pool?: Dispatcher;
+  private ready?: Promise<Dispatcher>;
+  /** Token realms and blob CDNs on other hosts: verified TLS, same proxy settings. */
+  private readonly realmAgent: Dispatcher;
+  /** Only for a token realm on the insecure registry's own host. */
+  private insecureRealm?: Dispatcher;
   private readonly limit: LimitFunction;
   private readonly tokens = new Map<string, string>();
   private challenge?: { scheme: string; params: Record<string, string> };
@@ -106,6 +138,12 @@ export class RegistryHttp {
   constructor(private readonly opts: RegistryHttpOptions) {
     this.originValue = `https://${opts.host}`;
     this.limit = pLimit(opts.concurrency ?? REGISTRY_CONNECTIONS);
+    this.realmAgent = createDispatcher({ env: opts.env });
+  }
+
+  private insecureRealmAgent(): Dispatcher {
+    this.insecureRealm ??= createDispatcher({ env: this.opts.env, insecure: true });
+    return this.insecureRealm;
   }
 
   /** `https://host` or, for an insecure registry that does not speak TLS, `http://host` (known after the first request). */
@@ -114,13 +152,14 @@ export class RegistryHttp {
   }
 
   /** The connection pool, once the scheme is known (an insecure registry is asked once whether it speaks TLS). */
-  private connection(): Promise<Pool> {
+  private connection(): Promise<Dispatcher> {
     this.ready ??= (async () => {
+      // Through a proxy the TLS question is asked of the registry all the same: an insecure
+      // registry that needs a proxy to be reached is not a case mirror serves (it is local).
       const tls = !this.opts.insecure || (await speaksTls(this.opts.host));
       this.originValue = `${tls ? 'https' : 'http'}://${this.opts.host}`;
-      this.pool = new Pool(this.originValue, {
-        connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, keepAliveTimeout: KEEP_ALIVE_MS, pipelining: 1,
-        ...(tls && this.opts.insecure ? { connect: { rejectUnauthorized: false } } : {}),
+      this.pool = createDispatcher({
+        env: this.opts.env, connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, keepAliveTimeout: KEEP_ALIVE_MS, insecure: tls && this.opts.insecure,
       });
       return this.pool;
     })();
@@ -149,16 +188,18 @@ export class RegistryHttp {
     return this.creds;
   }
 
+  /** The token scope(s) of a request, space-separated (also the token cache key). */
   private scope(req: RegistryRequest): string {
     const actions = req.method === 'DELETE' ? 'pull,push,delete' : req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'pull,push';
-    return `repository:${req.repository}:${actions}`;
+    return [`repository:${req.repository}:${actions}`, ...(req.extraScopes ?? [])].join(' ');
   }
 
   private async authHeader(req: RegistryRequest): Promise<string | undefined> {
     if (!this.challenge) return undefined;
     const creds = await this.credentials();
     if (this.challenge.scheme === 'basic') {
-      if (!creds.username && !creds.password) return undefined;
+      // An identity token is only good at a token realm; Basic needs a password.
+      if (!creds.password) return undefined;
       return `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
     }
     if (this.challenge.scheme === 'bearer') {
@@ -179,17 +220,21 @@ export class RegistryHttp {
     const url = new URL(realm);
     assertRealmScheme(url, this.origin, reference);
     if (service) url.searchParams.set('service', service);
-    url.searchParams.set('scope', scope);
+    // One scope parameter per scope (distribution docs/spec/auth/scope.md).
+    url.searchParams.delete('scope');
+    for (const one of scope.split(' ')) url.searchParams.append('scope', one);
     const headers: Record<string, string> = { 'user-agent': 'mirror' };
-    if (creds.username || creds.password) headers.authorization = `Basic ${Buffer.from(`${creds.username ?? ''}:${creds.password ?? ''}`).toString('base64')}`;
+    // An identity (refresh) token is exchanged with the OAuth2 POST form (distribution's
+    // docs/spec/auth/oauth.md, grant_type=refresh_token); a username/password goes as Basic on a GET.
+    const { method, body } = tokenRequest(url, creds, headers);
     this.count('token');
     let res;
     try {
-      debugHttp('registry', 'GET', url.href, undefined, headers);
+      debugHttp('registry', method, url.href, undefined, headers);
       const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
-      res = await request(url, { method: 'GET', headers, dispatcher: sameInsecureHost ? insecureRealmAgent : realmAgent, headersTimeout: 30_000 });
+      res = await request(url, { method, headers, body, dispatcher: sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent, headersTimeout: 30_000 });
       // The token is in the body, which is never logged.
-      debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
+      debugHttp('registry', method, url.href, res.statusCode, res.headers);
     } catch (error) {
       if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
       throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
@@ -209,15 +254,25 @@ export class RegistryHttp {
 
   private unauthorized(reference: string, creds: Credentials): UnauthorizedError {
     return creds.source === 'anonymous'
-      ? new UnauthorizedError(reference, `Registry ${this.opts.host} requires credentials for ${reference} and none were found.`,
-        'Set registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD) or run `docker login`.', 401)
-      : new UnauthorizedError(reference, `Registry ${this.opts.host} rejected the credentials from ${creds.source} (user "${creds.username ?? ''}") for ${reference}.`,
+      ? new UnauthorizedError(reference, `Registry ${this.opts.host} requires credentials for ${reference} and none were found (looked in: ${creds.searched.join('; ')}).`,
+        'Set registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD) or run `docker login` / `buildah login`.', 401)
+      : new UnauthorizedError(reference, `Registry ${this.opts.host} rejected the credentials from ${creds.source} (${creds.identityToken && !creds.password ? 'identity token' : `user "${creds.username ?? ''}"`}) for ${reference}.`,
         'Check the username and password or token, and that it may push to this repository.', 401);
   }
 
   private count(kind: string) {
     this.counters.requests += 1;
     this.counters.byKind[kind] = (this.counters.byKind[kind] ?? 0) + 1;
+  }
+
+  /** Count a request made outside this transport (the GitHub Packages API) under `kind`. */
+  countKind(kind: string): void {
+    this.count(kind);
+  }
+
+  /** Add blob bytes sent to the `upload:bytes` counter (not a request). */
+  countBytes(n: number): void {
+    this.counters.byKind['upload:bytes'] = (this.counters.byKind['upload:bytes'] ?? 0) + n;
   }
 
   /** Send a request with auth and retries; non-2xx answers are returned for the caller to map, except auth and exhausted retries. */
@@ -242,17 +297,22 @@ export class RegistryHttp {
         const url = req.path.startsWith('http') ? new URL(req.path) : new URL(req.path, this.origin);
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
         debugHttp('registry', req.method, url.href, undefined, headers);
-        res = await pool.request({ method: req.method, path: url.pathname + url.search, headers, body: req.body, headersTimeout: 60_000, bodyTimeout: 120_000, ...KEEP_ALIVE_AFTER_HEAD });
+        const sent = typeof req.body === 'function' ? req.body() : req.body;
+        res = await pool.request({
+          origin: this.origin, method: req.method, path: url.pathname + url.search, headers, body: sent,
+          headersTimeout: req.headersTimeoutMs ?? 60_000, bodyTimeout: 120_000, ...KEEP_ALIVE_AFTER_HEAD,
+        });
         debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = await this.readBody(res, req);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (RETRY_CODES.has(code) && attempt < retries) { await sleep(backoff); continue; }
+        if (RETRY_CODES.has(code) && attempt < retries && !req.noRetry) { await sleep(backoff); continue; }
         throw this.unreachable(req, error);
       }
       if (res.statusCode === 401) {
-        const header = headerOf(res.headers, 'www-authenticate');
+        // Every WWW-Authenticate field counts: a registry may offer Basic and Bearer in two.
+        const header = res.headers['www-authenticate'];
         const creds = await this.credentials();
         if (header && !authRetried) {
           const challenge = parseChallenge(header);
@@ -269,6 +329,7 @@ export class RegistryHttp {
       if (res.statusCode === 403) {
         throw new DeniedError(req.reference, `Registry ${this.opts.host} denied ${req.method} on ${req.reference} (403).`, 'The credentials work but lack permission (e.g. packages: write).', 403);
       }
+      if (req.noRetry) return { status: res.statusCode, headers: res.headers, body };
       if (RETRY_STATUS.has(res.statusCode)) {
         if (attempt < retries) { await sleep(retryAfterMs(headerOf(res.headers, 'retry-after'), backoff)); continue; }
         if (res.statusCode === 429) throw new RateLimitedError(req.reference, `Registry ${this.opts.host} is rate limiting requests (429) for ${req.reference}, still after ${retries} retries.`, 'Wait and run again, or authenticate for a higher limit.', 429);
@@ -296,7 +357,7 @@ export class RegistryHttp {
     let res: Dispatcher.ResponseData;
     try {
       debugHttp('registry', 'GET', url.href, undefined, {});
-      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
+      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: this.realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
       debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
       throw new RegistryUnavailableError(req.reference, `${url.host}, where registry ${this.opts.host} sends ${req.reference}, is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Run again later.', undefined, { cause: error });
@@ -321,6 +382,6 @@ export class RegistryHttp {
 
   /** Close sockets. */
   async close(): Promise<void> {
-    await this.pool?.close();
+    await Promise.all([this.pool?.close(), this.realmAgent.close(), this.insecureRealm?.close()]);
   }
 }

@@ -14,12 +14,19 @@ export interface RegistrySettings {
   password?: string;
 }
 
+/** MIRROR_UPLOAD_CHUNK_BYTES when a positive integer: blobs above it go in chunks of that size. */
+function envChunkBytes(env: NodeJS.ProcessEnv): number | undefined {
+  const n = Number(env.MIRROR_UPLOAD_CHUNK_BYTES);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** Create the backend; `oci:` paths are relative to `baseDir` (the config's directory). */
-export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJS.ProcessEnv; baseDir?: string; retryBaseMs?: number; retries?: number } = {}): RegistryBackend {
+export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJS.ProcessEnv; baseDir?: string; retryBaseMs?: number; retries?: number; chunkBytes?: number } = {}): RegistryBackend {
   const loc = parseRegistryUrl(cfg.url);
   if (loc.kind === 'oci') return new OciLayoutBackend(path.resolve(opts.baseDir ?? process.cwd(), loc.dir), cfg.url);
   return new HttpRegistryBackend({
     url: cfg.url, host: loc.host, namespace: loc.namespace, insecure: cfg.insecure ?? false,
     username: cfg.username, password: cfg.password, env: opts.env, retryBaseMs: opts.retryBaseMs ?? envRetryBaseMs(opts.env), retries: opts.retries,
+    chunkBytes: opts.chunkBytes ?? envChunkBytes(opts.env ?? process.env),
   });
 }

@@ -32,6 +32,11 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** A pushed manifest's descriptor, and the `OCI-Subject` a registry with the referrers API answers a manifest with a subject. */
+export interface PutManifestResult extends Descriptor {
+  ociSubject?: string;
+}
+
 /** `os/arch[/variant]` of a descriptor, the form config and plan use (`linux/arm64/v8`); undefined without a platform. */
 export function platformString(d: Pick<Descriptor, 'platform'>): string | undefined {
   return d.platform && `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}`;
@@ -46,8 +51,19 @@ export interface FetchedManifest {
 /** Counters the benchmark and tests read to prove request budgets. */
 export interface RequestStats {
   requests: number;
-  byKind: Record<string, number>; // e.g. { 'tags/list': 3, 'manifest:HEAD': 10 }
+  /** e.g. { 'tags/list': 3, 'manifest:HEAD': 10 }; `upload:bytes` counts blob bytes sent, not requests. */
+  byKind: Record<string, number>;
 }
+
+/** A blob on disk, to upload streamed. */
+export interface BlobFile {
+  digest: string;
+  size: number;
+  file: string;
+}
+
+/** What putBlobFile did: nothing (the repository had it), a cross-repo mount (no bytes sent), or an upload. */
+export type BlobPutOutcome = 'present' | 'mounted' | 'uploaded';
 
 /**
  * The registry as mirror sees it: repositories addressed by image name under `registry.url`
@@ -65,7 +81,7 @@ export interface RegistryBackend {
   /** GET a manifest by tag or digest; the digest is verified against the body. Throws NotFoundError when absent. */
   getManifest(image: string, reference: string): Promise<FetchedManifest>;
   /** PUT a manifest under a tag or its own digest; returns its descriptor. */
-  putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<Descriptor>;
+  putManifest(image: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<PutManifestResult>;
   /** DELETE a manifest by digest (Distribution only deletes by digest). */
   deleteManifest(image: string, digest: string): Promise<void>;
   /**
@@ -79,6 +95,11 @@ export interface RegistryBackend {
   getBlob(image: string, digest: string): Promise<Uint8Array>;
   /** Upload a blob (skipped when present; cross-repo mount from `mountFrom` image when possible). */
   putBlob(image: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<void>;
+  /**
+   * Upload a blob from a file, streamed: skipped when present, mounted from the first of
+   * `mountFrom` (other images of this registry) that holds it, else sent (monolithic or chunked).
+   */
+  putBlobFile(image: string, blob: BlobFile, mountFrom?: string[]): Promise<BlobPutOutcome>;
   /** Request counters since creation. */
   stats(): RequestStats;
   /** Release sockets. */

@@ -1,7 +1,7 @@
 /** GitHub releases: `GET /repos/{owner}/{repo}/releases`, following `Link: rel="next"`. */
 import { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
-import { headerOf, nextLink } from '../../system/http-common.js';
+import { headerOf, linkRel, nextLink } from '../../system/http-common.js';
 import { getJson, type GetJsonOptions } from './http.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
@@ -19,7 +19,7 @@ const MAX_PARALLEL_PAGES = 50;
  * shape, else none (cursor pagination, or more than MAX_PARALLEL_PAGES: followed one by one).
  */
 export function pageRange(next: string, link: string | undefined): string[] {
-  const lastUrl = link ? /<([^>]+)>\s*;\s*rel="?last"?/.exec(link)?.[1] : undefined;
+  const lastUrl = linkRel(link, 'last');
   const nextUrl = new URL(next);
   if (!lastUrl || nextUrl.searchParams.get('page') !== '2') return [];
   const last = Number(new URL(lastUrl, next).searchParams.get('page'));

@@ -3,16 +3,15 @@
  * page, a truncated body or a changed shape becomes an UpstreamError naming the app and the URL,
  * never a crash deep in the planner.
  */
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
-import { KEEP_ALIVE_MS, UPSTREAM_CONNECTIONS } from '../../system/pools.js';
+import { sharedDispatcher } from '../../system/dispatcher.js';
 import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { KEPT_HEADERS, type AnswerCache, type CachedAnswer } from './answer-cache.js';
 
-const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connections: UPSTREAM_CONNECTIONS });
 
 /** A validated JSON answer and its headers. */
 export interface JsonAnswer<T> {
@@ -70,7 +69,7 @@ export async function getJson<S extends z.ZodType>(
     else if (cached?.lastModified) headers['if-modified-since'] = cached.lastModified;
     try {
       debugHttp('upstream', 'GET', url, undefined, headers);
-      res = await request(url, { method: 'GET', headers, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      res = await request(url, { method: 'GET', headers, dispatcher: sharedDispatcher(), headersTimeout: 30_000, bodyTimeout: 30_000 });
       debugHttp('upstream', 'GET', url, res.statusCode, res.headers);
     } catch (error) {
       debugHttp('upstream', 'GET', url, (error as NodeJS.ErrnoException).code ?? 'error');
@@ -173,7 +172,7 @@ async function probeOnce(url: string, maxRedirects: number): Promise<{ ok: boole
     let res;
     try {
       debugHttp('upstream', 'HEAD', current, undefined);
-      res = await request(current, { method: 'HEAD', dispatcher: agent, headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 });
+      res = await request(current, { method: 'HEAD', dispatcher: sharedDispatcher(), headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 });
       debugHttp('upstream', 'HEAD', current, res.statusCode, res.headers);
     } catch (error) {
       return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable', transient: true };

@@ -1,0 +1,96 @@
+/**
+ * Deleting a ghcr.io manifest through the GitHub Packages REST API, because ghcr.io answers the
+ * registry API's DELETE with 405 UNSUPPORTED. Followed: docs.github.com/rest/packages/packages —
+ *  - the owner is a user or an organization (`GET /users/{owner}` → `type`);
+ *  - `GET /{orgs|users}/{owner}/packages/container/{package}/versions` lists versions (paged with
+ *    Link), each `name` being the manifest digest and `id` the package version id;
+ *  - `DELETE /{orgs|users}/{owner}/packages/container/{package}/versions/{id}` → 204.
+ * The package of `ghcr.io/owner/a/b` is `a/b`, URL-encoded as one path segment. The token is
+ * GITHUB_TOKEN (needs `delete:packages`, or `packages: write` for a workflow's own packages);
+ * the API is GITHUB_API_URL (set in GitHub Actions; GitHub Enterprise), else api.github.com.
+ */
+import { request, type Dispatcher } from 'undici';
+import { debugHttp } from '../../system/debug.js';
+import { nextLink } from '../../system/http-common.js';
+import { DeniedError, RegistryError, RegistryUnavailableError } from './errors.js';
+
+/** How to reach the API. */
+export interface GithubPackagesOptions {
+  apiUrl: string;
+  token?: string;
+  dispatcher: Dispatcher;
+}
+
+const MAX_PAGES = 50;
+
+/** The GitHub Packages API, for container package versions. */
+export class GithubPackages {
+  private readonly ownerKinds = new Map<string, 'orgs' | 'users'>();
+
+  constructor(private readonly opts: GithubPackagesOptions) {}
+
+  private async call(method: 'GET' | 'DELETE', url: string, reference: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: unknown }> {
+    const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'mirror' };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    debugHttp('registry', method, url, undefined, headers);
+    let res;
+    try {
+      res = await request(url, { method, headers, dispatcher: this.opts.dispatcher, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    } catch (error) {
+      throw new RegistryUnavailableError(reference, `the GitHub API ${new URL(url).host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check GITHUB_API_URL and the network.', undefined, { cause: error });
+    }
+    debugHttp('registry', method, url, res.statusCode, res.headers);
+    const text = await res.body.text();
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      throw new DeniedError(reference, `The GitHub API refused to ${method === 'DELETE' ? 'delete' : 'list'} package versions for ${reference} (${res.statusCode}).`,
+        this.opts.token ? 'GITHUB_TOKEN needs delete:packages (a workflow: permissions packages: write, on its own packages).' : 'Set GITHUB_TOKEN: ghcr.io deletes go through the GitHub Packages API.', res.statusCode);
+    }
+    let json: unknown;
+    try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+    return { status: res.statusCode, headers: res.headers, json };
+  }
+
+  /** Release the API's sockets. */
+  async close(): Promise<void> {
+    await this.opts.dispatcher.close();
+  }
+
+  private async ownerKind(owner: string, reference: string): Promise<'orgs' | 'users'> {
+    const known = this.ownerKinds.get(owner);
+    if (known) return known;
+    const res = await this.call('GET', `${this.opts.apiUrl}/users/${encodeURIComponent(owner)}`, reference);
+    if (res.status !== 200) throw new RegistryError(reference, `The GitHub API does not know the owner "${owner}" of ${reference} (HTTP ${res.status}).`);
+    const kind = (res.json as { type?: string })?.type === 'Organization' ? 'orgs' : 'users';
+    this.ownerKinds.set(owner, kind);
+    return kind;
+  }
+
+  /**
+   * Delete the package version whose name is `digest` in `repositoryPath` (`owner/pkg/…`).
+   * Returns false when no such version exists (already gone).
+   */
+  async deleteDigest(repositoryPath: string, digest: string, reference: string): Promise<boolean> {
+    const [owner, ...rest] = repositoryPath.split('/');
+    if (!owner || rest.length === 0) throw new RegistryError(reference, `${reference} has no package under an owner (expected ghcr.io/OWNER/PACKAGE).`);
+    const kind = await this.ownerKind(owner, reference);
+    const base = `${this.opts.apiUrl}/${kind}/${encodeURIComponent(owner)}/packages/container/${encodeURIComponent(rest.join('/'))}/versions`;
+    let url: string | undefined = `${base}?per_page=100`;
+    for (let page = 0; url && page < MAX_PAGES; page++) {
+      const res = await this.call('GET', url, reference);
+      if (res.status === 404) return false;
+      if (res.status !== 200 || !Array.isArray(res.json)) throw new RegistryError(reference, `The GitHub API answered HTTP ${res.status} listing the versions of ${reference}.`);
+      const found = (res.json as Array<{ id?: unknown; name?: unknown }>).find((v) => v.name === digest);
+      if (found) {
+        if (typeof found.id !== 'number') throw new RegistryError(reference, `The GitHub API listed ${digest} without a numeric id.`);
+        const del = await this.call('DELETE', `${base}/${found.id}`, reference);
+        if (del.status === 404) return false;
+        if (del.status !== 204) throw new RegistryError(reference, `The GitHub API answered HTTP ${del.status} deleting ${reference}.`, undefined, del.status);
+        return true;
+      }
+      const next = nextLink(res.headers.link);
+      // The token goes with every page: never to another host.
+      url = next && new URL(next, url).origin === new URL(this.opts.apiUrl).origin ? new URL(next, url).href : undefined;
+    }
+    return false;
+  }
+}
