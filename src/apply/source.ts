@@ -2,12 +2,12 @@
  * Source checkouts: one shallow clone per (repository, ref) for the whole apply, copied per build
  * so per-platform patches never see each other's edits. Temp dirs are removed at the end.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AbortError } from '../errors.js';
 import { run } from '../system/exec.js';
 import { GIT_ENV } from '../system/git-env.js';
+import { tempDir } from '../system/run-dir.js';
 
 /** A clean checkout and the commit it resolved to. */
 export interface Checkout {
@@ -27,7 +27,7 @@ export class SourceCache {
     let clone = this.clones.get(key);
     if (!clone) {
       clone = (async () => {
-        const dir = await mkdtemp(path.join(tmpdir(), 'mirror-src-'));
+        const dir = await tempDir('mirror-src-');
         this.dirs.push(dir);
         await run('git', ['clone', '--quiet', '--depth', '1', '--branch', ref, '--', git, dir], {
           env: { ...GIT_ENV }, log,
@@ -43,7 +43,7 @@ export class SourceCache {
 
   /** A private copy of a checkout for one build (patched in place). */
   async workingCopy(source: Checkout): Promise<string> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-build-'));
+    const dir = await tempDir('mirror-build-');
     this.dirs.push(dir);
     await cp(source.dir, dir, { recursive: true, filter: (p) => !p.includes(`${path.sep}.git${path.sep}`) && !p.endsWith(`${path.sep}.git`) });
     return dir;

@@ -29,6 +29,7 @@ import { FragmentStore, NoLocker } from '../state/fragment.js';
 import { whoAmI } from '../state/lock.js';
 import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
+import { openRunDir } from '../system/run-dir.js';
 import { planAgainst } from './plan.js';
 
 /** Options of an apply run. */
@@ -52,6 +53,8 @@ export interface ApplyOptions {
   /** Called once, right before the first action runs, with the actions of this run (the live view counts them). */
   onStart?: (actions: Action[]) => void;
   warn?: (message: string) => void;
+  /** Ctrl-C/SIGTERM: start nothing new, cancel running builds, record what finished, clean up. */
+  signal?: AbortSignal;
 }
 
 /** How an apply ended. */
@@ -100,6 +103,8 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     timeoutMs: opts.lockTimeoutMs ?? 0,
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
   }).catch(async (error: unknown) => { await backend.close(); throw error; });
+  // Every temp file of the run (checkouts, build storage, the registry auth file) lives in here.
+  const runDir = await openRunDir();
   const sources = new SourceCache();
   const builders = new Map<string, Promise<Builder>>();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
@@ -121,6 +126,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const actions = targets.length > 0 && opts.planFile ? plan.actions.filter((a) => targets.some((t) => matchesTarget(a.address, t))) : plan.actions;
     if (actions.length === 0) return { plan, outcome: { done: [], failed: [], skipped: [] } };
     if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: { done: [], failed: [], skipped: [] }, aborted: true };
+    if (opts.signal?.aborted) return { plan, outcome: { done: [], failed: [], skipped: [], stopped: [] } };
 
     const state = (await readState()) ?? newState();
     const who = whoAmI(opts.env);
@@ -137,6 +143,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         return b;
       },
       log: (id, line) => opts.emit({ event: 'log', id, line }),
+      signal: opts.signal,
     };
     opts.onStart?.(actions);
     const attestTools = new AttestTools(config, opts.env ?? process.env);
@@ -145,6 +152,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       skip: (a) => exclusion(a, opts),
       satisfied: (a) => (a.type === 'build' && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
       emit: opts.emit,
+      signal: opts.signal,
       run: async (a) => {
         if (a.type === 'build') return buildStep(ctx, a);
         if (a.type === 'merge') return mergeStep(ctx, a);
@@ -159,6 +167,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     await Promise.all([...builders.values()].map(async (b) => (await b.catch(() => undefined))?.close()));
     await sources.cleanup();
     await registry.close();
+    await runDir.close();
     await lock.release();
     await backend.close();
   }

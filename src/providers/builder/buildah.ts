@@ -3,12 +3,12 @@
  * this project's tests). Built images are pushed to a temporary OCI layout and uploaded by digest
  * through mirror's registry client: `buildah push docker://REPO` without a tag writes `:latest`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AbortError, ExternalError } from '../../errors.js';
 import { run } from '../../system/exec.js';
+import { tempDir } from '../../system/run-dir.js';
 import { writeAuthFile, type BuildCredentials } from './auth-file.js';
 import { writeRegistriesConf } from './registries-conf.js';
 import type { BuildRequest, BuildResult, Builder } from './types.js';
@@ -77,7 +77,7 @@ export class BuildahBuilder implements Builder {
     const hosts = this.opts.insecureRegistries ?? [];
     const creds = this.opts.credentials;
     this.files ??= hosts.length === 0 && !creds ? Promise.resolve({}) : (async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'mirror-buildah-conf-'));
+      const dir = await tempDir('mirror-buildah-conf-', { secret: true });
       return {
         dir,
         registriesConf: hosts.length > 0 ? await writeRegistriesConf(dir, hosts) : undefined,
@@ -111,7 +111,7 @@ export class BuildahBuilder implements Builder {
       throw untrustedBaseRegistry(error, this.opts.insecureRegistries) ?? error;
     });
     req.log?.(`mirror: built ${req.platform}; pushing by digest`);
-    const layout = await mkdtemp(path.join(tmpdir(), 'mirror-oci-'));
+    const layout = await tempDir('mirror-oci-');
     try {
       await run('buildah', [...globalArgs(opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
       return await uploadLayout(layout, req.registry, req.image);
