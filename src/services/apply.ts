@@ -139,7 +139,8 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       config, plan, registry, recorder, sources, who,
       builder: (app: AppSpec) => {
         let b = builders.get(app.builder);
-        if (!b) { b = createBuilder(app.builder, { insecureRegistries: insecure, credentials }); builders.set(app.builder, b); }
+        // MIRROR_CACHE_DIR: buildx's layer cache kept across runs (the cron workflow restores it per app and platform).
+        if (!b) { b = createBuilder(app.builder, { insecureRegistries: insecure, credentials, cacheDir: opts.env?.MIRROR_CACHE_DIR || undefined }); builders.set(app.builder, b); }
         return b;
       },
       log: (id, line) => opts.emit({ event: 'log', id, line }),
