@@ -21,6 +21,26 @@ describe('mirror init / validate', () => {
     expect(again.stderr).toMatch(/already exists\.\nEdit it, or pass --force/);
   });
 
+  it('init with the default registry: validate names the placeholder to replace, then init → validate → plan agree', async () => {
+    // Given the config init writes without --registry
+    const dir = await temp();
+    const init = await mirror(['init'], { cwd: dir });
+    expect(init.stdout).toContain('Replace OWNER in registry.url with your namespace;');
+    // Then validate says exactly which placeholder to replace (plan refuses the same config the same way)
+    const file = path.join(dir, 'mirror.config.ts');
+    const placeholder = `Error: Invalid config ${file}: registry.url: replace the placeholder OWNER in "ghcr.io/OWNER/mirror" with your registry namespace (e.g. your GitHub user or organisation, in lower case)`;
+    for (const cmd of ['validate', 'plan']) {
+      const r = await mirror([cmd], { cwd: dir });
+      expect(r.exitCode, cmd).toBe(1);
+      expect(r.stderr.split('\n')[0], cmd).toBe(placeholder);
+    }
+    // When the owner is filled in upper case, validate refuses it as plan would, saying why
+    await writeFile(file, (await readFile(file, 'utf8')).replace('ghcr.io/OWNER/mirror', 'ghcr.io/Acme/mirror'));
+    const upper = await mirror(['validate'], { cwd: dir });
+    expect(upper.exitCode).toBe(1);
+    expect(upper.stderr).toContain('registry.url: "ghcr.io/Acme/mirror" is not host[:port]/namespace. Repository paths are lower case (ghcr.io/acme/mirror).');
+  });
+
   it('validate names the path and the unknown placeholder', async () => {
     const dir = await temp();
     await writeFile(path.join(dir, 'mirror.config.mjs'), `export default {
