@@ -31,6 +31,7 @@ import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
 import { openRunDir } from '../system/run-dir.js';
 import { planAgainst } from './plan.js';
+import { checkPlatform, checkTargets } from '../plan/scope.js';
 
 /** Options of an apply run. */
 export interface ApplyOptions {
@@ -95,6 +96,8 @@ function fragmentBackend(fragmentOut: string, saved: Plan | undefined, planFile:
 /** Apply a plan. */
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
+  checkTargets(config, opts.targets ?? []);
+  checkPlatform(config, opts.platform, opts.targets);
   // A saved plan is read once: a build runner's fragment and the run itself both start from it.
   const saved = opts.planFile ? await readPlanFile(opts.planFile) : undefined;
   const backend = opts.fragmentOut ? fragmentBackend(opts.fragmentOut, saved, opts.planFile, config.hash) : await openStateBackend(config, { env: opts.env });

@@ -6,6 +6,7 @@ import { diff } from '../plan/diff.js';
 import type { Plan } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RequestStats } from '../providers/registry/types.js';
+import { checkTargets } from '../plan/scope.js';
 import { parseAddress } from '../state/addresses.js';
 import { openStateBackend } from '../state/backend.js';
 import { newState } from '../state/new-state.js';
@@ -44,6 +45,7 @@ export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
  */
 export async function planAgainst(config: ResolvedConfig, stored: State | undefined, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
   const targets = opts.targets ?? [];
+  checkTargets(config, targets);
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
   const state = stored ?? newState();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
