@@ -53,6 +53,41 @@ describe('mirror init / validate', () => {
   });
 });
 
+describe('small things a new user meets', () => {
+  it('a syntax error in a .mjs config is reported as file:line:column', async () => {
+    const dir = await temp();
+    const file = path.join(dir, 'mirror.config.mjs');
+    await writeFile(file, 'export default {\n  registry: { url: "x" ,,\n};\n');
+    const r = await mirror(['validate'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`Error: Invalid config ${file}: syntax error at ${file}:2:24: Unexpected token ','\nFix the config and run \`mirror validate\`.`);
+  });
+
+  it('an environment override the config refuses names the variable', async () => {
+    const dir = await temp();
+    await writeFile(path.join(dir, 'mirror.config.json'), JSON.stringify({ registry: { url: 'localhost:5000/x' }, apps: { a: { upstream: { type: 'git-tags', url: 'file:///nope' }, source: { git: 'g' } } } }));
+    const r = await mirror(['validate'], { cwd: dir, env: { MIRROR_MAX_VERSIONS: '1000000' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/: MIRROR_MAX_VERSIONS=1000000: Too big: expected number to be <=1000$/);
+  });
+
+  it('state show with no state says so, and --json prints null (the same every time)', async () => {
+    const dir = await temp();
+    await writeFile(path.join(dir, 'mirror.config.json'), JSON.stringify({ registry: { url: 'localhost:5000/x' }, apps: { a: { upstream: { type: 'git-tags', url: 'file:///nope' }, source: { git: 'g' } } } }));
+    const text = await mirror(['state', 'show'], { cwd: dir });
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toBe(`No state yet at ${path.join(dir, '.mirror', 'state.json')}. \`mirror apply\` creates it.`);
+    for (let i = 0; i < 2; i++) {
+      const json = await mirror(['state', 'show', '--json'], { cwd: dir });
+      expect(json.exitCode, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toBeNull();
+    }
+    const one = await mirror(['state', 'show', 'a@1.0.0'], { cwd: dir });
+    expect(one.exitCode).toBe(1);
+    expect(one.stderr).toMatch(/^Error: No resource in the state matches a@1\.0\.0: there is no state yet at /);
+  });
+});
+
 describe('mirror force-unlock', () => {
   it('releases a lock by its ID and refuses a wrong ID naming the right one', async () => {
     // Given a config and a lock held by another (live) process's ID
