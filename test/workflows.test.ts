@@ -94,6 +94,9 @@ describe('.github/workflows', async () => {
     // id-token (signing) only where attestation happens
     const withIdToken = Object.entries<any>(wf.jobs).filter(([, j]) => j.permissions?.['id-token'] === 'write').map(([n]) => n);
     expect(withIdToken).toEqual(['publish']);
+    // A job may build several addresses (a plan over 256 builds is packed): fragments are named per job, not per entry
+    const buildStep = wf.jobs.build.steps.find((s: any) => typeof s.run === 'string' && s.run.startsWith('mirror apply'));
+    expect(buildStep.env.FRAGMENT).toBe('fragment-${{ strategy.job-index }}.json');
   });
 });
 
