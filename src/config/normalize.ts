@@ -140,7 +140,7 @@ function checkRegistryUrl(url: string, errors: string[]): void {
     parseRegistryUrl(url);
   } catch (error) {
     if (!(error instanceof AbortError)) throw error;
-    errors.push(`registry.url: ${error.message.replace(/^registry\.url /, '')}${error.nextSteps ? ` ${error.nextSteps}` : ''}`);
+    errors.push(`${error.message}${error.nextSteps ? ` ${error.nextSteps}` : ''}`); // it starts with `registry.url "…"`
   }
 }
 

@@ -73,10 +73,10 @@ export function attributeToOverrides(issues: readonly string[], env: NodeJS.Proc
   const active = set.includes('MIRROR_PLATFORMS') ? set.filter((n) => n !== 'MIRROR_MULTI_ARCH') : set;
   const out: string[] = [];
   for (const issue of issues) {
-    const sep = issue.indexOf(': ');
-    const where = sep < 0 ? issue : issue.slice(0, sep);
+    // Issues start with the config path (`defaults.maxVersions: …`, `registry.url "…" is not …`).
+    const where = /^[\w.-]+/.exec(issue)?.[0] ?? '';
     const culprits = active.filter((n) => WRITES[n].test(where));
-    const line = culprits.length > 0 ? `${culprits.map((n) => `${n}=${env[n]}`).join(', ')}: ${issue.slice(sep + 2)}` : issue;
+    const line = culprits.length > 0 ? `${culprits.map((n) => `${n}=${env[n]}`).join(', ')}: ${issue.slice(where.length).replace(/^:?\s*/, '')}` : issue;
     if (!out.includes(line)) out.push(line);
   }
   return out;

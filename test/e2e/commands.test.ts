@@ -38,7 +38,7 @@ describe('mirror init / validate', () => {
     await writeFile(file, (await readFile(file, 'utf8')).replace('ghcr.io/OWNER/mirror', 'ghcr.io/Acme/mirror'));
     const upper = await mirror(['validate'], { cwd: dir });
     expect(upper.exitCode).toBe(1);
-    expect(upper.stderr).toContain('registry.url: "ghcr.io/Acme/mirror" is not host[:port]/namespace. Repository paths are lower case (ghcr.io/acme/mirror).');
+    expect(upper.stderr).toContain(': registry.url "ghcr.io/Acme/mirror" is not host[:port]/namespace. Repository paths are lower case (ghcr.io/acme/mirror).');
   });
 
   it('validate names the path and the unknown placeholder', async () => {
