@@ -3,7 +3,9 @@
  * every `mirror …` they run names a command and flags that exist in the built oclif manifest, so
  * a renamed flag breaks this test instead of the cron job.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,5 +183,51 @@ describe('.github/workflows publish where the config says', () => {
     expect(evaluate(wf.jobs.publish.if, { ...contextFor('schedule'), needs: { plan: { result: 'success' }, build: { result: 'skipped' } } })).toBe(true);
     // Only the app: --target APP
     expect((await planStepEnv('mirror.yml', contextFor('workflow_dispatch', { ...inputs, version: '' }))).env.MIRROR_TARGET).toBe('mattermost');
+  });
+});
+
+describe('.github/workflows/plan.yml: the PR comment', () => {
+  /** Run the comment step's script (actions/github-script's `script`) against a recording GitHub client. */
+  async function postComment(planMd: string, existing: Array<{ id: number; user: { type: string }; body: string }>) {
+    const wf = parse(await readFile(path.join(DIR, 'plan.yml'), 'utf8'));
+    const step = wf.jobs.plan.steps.find((s: any) => String(s.uses).startsWith('actions/github-script@'));
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-comment-'));
+    const calls: Array<[string, any]> = [];
+    const github = {
+      paginate: async () => existing,
+      rest: { issues: {
+        listComments: {},
+        updateComment: async (a: any) => { calls.push(['update', a]); },
+        createComment: async (a: any) => { calls.push(['create', a]); },
+      } },
+    };
+    const context = { serverUrl: 'https://github.com', runId: 7, repo: { owner: 'acme', repo: 'mirror' }, issue: { number: 3 } };
+    const cwd = process.cwd();
+    try {
+      await writeFile(path.join(dir, 'plan.md'), planMd);
+      process.chdir(dir);
+      const script = new Function('require', 'context', 'github', `return (async () => {\n${step.with.script}\n})();`);
+      await script(createRequire(import.meta.url), context, github);
+    } finally {
+      process.chdir(cwd);
+      await rm(dir, { recursive: true, force: true });
+    }
+    return calls;
+  }
+
+  it('a plan longer than GitHub allows is cut at a line under 65,536 characters, pointing to the run', async () => {
+    const line = `| + | build | mattermost@10.4.1/linux/arm64 | missing in registry |\n`;
+    const calls = await postComment(line.repeat(3000), []);
+    expect(calls).toHaveLength(1);
+    const [kind, args] = calls[0];
+    expect(kind).toBe('create');
+    expect(args.body.length).toBeLessThanOrEqual(65536);
+    expect(args.body.startsWith('<!-- mirror-plan -->\n| + | build |')).toBe(true);
+    expect(args.body).toMatch(/\|\n\n… plan cut to fit a comment: the whole plan is in the \[run summary and its plan artifact\]\(https:\/\/github\.com\/acme\/mirror\/actions\/runs\/7\)\.\n$/);
+  });
+
+  it('one sticky comment: the bot comment with the marker is updated, a short plan is posted whole', async () => {
+    const calls = await postComment('Plan: 1 build.\n', [{ id: 1, user: { type: 'User' }, body: '<!-- mirror-plan -->\nnot ours' }, { id: 2, user: { type: 'Bot' }, body: '<!-- mirror-plan -->\nold' }]);
+    expect(calls).toEqual([['update', { owner: 'acme', repo: 'mirror', comment_id: 2, body: '<!-- mirror-plan -->\nPlan: 1 build.\n' }]]);
   });
 });
