@@ -62,8 +62,18 @@ export default class Apply extends BaseCommand {
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
       confirm, emit: (e) => (live ? live.emit(e) : print(e)), onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
       signal: interrupt.signal,
-    }).catch((error: unknown) => { live?.stop(); throw error; }).finally(() => interrupt.dispose());
+    }).catch((error: unknown) => {
+      live?.stop();
+      // Stopped before any action ran (waiting for the lock, planning): nothing was done.
+      if (interrupt.received()) return undefined;
+      throw error;
+    }).finally(() => interrupt.dispose());
     const stoppedBy = interrupt.received();
+    if (!result) {
+      process.stderr.write('Interrupted: 0 done, 0 stopped; run mirror apply to resume.\n');
+      process.exitCode = SIGNAL_EXIT_CODE[stoppedBy ?? 'SIGINT'];
+      return;
+    }
     if (result.aborted) {
       process.stderr.write('Apply cancelled; nothing was changed.\n');
       process.exitCode = 1;

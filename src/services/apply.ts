@@ -104,6 +104,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const { store, locker } = backend;
   const lock = await locker.acquire('apply', {
     timeoutMs: opts.lockTimeoutMs ?? 0,
+    signal: opts.signal,
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
   }).catch(async (error: unknown) => { await backend.close(); throw error; });
   // Every temp file of the run (checkouts, build storage, the registry auth file) lives in here.

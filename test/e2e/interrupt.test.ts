@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FileLocker } from '../../src/state/lock.js';
 import { createGitRepo } from '../rig/git.js';
 import { startTerminal, type Terminal } from '../rig/tmux.js';
 import { startSeedWorld, type SeedWorld } from '../rig/world.js';
@@ -137,6 +138,27 @@ describe('an interrupted apply stops cleanly', () => {
     await expectCleanAfterStop(auth);
     await expectConverges();
   }, 240_000);
+
+  it('SIGTERM while waiting for the lock: stops waiting at once, takes nothing, exits 143', async () => {
+    await freshRun();
+    // Given another apply holding the lock
+    const held = await new FileLocker(statePath()).acquire('apply');
+    try {
+      const child = execa(process.execPath, [path.join(ROOT, 'bin/run.js'), 'apply', '--auto-approve', '--lock-timeout', '120s'], {
+        cwd: world.dir, reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env() },
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const started = Date.now();
+      child.kill('SIGTERM');
+      const r = await child;
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(143);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe('Interrupted: 0 done, 0 stopped; run mirror apply to resume.');
+      // The holder still holds its lock, and nothing was left behind
+      expect((await new FileLocker(statePath()).current())?.id).toBe(held.info.id);
+      expect(await readdir(privateTmp)).toEqual([]);
+    } finally { await held.release(); }
+  }, 60_000);
 
   it('a second Ctrl-C exits at once and still deletes the auth file', async () => {
     await freshRun();
