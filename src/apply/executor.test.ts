@@ -28,6 +28,34 @@ describe('executor', () => {
     expect(order.indexOf('merge:v2')).toBeGreaterThan(order.indexOf('build:v2/arm'));
   });
 
+  it('on an interrupt starts nothing new, counts cancelled actions as stopped (not failed), and keeps what finished', async () => {
+    // Given a build per platform, the arm64 one slow and cancellable, and a merge waiting on both
+    const controller = new AbortController();
+    const actions = [act('build:v1/amd', [], 'amd'), act('build:v1/arm', [], 'arm'), act('merge:v1', ['build:v1/amd', 'build:v1/arm']), act('build:v2/amd', [], 'amd'), act('build:v3/amd', [], 'amd')];
+    const started: string[] = [];
+    const events: ApplyEvent[] = [];
+    const outcome = await execute(actions, {
+      parallelism: 4,
+      signal: controller.signal,
+      emit: (e) => events.push(e),
+      run: (a) => {
+        started.push(a.id);
+        if (a.id === 'build:v1/amd') return Promise.resolve(undefined);
+        // When the interrupt comes while the arm64 build runs
+        setTimeout(() => controller.abort(new Error('stopped by SIGINT')), 10);
+        return new Promise((_, reject) => controller.signal.addEventListener('abort', () => reject(new Error('killed'))));
+      },
+    });
+    // Then the finished build stays done, the running one is stopped, nothing else starts
+    expect(outcome.done).toEqual(['build:v1/amd']);
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.stopped?.sort()).toEqual(['build:v1/arm', 'build:v2/amd']);
+    expect(outcome.skipped).toContainEqual({ id: 'build:v1/arm', reason: 'stopped: stopped by SIGINT' });
+    expect(started).not.toContain('merge:v1');
+    expect(started).not.toContain('build:v3/amd');
+    expect(events.filter((e) => e.event === 'failed')).toEqual([]);
+  });
+
   it('builds one image per platform at a time, and respects parallelism', async () => {
     let concurrent = 0; let peak = 0; const perPlatform = new Map<string, number>(); let platformPeak = 0;
     const actions = Array.from({ length: 6 }, (_, i) => act(`build:${i}`, [], i % 2 ? 'arm' : 'amd'));

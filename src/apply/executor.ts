@@ -17,6 +17,8 @@ export interface ApplyOutcome {
   done: string[];
   failed: Array<{ id: string; error: string }>;
   skipped: Array<{ id: string; reason: string }>;
+  /** Interrupted runs: actions that were running when the signal came and did not finish (also in `skipped`). */
+  stopped?: string[];
 }
 
 /** Executor options. */
@@ -31,6 +33,8 @@ export interface ExecuteOptions {
    */
   satisfied?(action: Action): string | undefined;
   emit(event: ApplyEvent): void;
+  /** Aborted on Ctrl-C/SIGTERM: nothing new starts; running actions that then fail count as stopped. */
+  signal?: AbortSignal;
 }
 
 /** Run the actions as a DAG. Dependencies not in the list count as satisfied (done in an earlier run or elsewhere). */
@@ -44,7 +48,8 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
 
   return new Promise((resolve) => {
     const finishIfIdle = () => {
-      if (running === 0 && [...status.values()].every((s) => s !== 'pending' && s !== 'running')) resolve(outcome);
+      // Interrupted: what has not started stays pending (the next apply plans it again).
+      if (running === 0 && (opts.signal?.aborted || [...status.values()].every((s) => s !== 'pending' && s !== 'running'))) resolve(outcome);
     };
     const markSkipped = (a: Action, reason: string, satisfied = false) => {
       status.set(a.id, satisfied ? 'satisfied' : 'skipped');
@@ -52,7 +57,7 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
       opts.emit({ event: 'skipped', id: a.id, type: a.type, address: a.address, time: now(), reason });
     };
     const pump = () => {
-      let progressed = true;
+      let progressed = !opts.signal?.aborted;
       while (progressed) {
         progressed = false;
         for (const a of actions) {
@@ -90,6 +95,15 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
           opts.emit({ event: 'done', id: a.id, type: a.type, address: a.address, time: now(), ms: Date.now() - t0, ...(digest ? { digest } : {}) });
         },
         (error: Error) => {
+          if (opts.signal?.aborted) {
+            // Cancelled by the interrupt, not broken: say so, and do not count it as a failure.
+            const reason = `stopped: ${String((opts.signal.reason as Error | undefined)?.message ?? 'interrupted')}`;
+            status.set(a.id, 'skipped');
+            outcome.skipped.push({ id: a.id, reason });
+            (outcome.stopped ??= []).push(a.id);
+            opts.emit({ event: 'skipped', id: a.id, type: a.type, address: a.address, time: now(), reason });
+            return;
+          }
           status.set(a.id, 'failed');
           const message = error.message.split('\n')[0];
           outcome.failed.push({ id: a.id, error: message });

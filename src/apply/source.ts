@@ -6,13 +6,13 @@
  * branch named `v1.0.0`, which anyone who can push a branch upstream can create, and the image
  * would be labelled with the tag while built from that branch.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AbortError, ExternalError } from '../errors.js';
 import { redactUrlsIn, withoutCredentials } from '../system/redact-url.js';
 import { run } from '../system/exec.js';
 import { GIT_ENV } from '../system/git-env.js';
+import { tempDir } from '../system/run-dir.js';
 
 /** A clean checkout and the commit it resolved to. */
 export interface Checkout {
@@ -48,7 +48,7 @@ export class SourceCache {
     let clone = this.clones.get(key);
     if (!clone) {
       clone = (async () => {
-        const dir = await mkdtemp(path.join(tmpdir(), 'mirror-src-'));
+        const dir = await tempDir('mirror-src-');
         this.dirs.push(dir);
         const tagRef = `refs/tags/${ref}`;
         await run('git', ['init', '--quiet', dir], { env: { ...GIT_ENV } });
@@ -76,7 +76,7 @@ export class SourceCache {
    * into the shared clone, and one image's patches would then edit what the next image builds from.
    */
   async workingCopy(source: Checkout): Promise<string> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-build-'));
+    const dir = await tempDir('mirror-build-');
     this.dirs.push(dir);
     await cp(source.dir, dir, { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes(`${path.sep}.git${path.sep}`) && !p.endsWith(`${path.sep}.git`) });
     return dir;

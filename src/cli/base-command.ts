@@ -3,27 +3,17 @@
  * (a stack only with MIRROR_DEBUG=1). Commands stay thin: parse flags, call one service, render.
  */
 import { Command, Errors } from '@oclif/core';
-import { AbortError, BugError } from '../errors.js';
+import { reportOf, reportText, wantsJson } from './error-output.js';
 
 /** Shared behaviour of mirror commands. */
 export abstract class BaseCommand extends Command {
-  /** Print one clear sentence plus next steps; exit code 1. */
+  /** Print one clear sentence plus next steps (and, under --json, the same as a JSON object on stdout); exit code 1. */
   protected async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
     if (error instanceof Errors.ExitError) throw error;
-    const debug = process.env.MIRROR_DEBUG === '1';
-    let text: string;
-    if (error instanceof AbortError) {
-      const { nextSteps } = error as AbortError;
-      text = `Error: ${error.message}${nextSteps ? `\n${nextSteps}` : ''}`;
-    } else if (error instanceof BugError) {
-      text = `Error: ${error.message}\nThis is a bug in mirror; please report it with the output of MIRROR_DEBUG=1.`;
-    } else if (error instanceof Errors.CLIError || error.oclif) {
-      text = `Error: ${error.message.split('\n')[0]}\nSee \`${this.config.bin} ${this.id?.replace(/:/g, ' ') ?? ''} --help\`.`;
-    } else {
-      text = `Error: ${error.message.split('\n')[0]}\nRun again with MIRROR_DEBUG=1 for details.`;
-    }
-    process.stderr.write(`${text}\n`);
-    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    const report = reportOf(error, `${this.config.bin} ${this.id?.replace(/:/g, ' ') ?? ''} --help`);
+    if (wantsJson(this.argv)) process.stdout.write(`${JSON.stringify({ error: report })}\n`);
+    process.stderr.write(`${reportText(report)}\n`);
+    if (process.env.MIRROR_DEBUG === '1' && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 1;
   }
 }

@@ -7,6 +7,7 @@ import { AbortError } from '../errors.js';
 import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
 import { applyPlan } from '../services/apply.js';
+import { handleInterrupts, SIGNAL_EXIT_CODE } from '../system/interrupt.js';
 import { createLinePrinter, summaryMarkdown, summaryText } from '../ui/apply-lines.js';
 import type { LiveApply } from '../ui/ink/tty.js';
 
@@ -55,11 +56,25 @@ export default class Apply extends BaseCommand {
       rl.close();
       return /^(y|yes)$/i.test(answer.trim());
     };
+    // First Ctrl-C/SIGTERM: stop cleanly (below); a second one exits at once (system/interrupt.ts).
+    const interrupt = handleInterrupts(() => { if (!live) process.stderr.write('Stopping: no new actions start; running builds are cancelled. Ctrl-C again to quit now.\n'); });
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
       confirm, emit: (e) => (live ? live.emit(e) : print(e)), onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    }).catch((error: unknown) => { live?.stop(); throw error; });
+      signal: interrupt.signal,
+    }).catch((error: unknown) => {
+      live?.stop();
+      // Stopped before any action ran (waiting for the lock, planning): nothing was done.
+      if (interrupt.received()) return undefined;
+      throw error;
+    }).finally(() => interrupt.dispose());
+    const stoppedBy = interrupt.received();
+    if (!result) {
+      process.stderr.write('Interrupted: 0 done, 0 stopped; run mirror apply to resume.\n');
+      process.exitCode = SIGNAL_EXIT_CODE[stoppedBy ?? 'SIGINT'];
+      return;
+    }
     if (result.aborted) {
       process.stderr.write('Apply cancelled; nothing was changed.\n');
       process.exitCode = 1;
@@ -81,5 +96,10 @@ export default class Apply extends BaseCommand {
     }
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify({ registry: result.stats })}\n`);
     if (outcome.failed.length > 0) process.exitCode = 1;
+    if (stoppedBy) {
+      // The last line, after the summary: the lock is released and the temp files are gone by now.
+      process.stderr.write(`Interrupted: ${outcome.done.length} done, ${outcome.stopped?.length ?? 0} stopped; run mirror apply to resume.\n`);
+      process.exitCode = SIGNAL_EXIT_CODE[stoppedBy];
+    }
   }
 }

@@ -21,6 +21,8 @@ export default class Init extends BaseCommand {
       throw new AbortError(`${file} already exists.`, 'Edit it, or pass --force to overwrite it.');
     }
     await writeFile(file, scaffoldConfig(flags.registry));
-    process.stdout.write(`Wrote ${file}. Next: \`mirror validate\`, then \`mirror plan\`.\n`);
+    // The default registry has a placeholder: say so now rather than at validate.
+    const placeholder = flags.registry.split('/').includes('OWNER') ? ' Replace OWNER in registry.url with your namespace;' : '';
+    process.stdout.write(`Wrote ${file}.${placeholder} Next: \`mirror validate\`, then \`mirror plan\`.\n`);
   }
 }

@@ -165,3 +165,24 @@ describe('config loading', () => {
     expect(issuesOf({ ...minimal, apps: { alpha: { ...minimal.apps.alpha, context: 'server/build', dockerfile: './server/build/Dockerfile..bak' } } })).toEqual([]);
   });
 });
+
+describe('config syntax errors point at file:line:column', () => {
+  const broken = 'export default {\n  registry: { url: "x" ,,\n};\n';
+  // (.mjs goes through Node's own loader, which vitest replaces: test/e2e/commands.test.ts covers it)
+  it.each([['mirror.config.ts', broken], ['mirror.config.json', '{\n  "registry": { "url": "x" },\n  "apps": {,}\n}\n']])('%s', async (name, text) => {
+    const dir = await tempDir();
+    const file = path.join(dir, name);
+    await writeFile(file, text);
+    const error = await loadConfig({ cwd: dir, env: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const where = name.endsWith('.json') ? '3:12' : '2:24';
+    expect((error as ConfigError).issues).toEqual([expect.stringMatching(new RegExp(`^syntax error at ${file.replace(/[.]/g, '\\.')}:${where}: \\S`))]);
+  });
+
+  it('a config that parses but throws is still "cannot be loaded", with the reason', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'mirror.config.mjs'), 'throw new Error("boom");\n');
+    const error = await loadConfig({ cwd: dir, env: {} }).catch((e: unknown) => e);
+    expect((error as ConfigError).issues).toEqual(['cannot be loaded: boom']);
+  });
+});

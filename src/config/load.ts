@@ -12,7 +12,7 @@ import { mirrorCacheDir } from '../system/cache-dir.js';
 import { issuePath } from '../system/issue-path.js';
 import { ConfigSchema } from './schema.js';
 import { normalizeConfig } from './normalize.js';
-import { applyEnvOverrides } from './overrides.js';
+import { applyEnvOverrides, attributeToOverrides } from './overrides.js';
 import type { ResolvedConfig } from './model.js';
 
 /** File names tried in the working directory, in order. */
@@ -32,19 +32,51 @@ export function findConfig(cwd: string, explicit?: string): string {
   throw new AbortError(`No mirror config found in ${cwd} (looked for ${CONFIG_NAMES.join(', ')}).`, 'Run `mirror init` to scaffold one, or pass --config FILE.');
 }
 
+/** `line:column` (1-based) of a character offset in `text`. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `${before.length}:${before[before.length - 1].length + 1}`;
+}
+
+async function importTs(file: string, env: NodeJS.ProcessEnv, cache = true): Promise<unknown> {
+  const { createJiti } = await import('jiti');
+  // jiti keeps the transpiled config (keyed by its content) in mirror's cache: transpiling
+  // loads Babel, a third of a plan's CPU time; a cache hit skips it.
+  const fsCache = cache ? path.join(mirrorCacheDir(env, path.dirname(file)), 'config') : false;
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache });
+  return jiti.import(file, { default: true });
+}
+
+/**
+ * A syntax error said as `syntax error at FILE:LINE:COLUMN: reason` (what editors and terminals
+ * turn into a link). JSON.parse gives an offset; jiti names `file:line:column` on a later line of
+ * its message; Node's own ESM loader gives no position, so a .js/.mjs syntax error is located by
+ * parsing the file again with jiti.
+ */
+async function syntaxIssue(file: string, ext: string, error: unknown, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = message.split('\n')[0].replace(/^(ParseError|SyntaxError): /, '').replace(/ in JSON at position \d+.*$/, '').trim();
+  if (ext === '.json') {
+    const at = / at position (\d+)/.exec(message);
+    return at ? `syntax error at ${file}:${lineColumn(await readFile(file, 'utf8'), Number(at[1]))}: ${reason}` : undefined;
+  }
+  const where = (text: string) => new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`).exec(text);
+  let located = where(message);
+  if (!located && error instanceof SyntaxError && (ext === '.js' || ext === '.mjs')) {
+    located = await importTs(file, env, false).then(() => null, (again: unknown) => where(again instanceof Error ? again.message : String(again)));
+  }
+  return located ? `syntax error at ${file}:${located[1]}:${located[2]}: ${reason}` : undefined;
+}
+
 async function importConfig(file: string, env: NodeJS.ProcessEnv): Promise<unknown> {
   const ext = path.extname(file);
   try {
     if (ext === '.json') return JSON.parse(await readFile(file, 'utf8'));
     if (ext === '.js' || ext === '.mjs') return ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
-    if (ext === '.ts' || ext === '.mts') {
-      const { createJiti } = await import('jiti');
-      // jiti keeps the transpiled config (keyed by its content) in mirror's cache: transpiling
-      // loads Babel, a third of a plan's CPU time; a cache hit skips it.
-      const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: path.join(mirrorCacheDir(env, path.dirname(file)), 'config') });
-      return await jiti.import(file, { default: true });
-    }
+    if (ext === '.ts' || ext === '.mts') return await importTs(file, env);
   } catch (error) {
+    const syntax = await syntaxIssue(file, ext, error, env);
+    if (syntax) throw new ConfigError(file, [syntax]);
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new ConfigError(file, [`cannot be loaded: ${reason}`]);
   }
@@ -61,9 +93,9 @@ function formatIssue(issue: { path: PropertyKey[]; message: string; code?: strin
 /** Validate an already-imported config value. */
 export function resolveConfig(value: unknown, file: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const parsed = ConfigSchema.safeParse(value);
-  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(formatIssue));
+  if (!parsed.success) throw new ConfigError(file, attributeToOverrides(parsed.error.issues.map(formatIssue), env));
   const result = normalizeConfig(parsed.data, file, env);
-  if (!result.config) throw new ConfigError(file, result.errors);
+  if (!result.config) throw new ConfigError(file, attributeToOverrides(result.errors, env));
   return result.config;
 }
 

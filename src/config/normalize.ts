@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { ParsedApp, ParsedConfig } from './schema.js';
 import { DEFAULTS, DEFAULT_RUNNERS, type AppSpec, type BuildIsolation, type ImageSpec, type ResolvedConfig } from './model.js';
 import { unknownPlaceholders } from './template.js';
+import { AbortError } from '../errors.js';
+import { parseRegistryUrl } from '../providers/registry/reference.js';
 
 /** Result of normalization: a config, or the problems that prevent one. */
 export type NormalizeResult = { config: ResolvedConfig; errors: [] } | { config?: undefined; errors: string[] };
@@ -129,6 +131,26 @@ export function configHash(cfg: ParsedConfig): string {
   return `sha256:${createHash('sha256').update(canonical(cfg)).digest('hex')}`;
 }
 
+// What `mirror init` writes where the user's GitHub owner goes.
+const OWNER_PLACEHOLDER = 'OWNER';
+
+/**
+ * The registry URL as plan and apply will read it (the same parser), so `validate` refuses what
+ * they would refuse; the placeholder `mirror init` writes is named as such.
+ */
+function checkRegistryUrl(url: string, errors: string[]): void {
+  if (url.split('/').includes(OWNER_PLACEHOLDER)) {
+    errors.push(`registry.url: replace the placeholder ${OWNER_PLACEHOLDER} in "${url}" with your registry namespace (e.g. your GitHub user or organisation, in lower case)`);
+    return;
+  }
+  try {
+    parseRegistryUrl(url);
+  } catch (error) {
+    if (!(error instanceof AbortError)) throw error;
+    errors.push(`${error.message}${error.nextSteps ? ` ${error.nextSteps}` : ''}`); // it starts with `registry.url "…"`
+  }
+}
+
 /** Turn a parsed config into the model everything else uses. */
 export function normalizeConfig(cfg: ParsedConfig, file: string, env: NodeJS.ProcessEnv): NormalizeResult {
   const errors: string[] = [];
@@ -140,6 +162,7 @@ export function normalizeConfig(cfg: ParsedConfig, file: string, env: NodeJS.Pro
     username: resolveEnv(cfg.registry.username, 'registry.username', env, errors, true),
     password: resolveEnv(cfg.registry.password, 'registry.password', env, errors, true),
   };
+  if (errors.length === 0) checkRegistryUrl(url, errors);
   if (errors.length > 0) return { errors };
   const statePath = path.resolve(path.dirname(file), cfg.state.path);
   const stateRef = resolveEnv(cfg.state.ref, 'state.ref', env, errors);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { resolveConfig } from './load.js';
-import { applyEnvOverrides } from './overrides.js';
+import { applyEnvOverrides, attributeToOverrides } from './overrides.js';
 
 const file = 'mirror.config.json';
 const raw = {
@@ -43,5 +43,22 @@ describe('environment overrides (the old workflow_dispatch inputs)', () => {
     expect(() => resolve({ MIRROR_MAX_VERSIONS: 'ten' })).toThrow(/MIRROR_MAX_VERSIONS: expected a whole number ≥ 1, got "ten"/);
     expect(() => resolve({ MIRROR_MULTI_ARCH: 'yes' })).toThrow(/MIRROR_MULTI_ARCH: expected true or false/);
     expect(() => resolve({ MIRROR_PLATFORMS: 'arm64' })).toThrow(/MIRROR_PLATFORMS: "arm64" is not os\/arch/);
+  });
+});
+
+describe('an override the schema refuses is named by its variable, not by config paths', () => {
+  const issues = (env: Record<string, string>) => {
+    try { resolve(env); } catch (error) { if (error instanceof ConfigError) return [...error.issues]; throw error; }
+    return [];
+  };
+  it('MIRROR_MAX_VERSIONS too big: one issue naming the variable and its value', () => {
+    expect(issues({ MIRROR_MAX_VERSIONS: '1000000' })).toEqual(['MIRROR_MAX_VERSIONS=1000000: Too big: expected number to be <=1000']);
+  });
+  it('MIRROR_NAMESPACE that makes registry.url invalid', () => {
+    expect(issues({ MIRROR_NAMESPACE: 'Team' })).toEqual([expect.stringMatching(/^MIRROR_NAMESPACE=Team: "ghcr\.io\/Team" is not host\[:port\]\/namespace\. Repository paths are lower case/)]);
+  });
+  it('issues the overrides did not cause pass unchanged', () => {
+    expect(attributeToOverrides(['apps.a.source.git: Required', 'defaults.maxVersions: Too big'], { MIRROR_REGISTRY: 'ghcr.io/x' }))
+      .toEqual(['apps.a.source.git: Required', 'defaults.maxVersions: Too big']);
   });
 });

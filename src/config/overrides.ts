@@ -52,3 +52,32 @@ export function applyEnvOverrides(value: unknown, env: NodeJS.ProcessEnv, file: 
   }
   return cfg;
 }
+
+/** Which config paths each override writes (`*` = any app name). */
+const WRITES: Record<(typeof OVERRIDE_VARIABLES)[number], RegExp> = {
+  MIRROR_REGISTRY: /^registry\.url$/,
+  MIRROR_NAMESPACE: /^registry\.url$/,
+  MIRROR_MAX_VERSIONS: /^(defaults|apps\.[^.]+)\.maxVersions(\.|$)/,
+  MIRROR_PLATFORMS: /^(defaults|apps\.[^.]+)\.platforms(\.|$)/,
+  MIRROR_MULTI_ARCH: /^(defaults|apps\.[^.]+)\.platforms(\.|$)/,
+};
+
+/**
+ * Config issues (`path: message`) caused by an environment override, said in terms of the
+ * variable the user set (`MIRROR_MAX_VERSIONS=1000000: Too big…`) instead of config paths they
+ * never wrote; one line per variable and message. Other issues pass unchanged.
+ */
+export function attributeToOverrides(issues: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const set = OVERRIDE_VARIABLES.filter((n) => env[n] !== undefined && env[n] !== '');
+  // MIRROR_PLATFORMS wins over MIRROR_MULTI_ARCH (see applyEnvOverrides): blame the one that applied.
+  const active = set.includes('MIRROR_PLATFORMS') ? set.filter((n) => n !== 'MIRROR_MULTI_ARCH') : set;
+  const out: string[] = [];
+  for (const issue of issues) {
+    // Issues start with the config path (`defaults.maxVersions: …`, `registry.url "…" is not …`).
+    const where = /^[\w.-]+/.exec(issue)?.[0] ?? '';
+    const culprits = active.filter((n) => WRITES[n].test(where));
+    const line = culprits.length > 0 ? `${culprits.map((n) => `${n}=${env[n]}`).join(', ')}: ${issue.slice(where.length).replace(/^:?\s*/, '')}` : issue;
+    if (!out.includes(line)) out.push(line);
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 /** The starter config `mirror init` writes: one app, every key shown with its default. */
 export function scaffoldConfig(registry: string): string {
-  return `import type { MirrorConfig } from 'mirror';
+  return `import type { MirrorConfig } from 'multiarch-mirror';
 
 // Desired state: the last \`maxVersions\` upstream releases of each app, one multi-arch image each.
 export default {

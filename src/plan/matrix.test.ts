@@ -34,3 +34,27 @@ describe('buildMatrix', () => {
     expect(() => buildMatrix(plan([build('mm', 'mm', '1.0.0', 'linux/s390x')]), { runners })).toThrow(/No runner for linux\/s390x \(needed by mm@1\.0\.0\/linux\/s390x\)/);
   });
 });
+
+describe('a plan with more builds than one GitHub matrix may hold (256 jobs)', () => {
+  it('is split over at most 256 jobs, each on one runner, every build in exactly one job', () => {
+    // Given 200 versions × 2 platforms = 400 build jobs' worth
+    const actions = Array.from({ length: 200 }, (_, i) => [build('app', 'app', `1.${i}.0`, 'linux/amd64'), build('app', 'app', `1.${i}.0`, 'linux/arm64')]).flat();
+    const m = buildMatrix(plan(actions), { runners });
+    expect(m.include.length).toBeLessThanOrEqual(256);
+    const addresses = m.include.flatMap((e) => e.address.split(','));
+    expect(addresses.length).toBe(400);
+    expect(new Set(addresses).size).toBe(400);
+    for (const e of m.include) {
+      const platforms = new Set(e.address.split(',').map((a) => a.split('/').slice(1).join('/')));
+      expect(platforms.size, e.address).toBe(1);
+      expect(e.runner).toBe(runners[[...platforms][0] as keyof typeof runners]);
+    }
+  });
+
+  it('a limit it fits under changes nothing', () => {
+    const actions = [build('mm', 'mm', '1.0.0', 'linux/amd64'), build('mm', 'mm', '1.0.0', 'linux/arm64')];
+    expect(buildMatrix(plan(actions), { runners, maxJobs: 2 })).toEqual(buildMatrix(plan(actions), { runners }));
+    // and a tight one still fits: 3 builds, 2 jobs at most
+    expect(buildMatrix(plan([...actions, build('mm', 'mm', '1.1.0', 'linux/amd64')]), { runners, maxJobs: 2 }).include.length).toBeLessThanOrEqual(2);
+  });
+});

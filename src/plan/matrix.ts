@@ -25,6 +25,36 @@ export interface MatrixOptions {
   runners: Record<string, string>;
   /** Build every platform on the amd64 runner under QEMU (the old pipeline's USE_QEMU). */
   useQemu?: boolean;
+  /** Most jobs one matrix may have (GitHub Actions: 256); default MAX_MATRIX_JOBS. */
+  maxJobs?: number;
+}
+
+/** GitHub Actions refuses a matrix that expands to more than 256 jobs. */
+export const MAX_MATRIX_JOBS = 256;
+
+/**
+ * More entries than one matrix may hold: put several on one job, same runner only, so the job count
+ * fits. A job then builds its addresses one after another (`--target` takes a comma-separated
+ * list); app, image and version list the distinct values, for the job's name.
+ */
+export function packEntries(entries: MatrixEntry[], maxJobs: number): MatrixEntry[] {
+  if (entries.length <= maxJobs) return entries;
+  const byRunner = new Map<string, MatrixEntry[]>();
+  for (const e of entries) byRunner.set(e.runner, [...(byRunner.get(e.runner) ?? []), e]);
+  // Each runner's last job may be short: leave one job of room per runner so the total fits.
+  const per = Math.ceil(entries.length / Math.max(1, maxJobs - byRunner.size));
+  const distinct = (list: MatrixEntry[], key: 'app' | 'image' | 'version' | 'platform' | 'arch') => [...new Set(list.flatMap((e) => e[key].split(',')))].join(',');
+  const jobs: MatrixEntry[] = [];
+  for (const list of byRunner.values()) {
+    for (let i = 0; i < list.length; i += per) {
+      const chunk = list.slice(i, i + per);
+      jobs.push({
+        app: distinct(chunk, 'app'), image: distinct(chunk, 'image'), version: distinct(chunk, 'version'),
+        platform: distinct(chunk, 'platform'), arch: distinct(chunk, 'arch'), runner: chunk[0].runner, address: chunk.map((e) => e.address).join(','),
+      });
+    }
+  }
+  return jobs;
 }
 
 /** `{ include: [...] }` for `strategy.matrix`. */
@@ -48,5 +78,5 @@ export function buildMatrix(plan: Plan, opts: MatrixOptions): { include: MatrixE
       arch: action.platform.split('/').slice(1).join('-'), runner, address,
     });
   }
-  return { include: [...entries.values()] };
+  return { include: packEntries([...entries.values()], opts.maxJobs ?? MAX_MATRIX_JOBS) };
 }

@@ -31,7 +31,9 @@ import { whoAmI } from '../state/lock.js';
 import { redactUrlsIn } from '../system/redact-url.js';
 import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
+import { openRunDir } from '../system/run-dir.js';
 import { planAgainst } from './plan.js';
+import { checkPlatform, checkTargets } from '../plan/scope.js';
 
 /** Options of an apply run. */
 export interface ApplyOptions {
@@ -56,6 +58,8 @@ export interface ApplyOptions {
   /** Called once, right before the first action runs, with the actions of this run (the live view counts them). */
   onStart?: (actions: Action[]) => void;
   warn?: (message: string) => void;
+  /** Ctrl-C/SIGTERM: start nothing new, cancel running builds, record what finished, clean up. */
+  signal?: AbortSignal;
 }
 
 /** How an apply ended. */
@@ -113,14 +117,19 @@ function fragmentBackend(opts: ApplyOptions, saved: Plan | undefined, configHash
 /** Apply a plan. */
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
+  checkTargets(config, opts.targets ?? []);
+  checkPlatform(config, opts.platform, opts.targets);
   // A saved plan is read once: a build runner's fragment and the run itself both start from it.
   const saved = opts.planFile ? await readPlanFile(opts.planFile) : undefined;
   const backend = opts.fragmentOut ? fragmentBackend(opts, saved, config.hash) : await openStateBackend(config, { env: opts.env });
   const { store, locker } = backend;
   const lock = await locker.acquire('apply', {
     timeoutMs: opts.lockTimeoutMs ?? 0,
+    signal: opts.signal,
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
   }).catch(async (error: unknown) => { await backend.close(); throw error; });
+  // Every temp file of the run (checkouts, build storage, the registry auth file) lives in here.
+  const runDir = await openRunDir();
   const sources = new SourceCache();
   const builders = new Map<string, Promise<Builder>>();
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
@@ -143,6 +152,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const actions = targets.length > 0 && opts.planFile ? plan.actions.filter((a) => targets.some((t) => matchesTarget(a.address, t))) : plan.actions;
     if (actions.length === 0) return { plan, outcome: { done: [], failed: [], skipped: [] } };
     if (opts.confirm && !(await opts.confirm(plan))) return { plan, outcome: { done: [], failed: [], skipped: [] }, aborted: true };
+    if (opts.signal?.aborted) return { plan, outcome: { done: [], failed: [], skipped: [], stopped: [] } };
 
     const state = (await readState()) ?? newState();
     const who = whoAmI(opts.env);
@@ -158,13 +168,15 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         let b = builders.get(key);
         if (!b) {
           if (app.isolation === 'chroot') opts.warn?.(unconfinedWarning(app.name));
-          b = createBuilder(app.builder, { insecureRegistries: insecure, credentials, isolation: app.isolation });
+          // MIRROR_CACHE_DIR: buildx's layer cache kept across runs (the cron workflow restores it per app and platform).
+          b = createBuilder(app.builder, { insecureRegistries: insecure, credentials, isolation: app.isolation, cacheDir: opts.env?.MIRROR_CACHE_DIR || undefined });
           builders.set(key, b);
         }
         return b;
       },
       // Build output quotes URLs (git remotes, downloads); the log shows them without credentials.
       log: (id, line) => opts.emit({ event: 'log', id, line: redactUrlsIn(line) }),
+      signal: opts.signal,
     };
     opts.onStart?.(actions);
     const attestTools = new AttestTools(config, opts.env ?? process.env, opts.warn);
@@ -173,6 +185,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       skip: (a) => exclusion(a, opts),
       satisfied: (a) => (a.type === 'build' && !a.replace && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
       emit: opts.emit,
+      signal: opts.signal,
       run: async (a) => {
         if (a.type === 'build') return buildStep(ctx, a);
         if (a.type === 'merge') return mergeStep(ctx, a);
@@ -188,6 +201,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     await Promise.all([...builders.values()].map(async (b) => (await b.catch(() => undefined))?.close()));
     await sources.cleanup();
     await registry.close();
+    await runDir.close();
     await lock.release();
     await backend.close();
   }

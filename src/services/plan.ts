@@ -7,6 +7,7 @@ import type { Plan } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RequestStats } from '../providers/registry/types.js';
 import type { ConditionalStats } from '../providers/upstream/http.js';
+import { checkTargets } from '../plan/scope.js';
 import { matchesTarget, parseAddress } from '../state/addresses.js';
 import { AbortError } from '../errors.js';
 import { openStateBackend } from '../state/backend.js';
@@ -50,6 +51,7 @@ export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
  */
 export async function planAgainst(config: ResolvedConfig, stored: State | undefined, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
   const targets = opts.targets ?? [];
+  checkTargets(config, targets);
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
   const state = stored ?? newState();
   const replace = opts.replace ?? [];

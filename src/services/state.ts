@@ -41,6 +41,11 @@ export function readState(opts: StateOptions): Promise<State> {
   return withState(opts, async (_config, { store }) => (await store.read()) ?? newState());
 }
 
+/** The stored state, or undefined when there is none yet, and where it was looked for. */
+export function readStoredState(opts: StateOptions): Promise<{ state?: State; location: string }> {
+  return withState(opts, async (_config, { store }) => ({ state: await store.read(), location: store.location }));
+}
+
 /** Do `fn` holding the state lock. */
 async function locked<T>(opts: StateOptions, operation: string, fn: (config: ResolvedConfig, store: StateStore) => Promise<T>): Promise<T> {
   return withState(opts, async (config, { store, locker }) => {

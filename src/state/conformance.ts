@@ -136,6 +136,19 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       await next.release();
     }));
 
+    it('a waiting acquire stops at once when its signal aborts (Ctrl-C), and never takes the lock afterwards', withStore(async ({ locker, peer }) => {
+      const held = await locker.acquire('apply');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const started = Date.now();
+      const error = await peer().acquire('apply', { timeoutMs: 10_000, signal: controller.signal }).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect((error as Error).message).toMatch(/^Stopped while waiting for the state lock held by .+ \(pid \d+ on .+\)\.$/);
+      await held.release();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await locker.current()).toBeUndefined();
+    }));
+
     it('takes over an expired lease, telling who held it', withStore(async ({ locker, peer }) => {
       const old = await peer({ leaseMs: 50, renew: false }).acquire('apply');
       await new Promise((r) => setTimeout(r, 80));

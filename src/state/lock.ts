@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { link, lstat, mkdir, open, readFile, readlink, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortError } from '../errors.js';
 import { writeFileAtomic } from './file-store.js';
 import type { LockHandle, LockInfo, Locker } from './types.js';
@@ -78,7 +79,20 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The pause between two looks at a held lock, cut short by `signal`: an interrupted apply waiting
+ * for the lock stops waiting (and never takes the lock after it was told to stop).
+ */
+export function lockWait(ms: number, signal: AbortSignal | undefined, holder: LockInfo): Promise<void> {
+  const stopped = () => new AbortError(`Stopped while waiting for the state lock held by ${holder.who} (pid ${holder.pid} on ${holder.host}).`, 'Nothing was changed.');
+  if (signal?.aborted) return Promise.reject(stopped());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => { clearTimeout(timer); reject(stopped()); };
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
 /** Options of a FileLocker. */
@@ -192,7 +206,7 @@ export class FileLocker implements Locker {
   }
 
   /** Take the lock, waiting up to timeoutMs; provably abandoned locks are taken over (see Locker). */
-  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void } = {}): Promise<LockHandle> {
+  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
     const deadline = Date.now() + (opts.timeoutMs ?? 0);
     const id = randomUUID();
     const who = whoAmI();
@@ -217,7 +231,7 @@ export class FileLocker implements Locker {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new LockedError(this.state, seen.info);
-      await sleep(Math.min(this.pollMs, left));
+      await lockWait(Math.min(this.pollMs, left), opts.signal, seen.info);
     }
   }
 

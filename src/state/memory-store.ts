@@ -1,7 +1,7 @@
 /** In-memory StateStore + Locker: the fake for planner unit tests; passes the same conformance suite. */
 import { randomUUID } from 'node:crypto';
 import { AbortError } from '../errors.js';
-import { holderInfo, LockedError } from './lock.js';
+import { holderInfo, LockedError, lockWait } from './lock.js';
 import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore, type WriteOptions } from './types.js';
 import { assertInScope, assertSuccessor, successorOf } from './write-guard.js';
 
@@ -56,7 +56,7 @@ export class MemoryLocker implements Locker {
   }
 
   /** Take the lock, waiting up to timeoutMs; an expired lease is taken over. */
-  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void } = {}): Promise<LockHandle> {
+  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
     const deadline = Date.now() + (opts.timeoutMs ?? 0);
     const leaseMs = this.opts.leaseMs ?? 60_000;
     for (;;) {
@@ -72,7 +72,7 @@ export class MemoryLocker implements Locker {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new LockedError('memory', this.cell.held);
-      await new Promise((r) => setTimeout(r, Math.min(this.opts.pollMs ?? 20, left)));
+      await lockWait(Math.min(this.opts.pollMs ?? 20, left), opts.signal, this.cell.held);
     }
   }
 

@@ -10,7 +10,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { AbortError } from '../errors.js';
 import { NotFoundError, RegistryError, RegistryUnavailableError } from '../providers/registry/errors.js';
-import { holderInfo, LockedError, pidAlive, unreadableHolder, whoAmI } from './lock.js';
+import { holderInfo, LockedError, lockWait, pidAlive, unreadableHolder, whoAmI } from './lock.js';
 import { fetchArtifact, LOCK_TYPE, prepareArtifact, putArtifact, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
 import type { LockHandle, LockInfo, Locker } from './types.js';
 
@@ -162,7 +162,7 @@ export class OciLocker implements Locker {
   }
 
   /** Take the lock, waiting up to timeoutMs; expired leases and dead same-machine pids are taken over. */
-  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void } = {}): Promise<LockHandle> {
+  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
     const deadline = Date.now() + (opts.timeoutMs ?? 0);
     const id = randomUUID();
     const who = whoAmI(this.opts.env);
@@ -195,7 +195,7 @@ export class OciLocker implements Locker {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new LockedError(this.target.location, seen!.info!);
-      await sleep(Math.min(this.pollMs, left));
+      await lockWait(Math.min(this.pollMs, left), opts.signal, seen!.info!);
     }
   }
 

@@ -2,8 +2,17 @@
  * The one place child processes start: argument arrays only (never a shell string), output
  * streamed line by line to a log callback, failures as ExternalError with the stderr tail.
  */
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { ExternalError } from '../errors.js';
+import { currentRunDir } from './run-dir.js';
+
+// Children still running, so a second Ctrl-C can kill them (each by its own pid) before exiting.
+const live = new Set<ResultPromise>();
+
+/** Send `signal` to every child process mirror started that is still running (by pid, never a group). */
+export function killChildren(signal: NodeJS.Signals): void {
+  for (const child of live) child.kill(signal);
+}
 
 /** Options of a child process run. */
 export interface RunOptions {
@@ -20,10 +29,14 @@ export interface RunOptions {
 
 /** Run a command; resolves with stdout, throws ExternalError on a non-zero exit. */
 export async function run(command: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  // Inside a run, children keep their temp files in the run dir too (buildah leaves its own when killed).
+  const runDir = currentRunDir();
+  const env = runDir && !opts.env?.TMPDIR ? { ...opts.env, TMPDIR: runDir } : opts.env;
   const child = execa(command, args, {
-    cwd: opts.cwd, env: opts.env, input: opts.input, reject: false, cancelSignal: opts.signal, timeout: opts.timeoutMs,
+    cwd: opts.cwd, env, input: opts.input, reject: false, cancelSignal: opts.signal, timeout: opts.timeoutMs,
     all: true, stripFinalNewline: true,
   });
+  live.add(child);
   if (opts.log) {
     let buffer = '';
     child.all?.on('data', (chunk: Buffer) => {
@@ -33,7 +46,7 @@ export async function run(command: string, args: string[], opts: RunOptions = {}
       for (const line of lines) opts.log?.(line);
     });
   }
-  const result = await child;
+  const result = await child.finally(() => live.delete(child));
   if (result.exitCode !== 0) {
     const tail = (result.all ?? `${result.stderr}`).split('\n').slice(-20).join('\n');
     if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message))) {

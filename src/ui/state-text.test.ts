@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { State } from '../state/types.js';
-import { renderStateShow } from './state-text.js';
+import { renderHistory, renderStateShow } from './state-text.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const T = '2025-03-01T12:00:00.000Z';
@@ -40,5 +40,24 @@ describe('state show', () => {
       `    outline/base-outline:latest  1.9.2      ${d('a')}  —`,
       '',
     ].join('\n'));
+  });
+});
+
+describe('state history', () => {
+  it('is a table whose columns line up whatever the lengths of addresses and actions', () => {
+    const lines = renderHistory([
+      ...state.history,
+      { time: T, who: 'me@host', operation: 'apply', action: 'tag', address: 'outline/base-outline:latest', digest: d('a'), previous: d('c'), upstream: { tag: 'v1.9.2', commit: '0123456789abcdef' } },
+    ]).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME +ACTION +ADDRESS +DIGEST +BY +UPSTREAM$/);
+    // Every column starts at the same offset on every line
+    for (const header of ['ACTION', 'ADDRESS', 'DIGEST', 'BY', 'UPSTREAM']) {
+      const at = lines[0].indexOf(header);
+      for (const line of lines.slice(1)) expect(line[at - 1], `${header} in ${line}`).toBe(' ');
+      for (const line of lines.slice(1)) expect(line[at], `${header} in ${line}`).not.toBe(' ');
+    }
+    expect(lines[3]).toContain('sha256:cccccccccccc → sha256:aaaaaaaaaaaa');
+    expect(lines[3]).toMatch(/v1\.9\.2@0123456789ab$/);
+    expect(renderHistory([])).toBe('No history.\n');
   });
 });

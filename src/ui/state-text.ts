@@ -68,12 +68,13 @@ export function renderStateShow(state: State, addresses: string[]): string {
   return `${head}\n${out.join('\n')}`;
 }
 
-/** One line per event: time, action, address, old → new digest, who, upstream. */
+/** One aligned row per event: time, action, address, old → new digest, who, upstream (the last column, left ragged). */
 export function renderHistory(events: HistoryEvent[]): string {
   if (events.length === 0) return 'No history.\n';
-  return `${events.map((e) => {
-    const change = e.previous && e.digest ? `${short(e.previous)} → ${short(e.digest)}` : e.digest ? short(e.digest) : e.previous ? `${short(e.previous)} → —` : '';
-    const upstream = e.upstream ? ` from ${e.upstream.tag}${e.upstream.commit ? `@${e.upstream.commit.slice(0, 12)}` : ''}` : '';
-    return `${e.time}  ${e.action.padEnd(9)} ${e.address}  ${change}  by ${e.who}${upstream}`.replace(/ {3,}by/, '  by');
-  }).join('\n')}\n`;
+  const rows = events.map((e) => {
+    const change = e.previous && e.digest ? `${short(e.previous)} → ${short(e.digest)}` : e.digest ? short(e.digest) : e.previous ? `${short(e.previous)} → —` : '—';
+    const upstream = e.upstream ? `${e.upstream.tag}${e.upstream.commit ? `@${e.upstream.commit.slice(0, 12)}` : ''}` : '—';
+    return [e.time, e.action, e.address, change, e.who, upstream];
+  });
+  return `${columns([['TIME', 'ACTION', 'ADDRESS', 'DIGEST', 'BY', 'UPSTREAM'], ...rows]).join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTrivy } from '../../src/providers/attest/sbom.js';
 import type { MirrorConfig } from '../../src/config/schema.js';
 import { OciLayoutBackend } from '../../src/providers/registry/oci-layout.js';
 import { startSeedWorld, publishVersions, type SeedWorld } from '../rig/world.js';
@@ -83,6 +84,10 @@ describe('attest and verify against the real registry (key-based, offline, real 
     expect(bundle.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
     expect(statement.subject[0].digest.sha256).toBe(digests['10.4.1'].slice('sha256:'.length));
     expect(statement.predicate).toMatchObject({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT' });
+    // And it records which trivy made it (the workflow pins trivy's version with setup-trivy)
+    const trivy = findTrivy();
+    const { Version } = JSON.parse((await execa(trivy!, ['--version', '--format', 'json'])).stdout) as { Version: string };
+    expect(statement.predicate.creationInfo.creators).toContain(`Tool: trivy-${Version}`);
     // And mirror verify passes, and a plan has nothing left to do
     const verified = await run(['verify']);
     expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0);

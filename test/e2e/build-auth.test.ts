@@ -37,16 +37,23 @@ afterAll(async () => {
 });
 
 async function build(credentials?: BuildCredentials) {
-  // HOME without a docker config or auth.json: only what mirror hands buildah counts.
-  const builder = await createBuilder('buildah', { insecureRegistries: [registry.host], credentials });
-  const before = new Set(await readdir(tmpdir()));
+  // A temp dir of its own (other suites on this machine write mirror-* dirs to /tmp too), so
+  // "nothing left" means exactly that: the builder's dirs, auth file included, are all gone.
+  const privateTmp = await mkdtemp(path.join(tmpdir(), 'mirror-build-auth-tmp-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = privateTmp;
   try {
-    return await builder.build({ sourceDir: dir, context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64', buildArgs: {}, labels: {}, image: 'app', registry: backend });
+    // HOME without a docker config or auth.json: only what mirror hands buildah counts.
+    const builder = await createBuilder('buildah', { insecureRegistries: [registry.host], credentials });
+    try {
+      return await builder.build({ sourceDir: dir, context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64', buildArgs: {}, labels: {}, image: 'app', registry: backend });
+    } finally {
+      await builder.close();
+      expect(await readdir(privateTmp)).toEqual([]);
+    }
   } finally {
-    await builder.close();
-    // Whatever the builder wrote under the temp dir, auth file included, is gone after close
-    const left = (await readdir(tmpdir())).filter((f) => !before.has(f) && f.startsWith('mirror-buildah-conf-'));
-    expect(left).toEqual([]);
+    if (saved === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = saved;
+    await rm(privateTmp, { recursive: true, force: true });
   }
 }
 

@@ -21,6 +21,26 @@ describe('mirror init / validate', () => {
     expect(again.stderr).toMatch(/already exists\.\nEdit it, or pass --force/);
   });
 
+  it('init with the default registry: validate names the placeholder to replace, then init → validate → plan agree', async () => {
+    // Given the config init writes without --registry
+    const dir = await temp();
+    const init = await mirror(['init'], { cwd: dir });
+    expect(init.stdout).toContain('Replace OWNER in registry.url with your namespace;');
+    // Then validate says exactly which placeholder to replace (plan refuses the same config the same way)
+    const file = path.join(dir, 'mirror.config.ts');
+    const placeholder = `Error: Invalid config ${file}: registry.url: replace the placeholder OWNER in "ghcr.io/OWNER/mirror" with your registry namespace (e.g. your GitHub user or organisation, in lower case)`;
+    for (const cmd of ['validate', 'plan']) {
+      const r = await mirror([cmd], { cwd: dir });
+      expect(r.exitCode, cmd).toBe(1);
+      expect(r.stderr.split('\n')[0], cmd).toBe(placeholder);
+    }
+    // When the owner is filled in upper case, validate refuses it as plan would, saying why
+    await writeFile(file, (await readFile(file, 'utf8')).replace('ghcr.io/OWNER/mirror', 'ghcr.io/Acme/mirror'));
+    const upper = await mirror(['validate'], { cwd: dir });
+    expect(upper.exitCode).toBe(1);
+    expect(upper.stderr).toContain(': registry.url "ghcr.io/Acme/mirror" is not host[:port]/namespace. Repository paths are lower case (ghcr.io/acme/mirror).');
+  });
+
   it('validate names the path and the unknown placeholder', async () => {
     const dir = await temp();
     await writeFile(path.join(dir, 'mirror.config.mjs'), `export default {
@@ -42,6 +62,41 @@ describe('mirror init / validate', () => {
     const warned = await mirror(['validate'], { cwd: dir });
     expect(warned.exitCode, warned.stderr).toBe(0);
     expect(warned.stderr).toBe("warning: apps.a builds with buildah isolation 'chroot': upstream build steps run unconfined (they see the host's /proc and can escape to the host, its files and mirror's credentials); remove isolation: 'chroot' to build under OCI isolation.");
+  });
+});
+
+describe('small things a new user meets', () => {
+  it('a syntax error in a .mjs config is reported as file:line:column', async () => {
+    const dir = await temp();
+    const file = path.join(dir, 'mirror.config.mjs');
+    await writeFile(file, 'export default {\n  registry: { url: "x" ,,\n};\n');
+    const r = await mirror(['validate'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`Error: Invalid config ${file}: syntax error at ${file}:2:24: Unexpected token ','\nFix the config and run \`mirror validate\`.`);
+  });
+
+  it('an environment override the config refuses names the variable', async () => {
+    const dir = await temp();
+    await writeFile(path.join(dir, 'mirror.config.json'), JSON.stringify({ registry: { url: 'localhost:5000/x' }, apps: { a: { upstream: { type: 'git-tags', url: 'file:///nope' }, source: { git: 'g' } } } }));
+    const r = await mirror(['validate'], { cwd: dir, env: { MIRROR_MAX_VERSIONS: '1000000' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/: MIRROR_MAX_VERSIONS=1000000: Too big: expected number to be <=1000$/);
+  });
+
+  it('state show with no state says so, and --json prints null (the same every time)', async () => {
+    const dir = await temp();
+    await writeFile(path.join(dir, 'mirror.config.json'), JSON.stringify({ registry: { url: 'localhost:5000/x' }, apps: { a: { upstream: { type: 'git-tags', url: 'file:///nope' }, source: { git: 'g' } } } }));
+    const text = await mirror(['state', 'show'], { cwd: dir });
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toBe(`No state yet at ${path.join(dir, '.mirror', 'state.json')}. \`mirror apply\` creates it.`);
+    for (let i = 0; i < 2; i++) {
+      const json = await mirror(['state', 'show', '--json'], { cwd: dir });
+      expect(json.exitCode, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toBeNull();
+    }
+    const one = await mirror(['state', 'show', 'a@1.0.0'], { cwd: dir });
+    expect(one.exitCode).toBe(1);
+    expect(one.stderr).toMatch(/^Error: No resource in the state matches a@1\.0\.0: there is no state yet at /);
   });
 });
 

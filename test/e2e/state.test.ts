@@ -91,7 +91,9 @@ describe('mirror import and the state commands', () => {
     ]);
     expect(history[0].who).toMatch(/.+@.+/);
     const lines = await run(['state', 'history', 'mattermost:latest']);
-    expect(lines.stdout.trim().split('\n')).toHaveLength(2);
+    // (issue 17: history is an aligned table now, so a header line comes first)
+    expect(lines.stdout.trim().split('\n')).toHaveLength(3);
+    expect(lines.stdout.split('\n')[0]).toMatch(/^TIME +ACTION +ADDRESS +DIGEST +BY +UPSTREAM$/);
     expect(lines.stdout).toContain(`${digests['10.4.0'].slice(0, 19)} → ${digests['10.4.1'].slice(0, 19)}`);
   });
 

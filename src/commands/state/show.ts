@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { configFlag, jsonFlag } from '../../cli/flags.js';
 import { stateOptions } from '../../cli/state-options.js';
 import { AbortError } from '../../errors.js';
-import { readState, selectAddresses } from '../../services/state.js';
+import { readStoredState, selectAddresses } from '../../services/state.js';
 import { renderStateShow } from '../../ui/state-text.js';
 
 /** `mirror state show [ADDR]`: what the state records, for audits. */
@@ -14,7 +14,13 @@ export default class StateShow extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StateShow);
-    const state = await readState(stateOptions(flags));
+    const { state, location } = await readStoredState(stateOptions(flags));
+    // No state yet: say so (JSON null), rather than show an empty state with a made-up lineage.
+    if (!state) {
+      if (args.address) throw new AbortError(`No resource in the state matches ${args.address}: there is no state yet at ${location}.`, 'Run `mirror apply` first.');
+      process.stdout.write(flags.json ? 'null\n' : `No state yet at ${location}. \`mirror apply\` creates it.\n`);
+      return;
+    }
     const addresses = selectAddresses(state, args.address);
     if (args.address && addresses.length === 0) throw new AbortError(`No resource in the state matches ${args.address}.`, 'See `mirror state list`.');
     if (flags.json) {

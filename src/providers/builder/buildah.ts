@@ -10,12 +10,12 @@
  * the host's /proc and is escapable by a uid-0 step: it is an explicit, warned opt-in.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AbortError, ExternalError } from '../../errors.js';
 import { run } from '../../system/exec.js';
+import { tempDir } from '../../system/run-dir.js';
 import { writeAuthFile, type BuildCredentials } from './auth-file.js';
 import { writeRegistriesConf } from './registries-conf.js';
 import type { BuildIsolation, BuildRequest, BuildResult, Builder } from './types.js';
@@ -108,7 +108,7 @@ export class BuildahBuilder implements Builder {
     const hosts = this.opts.insecureRegistries ?? [];
     const creds = this.opts.credentials;
     this.files ??= hosts.length === 0 && !creds ? Promise.resolve({}) : (async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'mirror-buildah-conf-'));
+      const dir = await tempDir('mirror-buildah-conf-', { secret: true });
       return {
         dir,
         registriesConf: hosts.length > 0 ? await writeRegistriesConf(dir, hosts) : undefined,
@@ -146,7 +146,7 @@ export class BuildahBuilder implements Builder {
       throw untrustedBaseRegistry(error, this.opts.insecureRegistries) ?? error;
     });
     req.log?.(`mirror: built ${req.platform}; pushing by digest`);
-    const layout = await mkdtemp(path.join(tmpdir(), 'mirror-oci-'));
+    const layout = await tempDir('mirror-oci-');
     try {
       await run('buildah', [...globalArgs(opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
       return await uploadLayout(layout, req.registry, req.image, req.mountFrom);

@@ -3,11 +3,11 @@
  * (`push-by-digest=true,name-canonical=true`, no tag), digest read from --metadata-file, a local
  * cache rotated after each build so it does not grow without bound (the seed's cache dance).
  */
-import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ExternalError } from '../../errors.js';
 import { run } from '../../system/exec.js';
+import { tempDir } from '../../system/run-dir.js';
 import type { BuildRequest, BuildResult, Builder } from './types.js';
 
 /** The `docker buildx build` argument list (exported: tests check it exactly, no daemon here). */
@@ -32,7 +32,7 @@ export class BuildxBuilder implements Builder {
   async close(): Promise<void> {}
 
   async build(req: BuildRequest): Promise<BuildResult> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-buildx-'));
+    const dir = await tempDir('mirror-buildx-');
     const metadata = path.join(dir, 'metadata.json');
     const cache = this.opts.cacheDir ? path.join(this.opts.cacheDir, req.platform.replace(/\//g, '-')) : undefined;
     try {

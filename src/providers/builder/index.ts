@@ -1,9 +1,8 @@
 /** `builder: auto | buildx | buildah` → a Builder. */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { AbortError } from '../../errors.js';
+import { tempDir } from '../../system/run-dir.js';
 import type { BuildCredentials } from './auth-file.js';
 import { BuildahBuilder } from './buildah.js';
 import { BuildxBuilder } from './buildx.js';
@@ -22,7 +21,7 @@ export function unconfinedWarning(app: string): string {
 /** Pick the builder: buildx when a docker daemon answers, else buildah, else an error saying what to install. */
 export async function createBuilder(kind: 'auto' | 'buildx' | 'buildah', opts: { workDir?: string; insecureRegistries?: string[]; credentials?: BuildCredentials; cacheDir?: string; isolation?: BuildIsolation } = {}): Promise<Builder> {
   const buildah = async () => {
-    const owned = opts.workDir ? undefined : await mkdtemp(path.join(tmpdir(), 'mirror-buildah-'));
+    const owned = opts.workDir ? undefined : await tempDir('mirror-buildah-');
     const root = opts.workDir ?? (owned as string);
     return new BuildahBuilder({ root: path.join(root, 'root'), runroot: path.join(root, 'runroot'), insecureRegistries: opts.insecureRegistries, credentials: opts.credentials, ownedDir: owned, isolation: opts.isolation });
   };

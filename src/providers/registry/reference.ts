@@ -40,7 +40,9 @@ export function parseRegistryUrl(url: string): RegistryLocation {
   if (!HOST_RE.test(host) || (namespace && !PATH_RE.test(namespace))) {
     // `user:password@host` is a common mistake; the error must not print the password.
     const shown = url.includes('@') ? `${url.replace(/^[^@]*@/, '***@')}` : url;
-    const hint = url.includes('@') ? 'Credentials go in registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD), not in the URL. ' : '';
+    const upper = !url.includes('@') && HOST_RE.test(host) && PATH_RE.test(namespace.toLowerCase());
+    const hint = url.includes('@') ? 'Credentials go in registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD), not in the URL. '
+      : upper ? `Repository paths are lower case (${host}/${namespace.toLowerCase()}). ` : '';
     throw new AbortError(`registry.url "${shown}" is not host[:port]/namespace.`, `${hint}Example: ghcr.io/my-org/mirror, or oci:./.mirror/oci for a directory.`);
   }
   return { kind: 'http', host: host === 'docker.io' ? 'registry-1.docker.io' : host, namespace };

@@ -97,6 +97,28 @@ export function descentTracker() {
   };
 }
 
+/**
+ * Why a window is empty, in the words of what upstream returned ("12 tags, none matches tagPattern
+ * …"): a plan with nothing to do for an app must say whether that is because upstream has nothing
+ * or because the filters let nothing through (a wrong tagPattern silently mirrors nothing).
+ */
+export function emptyWindowReason(tags: UpstreamTag[], filter: WindowFilter, droppedByRequires: number): string {
+  const published = tags.filter((t) => !t.draft);
+  const noun = (n: number) => `${n} tag${n === 1 ? '' : 's'}`;
+  if (published.length === 0) return `the window is empty: upstream returned no tags${tags.length > 0 ? ` (only ${tags.length} draft${tags.length === 1 ? '' : 's'})` : ''}`;
+  const pattern = filter.tagPattern ?? (filter.includePrereleases ? PRERELEASE_TAG_PATTERN : DEFAULT_TAG_PATTERN);
+  const re = new RegExp(pattern);
+  const matching = published.filter((t) => re.test(t.tag));
+  const examples = published.slice(0, 3).map((t) => shown(t.tag)).join(', ');
+  if (matching.length === 0) return `the window is empty: upstream returned ${noun(published.length)}, none matches tagPattern ${pattern} (e.g. ${examples}${published.length > 3 ? ', …' : ''})`;
+  const head = `the window is empty: upstream returned ${noun(published.length)}, ${matching.length} match${matching.length === 1 ? 'es' : ''} tagPattern`;
+  if (droppedByRequires > 0) return `${head}, and every candidate was dropped because a required URL did not answer (see the warnings above)`;
+  const stable = selectCandidates(matching, { ...filter, versions: undefined }, () => undefined);
+  if (stable.length === 0) return `${head}, none is a stable release${filter.includePrereleases ? '' : ' (prereleases are excluded; includePrereleases: true admits them)'}`;
+  if (filter.versions) return `${head}, none satisfies versions ${filter.versions} (newest: ${stable[0].version})`;
+  return `${head}, none is a usable version (see the warnings above)`;
+}
+
 /** Inputs of window resolution. */
 export interface ResolveWindowOptions extends WindowFilter {
   app: string;
@@ -160,6 +182,7 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
       const versions = candidates().filter((c) => accepted.has(c.version)).slice(0, opts.maxVersions);
       // Warnings about skipped tags are reported once, for the tags that were actually read.
       selectCandidates(raw, opts, warn);
+      if (versions.length === 0) warn(emptyWindowReason(raw, opts, rejected.size));
       return { app: opts.app, versions, warnings, requests };
     }
   }
