@@ -1,5 +1,4 @@
 import { appendFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
 import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, replaceFlag, targetFlag } from '../cli/flags.js';
@@ -8,6 +7,7 @@ import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
 import { applyPlan } from '../services/apply.js';
 import { createLinePrinter, summaryMarkdown, summaryText } from '../ui/apply-lines.js';
+import { approvalFor } from '../ui/approval.js';
 import type { LiveApply } from '../ui/ink/tty.js';
 
 
@@ -46,15 +46,7 @@ export default class Apply extends BaseCommand {
     // On a terminal the Ink views confirm and show progress; Ink loads only on this path.
     const tty = interactive && !flags.json ? await loadInk(flags['no-color']) : undefined;
     let live: LiveApply | undefined;
-    const confirm = args.planfile || flags['auto-approve'] ? undefined : async (plan: Plan) => {
-      if (tty) return tty.confirmPlan(plan);
-      // Only reached by `--json` on a terminal: the JSON stays on stdout, the plan and the question go to stderr.
-      process.stderr.write((await import('../ui/plan-text.js')).renderPlanText(plan, { color: useColor(flags['no-color'], process.stderr) }));
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question('\nApply these actions? Only "yes" or "y" applies: ');
-      rl.close();
-      return /^(y|yes)$/i.test(answer.trim());
-    };
+    const confirm = args.planfile || flags['auto-approve'] ? undefined : (plan: Plan) => confirmApply(plan, flags, tty);
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
@@ -82,4 +74,16 @@ export default class Apply extends BaseCommand {
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify({ registry: result.stats })}\n`);
     if (outcome.failed.length > 0) process.exitCode = 1;
   }
+}
+
+/**
+ * Ask before applying (SPEC §3): the question names registry, state and scope, and a destructive
+ * plan needs `yes`. On a terminal the Ink view asks; with `--json` the plain prompt asks on stderr
+ * (the JSON stays on stdout).
+ */
+async function confirmApply(plan: Plan, flags: { target?: string[]; platform?: string; only?: string; 'no-color'?: boolean }, tty?: typeof import('../ui/ink/tty.js')): Promise<boolean> {
+  const approval = approvalFor(plan, { targets: listFlag(flags.target), platform: flags.platform, only: flags.only ? listFlag(flags.only) : undefined });
+  if (tty) return tty.confirmPlan(plan, approval);
+  const { promptApproval } = await import('../ui/approval-prompt.js');
+  return promptApproval(plan, approval, { color: useColor(flags['no-color'], process.stderr) });
 }
