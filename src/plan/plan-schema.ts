@@ -54,6 +54,7 @@ export const PlanSchema = z.object({
   drift: z.array(z.object({ address: z.string(), kind: z.enum(['moved', 'deleted', 'unknown']), expected: digest.nullable(), actual: digest.nullable() })),
   summary: z.record(z.string(), z.number()),
   reclaimBytes: z.number().optional(),
+  preflight: z.array(z.object({ address: z.string(), check: z.enum(['ref', 'patch', 'url']), reason: z.string() })).optional(),
 });
 
 // types.ts declares the plan, this file checks it: a field added to one and not the other is a compile error.

@@ -59,6 +59,17 @@ export interface Drift {
   actual: string | null;
 }
 
+/**
+ * `mirror plan --preflight`: a version the plan builds that would fail before its build starts
+ * (the source tag is missing, a patch no longer applies, a required URL does not answer).
+ */
+export interface PreflightProblem {
+  /** The version (`mattermost@10.4.1`, `outline/base-outline@1.9.2`). */
+  address: string;
+  check: 'ref' | 'patch' | 'url';
+  reason: string;
+}
+
 /** Per-app summary of the desired state. */
 export interface PlanApp {
   name: string;
@@ -87,4 +98,6 @@ export interface Plan {
   summary: Record<ActionType, number>;
   /** Sum of the prune actions' bytes (present when the plan prunes). */
   reclaimBytes?: number;
+  /** `--preflight` ran: what it found (empty: every version to build passed). */
+  preflight?: PreflightProblem[];
 }

@@ -153,6 +153,14 @@ describe('PlanView', () => {
     await vi.waitFor(() => expect(y.onDone).toHaveBeenCalledExactlyOnceWith(true));
   });
 
+  it('preflight problems lead their app as ! rows with the check and reason', () => {
+    const plan = { ...smallPlan(), drift: [], preflight: [{ address: 'mattermost@10.4.0', check: 'ref' as const, reason: 'tag v10.4.0 does not exist in https://git.example/mm' }] };
+    const { frame } = view(plan);
+    // (the app's marker is ! although it has no drift: the problem is the most consequential thing in it)
+    expect(frame()[1]).toMatch(/^▾ ! mattermost +4 builds/);
+    expect(frame()[2]).toBe('    ! mattermost@10.4.0       ref: tag v10.4.0 does not exist in https://git.example/mm');
+  });
+
   it('adapts to a narrow terminal: no line is wider than the screen', () => {
     const { frame } = view(smallPlan(), { width: 40, height: 30 });
     expect(Math.max(...frame().map((l) => [...l].length))).toBeLessThanOrEqual(40);
