@@ -66,7 +66,8 @@ export class SourceCache {
           if (!(error instanceof ExternalError)) throw error;
           throw new ExternalError('git', args.map((a) => withoutCredentials(a)), redactUrlsIn(error.stderr), error.nextSteps);
         });
-        await run('git', ['checkout', '--quiet', '--detach', `${tagRef}^{commit}`], { cwd: dir, env: { ...GIT_ENV } });
+        // No detached-HEAD advice: in a failed build's log it reads as the cause and hides git's real error.
+        await run('git', ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', `${tagRef}^{commit}`], { cwd: dir, env: { ...GIT_ENV } });
         const commit = (await run('git', ['rev-parse', 'HEAD'], { cwd: dir })).trim();
         return { dir, commit };
       })();

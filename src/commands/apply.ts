@@ -1,4 +1,5 @@
 import { appendFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
 import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, replaceFlag, targetFlag } from '../cli/flags.js';
@@ -6,7 +7,9 @@ import { AbortError } from '../errors.js';
 import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
 import { applyPlan } from '../services/apply.js';
-import { createLinePrinter, summaryMarkdown, summaryText } from '../ui/apply-lines.js';
+import { createLinePrinter, summaryMarkdown } from '../ui/apply-lines.js';
+import { resultText } from '../ui/apply-triage.js';
+import { createRunLogs } from '../apply/run-logs.js';
 import { approvalFor } from '../ui/approval.js';
 import type { LiveApply } from '../ui/ink/tty.js';
 
@@ -46,12 +49,14 @@ export default class Apply extends BaseCommand {
     // On a terminal the Ink views confirm and show progress; Ink loads only on this path.
     const tty = interactive && !flags.json ? await loadInk(flags['no-color']) : undefined;
     let live: LiveApply | undefined;
+    // Every action's full log, under .mirror/logs/<run-id>/ (the views show only tails).
+    const logs = createRunLogs(path.join('.mirror', 'logs'));
     const confirm = args.planfile || flags['auto-approve'] ? undefined : (plan: Plan) => confirmApply(plan, flags, tty);
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
-      confirm, emit: (e) => (live ? live.emit(e) : print(e)), onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    }).catch((error: unknown) => { live?.stop(); throw error; });
+      confirm, emit: (e) => { logs.record(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    }).catch((error: unknown) => { live?.stop(); throw error; }).finally(() => logs.close());
     if (result.aborted) {
       process.stderr.write('Apply cancelled; nothing was changed.\n');
       process.exitCode = 1;
@@ -64,8 +69,11 @@ export default class Apply extends BaseCommand {
     }
     const { outcome } = result;
     if (flags.json) write(`${JSON.stringify({ event: 'summary', ...outcome })}\n`);
-    else if (live) await live.finish(outcome);
-    else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : summaryText(outcome));
+    else if (live) {
+      await live.finish(outcome);
+      // The live frame is cut to the screen: the whole result goes to the scrollback below it.
+      if (outcome.failed.length + outcome.skipped.length > 0) write(`\n${resultText(outcome, logs)}`);
+    } else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : resultText(outcome, logs));
     // The step summary reads like the PR comment: the outcome, then the plan that was applied.
     if (process.env.GITHUB_STEP_SUMMARY) {
       const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');
