@@ -23,6 +23,7 @@ const ActionSchema = z.object({
   platform: PlatformSchema.optional(),
   tag: z.string().regex(TAG_RE, 'not a valid tag').optional(),
   from: safe.optional(),
+  fromDigest: digest.optional(),
   digest: digest.optional(),
   bytes: z.number().nonnegative().optional(),
   manifests: z.array(digest).optional(),

@@ -29,6 +29,8 @@ export interface Action {
   tag?: string;
   /** Floating tag actions: the version the tag points at now, when known. */
   from?: string;
+  /** Floating tag actions: the digest the tag points at now when it is no version's (so it is not absent). */
+  fromDigest?: string;
   /**
    * Prune actions: the index digest planned for deletion (apply refuses if the tag moved since).
    * Import actions: the index digest adopted (apply refuses if the tag moved since).

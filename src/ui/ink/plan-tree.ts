@@ -4,6 +4,7 @@
  * its navigation is testable without a terminal.
  */
 import { countByType, type Action, type ActionType, type Drift, type Plan } from '../../plan/types.js';
+import { tagMoveLabel } from '../../plan/tag-move.js';
 import { DRIFT_MARKER, MARKERS, actionsByApp, appOf, countsText, driftByApp, driftText, windowText } from '../plan-summary.js';
 import { reasonText } from '../prune-text.js';
 
@@ -50,7 +51,7 @@ function leafLabel(a: Action, multiImage: boolean): string {
 
 function tagNode(a: Action, multiImage: boolean): TreeNode {
   const image = multiImage ? `${a.image}:` : '';
-  return { key: a.id, kind: 'tag', label: `${image}${a.tag ?? 'tag'} ${a.from ?? 'absent'} → ${a.version ?? '?'}`, detail: a.reason, match: a.version ?? '', children: [] };
+  return { key: a.id, kind: 'tag', label: tagMoveLabel(a, image), detail: a.reason, match: a.version ?? '', children: [] };
 }
 
 function driftNode(d: Drift): TreeNode {
