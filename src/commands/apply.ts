@@ -49,14 +49,15 @@ export default class Apply extends BaseCommand {
     // On a terminal the Ink views confirm and show progress; Ink loads only on this path.
     const tty = interactive && !flags.json ? await loadInk(flags['no-color']) : undefined;
     let live: LiveApply | undefined;
-    // Every action's full log, under .mirror/logs/<run-id>/ (the views show only tails).
-    const logs = createRunLogs(path.join('.mirror', 'logs'));
+    // Every action's full log, under .mirror/logs/<run-id>/ (the views show only tails). Not on a
+    // CI build runner (--fragment-out): it writes nothing but its fragment, and its job log has the groups.
+    const logs = flags['fragment-out'] ? undefined : createRunLogs(path.join('.mirror', 'logs'));
     const confirm = args.planfile || flags['auto-approve'] ? undefined : (plan: Plan) => confirmApply(plan, flags, tty);
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
-      confirm, emit: (e) => { logs.record(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    }).catch((error: unknown) => { live?.stop(); throw error; }).finally(() => logs.close());
+      confirm, emit: (e) => { logs?.record(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    }).catch((error: unknown) => { live?.stop(); throw error; }).finally(() => logs?.close());
     if (result.aborted) {
       process.stderr.write('Apply cancelled; nothing was changed.\n');
       process.exitCode = 1;
