@@ -34,6 +34,11 @@ export function patchText(text: string, patch: Patch): string {
   return insertAfter(text, patch.after, patch.insert);
 }
 
+/** Patches with their templates rendered (`file` and `after` are taken literally). */
+export function renderPatches(patches: Patch[], render: (template: string) => string): Patch[] {
+  return patches.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'string' && k !== 'file' && k !== 'after' ? render(v) : v]))) as Patch[];
+}
+
 /** Apply patches in order inside `root`; `dockerfile` is the file `unpinDigests` edits when it names none. */
 export async function applyPatches(root: string, patches: Patch[], dockerfile: string, where: string): Promise<void> {
   for (const [i, patch] of patches.entries()) {

@@ -33,6 +33,14 @@ export function assertPlannedCommit(checkout: Checkout, planned: string | undefi
     'The tag moved upstream since the plan (or source.git is not the upstream repository): make a new plan and review it.');
 }
 
+/** Refuse a URL or ref git could read as an option, and a ref that is not a plain tag name. */
+export function assertSourceRef(git: string, ref: string): void {
+  if (git.startsWith('-') || ref.startsWith('-')) throw new AbortError(`Refusing git URL or ref starting with "-" (${withoutCredentials(git)} ${ref}).`);
+  if (!TAG_NAME.test(ref) || ref.includes('..') || ref.endsWith('.lock')) {
+    throw new AbortError(`Refusing source ref "${ref}" of ${withoutCredentials(git)}: not a plain tag name.`, 'source.ref names an upstream tag (e.g. v{version} or {tag}).');
+  }
+}
+
 /** Clones shared by the builds of one apply. */
 export class SourceCache {
   private readonly clones = new Map<string, Promise<Checkout>>();
@@ -40,10 +48,7 @@ export class SourceCache {
 
   /** Shallow-fetch tag `ref` of `git` once (the tag only: never a branch or commit of that name). */
   checkout(git: string, ref: string, log?: (line: string) => void): Promise<Checkout> {
-    if (git.startsWith('-') || ref.startsWith('-')) throw new AbortError(`Refusing git URL or ref starting with "-" (${withoutCredentials(git)} ${ref}).`);
-    if (!TAG_NAME.test(ref) || ref.includes('..') || ref.endsWith('.lock')) {
-      throw new AbortError(`Refusing source ref "${ref}" of ${withoutCredentials(git)}: not a plain tag name.`, 'source.ref names an upstream tag (e.g. v{version} or {tag}).');
-    }
+    assertSourceRef(git, ref);
     const key = `${git}#${ref}`;
     let clone = this.clones.get(key);
     if (!clone) {
@@ -61,7 +66,8 @@ export class SourceCache {
           if (!(error instanceof ExternalError)) throw error;
           throw new ExternalError('git', args.map((a) => withoutCredentials(a)), redactUrlsIn(error.stderr), error.nextSteps);
         });
-        await run('git', ['checkout', '--quiet', '--detach', `${tagRef}^{commit}`], { cwd: dir, env: { ...GIT_ENV } });
+        // No detached-HEAD advice: in a failed build's log it reads as the cause and hides git's real error.
+        await run('git', ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', `${tagRef}^{commit}`], { cwd: dir, env: { ...GIT_ENV } });
         const commit = (await run('git', ['rev-parse', 'HEAD'], { cwd: dir })).trim();
         return { dir, commit };
       })();

@@ -15,7 +15,7 @@ import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';
 import { resolveContained } from './contained-path.js';
 import { imageLabels } from './labels.js';
-import { applyPatches } from './patches.js';
+import { applyPatches, renderPatches } from './patches.js';
 import { assertPlannedCommit } from './source.js';
 
 const parse = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, any>;
@@ -72,7 +72,7 @@ export async function buildStep(ctx: ApplyContext, action: Action): Promise<stri
   assertPlannedCommit(checkout, ref === tag ? planApp.commits?.[version] : undefined, { address: action.address, git: image.source.git, ref });
   const dir = await ctx.sources.workingCopy(checkout);
   const where = `apps.${app.name}${app.images.length > 1 ? `.images.${image.name}` : ''}`;
-  const patches = image.patches.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'string' && k !== 'file' && k !== 'after' ? renderTemplate(v, vars) : v]))) as typeof image.patches;
+  const patches = renderPatches(image.patches, (t) => renderTemplate(t, vars));
   await applyPatches(dir, patches, image.dockerfile, where);
   const { context, dockerfile } = await buildPaths(dir, image, where);
   log(`mirror: source ready at ${checkout.commit} (${patches.length} patch${patches.length === 1 ? '' : 'es'} applied)`);

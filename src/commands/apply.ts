@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
+import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
 import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, replaceFlag, targetFlag } from '../cli/flags.js';
@@ -8,7 +8,10 @@ import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../state/lock.js';
 import { applyPlan } from '../services/apply.js';
 import { handleInterrupts, SIGNAL_EXIT_CODE } from '../system/interrupt.js';
-import { createLinePrinter, summaryMarkdown, summaryText } from '../ui/apply-lines.js';
+import { createLinePrinter, summaryMarkdown } from '../ui/apply-lines.js';
+import { resultText } from '../ui/apply-triage.js';
+import { createRunLogs } from '../apply/run-logs.js';
+import { approvalFor } from '../ui/approval.js';
 import type { LiveApply } from '../ui/ink/tty.js';
 
 
@@ -47,28 +50,23 @@ export default class Apply extends BaseCommand {
     // On a terminal the Ink views confirm and show progress; Ink loads only on this path.
     const tty = interactive && !flags.json ? await loadInk(flags['no-color']) : undefined;
     let live: LiveApply | undefined;
-    const confirm = args.planfile || flags['auto-approve'] ? undefined : async (plan: Plan) => {
-      if (tty) return tty.confirmPlan(plan);
-      // Only reached by `--json` on a terminal: the JSON stays on stdout, the plan and the question go to stderr.
-      process.stderr.write((await import('../ui/plan-text.js')).renderPlanText(plan, { color: useColor(flags['no-color'], process.stderr) }));
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question('\nApply these actions? Only "yes" or "y" applies: ');
-      rl.close();
-      return /^(y|yes)$/i.test(answer.trim());
-    };
+    // Every action's full log, under .mirror/logs/<run-id>/ (the views show only tails). Not on a
+    // CI build runner (--fragment-out): it writes nothing but its fragment, and its job log has the groups.
+    const logs = flags['fragment-out'] ? undefined : createRunLogs(path.join('.mirror', 'logs'));
+    const confirm = args.planfile || flags['auto-approve'] ? undefined : (plan: Plan) => confirmApply(plan, flags, tty);
     // First Ctrl-C/SIGTERM: stop cleanly (below); a second one exits at once (system/interrupt.ts).
     const interrupt = handleInterrupts(() => { if (!live) process.stderr.write('Stopping: no new actions start; running builds are cancelled. Ctrl-C again to quit now.\n'); });
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
-      confirm, emit: (e) => (live ? live.emit(e) : print(e)), onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      confirm, emit: (e) => { logs?.record(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
       signal: interrupt.signal,
     }).catch((error: unknown) => {
       live?.stop();
       // Stopped before any action ran (waiting for the lock, planning): nothing was done.
       if (interrupt.received()) return undefined;
       throw error;
-    }).finally(() => interrupt.dispose());
+    }).finally(() => { interrupt.dispose(); return logs?.close(); });
     const stoppedBy = interrupt.received();
     if (!result) {
       process.stderr.write('Interrupted: 0 done, 0 stopped; run mirror apply to resume.\n');
@@ -87,8 +85,11 @@ export default class Apply extends BaseCommand {
     }
     const { outcome } = result;
     if (flags.json) write(`${JSON.stringify({ event: 'summary', ...outcome })}\n`);
-    else if (live) await live.finish(outcome);
-    else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : summaryText(outcome));
+    else if (live) {
+      await live.finish(outcome);
+      // The live frame is cut to the screen: the whole result goes to the scrollback below it.
+      if (outcome.failed.length + outcome.skipped.length > 0) write(`\n${resultText(outcome, logs)}`);
+    } else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : resultText(outcome, logs));
     // The step summary reads like the PR comment: the outcome, then the plan that was applied.
     if (process.env.GITHUB_STEP_SUMMARY) {
       const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');
@@ -102,4 +103,16 @@ export default class Apply extends BaseCommand {
       process.exitCode = SIGNAL_EXIT_CODE[stoppedBy];
     }
   }
+}
+
+/**
+ * Ask before applying (SPEC §3): the question names registry, state and scope, and a destructive
+ * plan needs `yes`. On a terminal the Ink view asks; with `--json` the plain prompt asks on stderr
+ * (the JSON stays on stdout).
+ */
+async function confirmApply(plan: Plan, flags: { target?: string[]; platform?: string; only?: string; 'no-color'?: boolean }, tty?: typeof import('../ui/ink/tty.js')): Promise<boolean> {
+  const approval = approvalFor(plan, { targets: listFlag(flags.target), platform: flags.platform, only: flags.only ? listFlag(flags.only) : undefined });
+  if (tty) return tty.confirmPlan(plan, approval);
+  const { promptApproval } = await import('../ui/approval-prompt.js');
+  return promptApproval(plan, approval, { color: useColor(flags['no-color'], process.stderr) });
 }

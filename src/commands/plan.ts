@@ -21,6 +21,7 @@ export default class Plan extends BaseCommand {
     replace: replaceFlag,
     'refresh-only': Flags.boolean({ description: 'report drift only, propose nothing', env: 'MIRROR_REFRESH_ONLY' }),
     'no-color': noColorFlag,
+    preflight: Flags.boolean({ description: 'for every version to build: the source tag exists, the patches apply, requires/build-arg URLs answer (problems are ! rows; --detailed-exitcode exits 1)', env: 'MIRROR_PREFLIGHT' }),
   };
 
   async run(): Promise<void> {
@@ -28,10 +29,11 @@ export default class Plan extends BaseCommand {
     const format = flags.json ? 'json' : (flags.format ?? 'text');
     // SPEC §3: a terminal without --json/--format gets the interactive view; pipes and CI get text.
     const interactive = !flags.json && !flags.format && isInteractive();
-    const { plan, stats } = await createPlan({
+    const { plan, stats, config } = await createPlan({
       cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), env: process.env,
       notice: (m) => process.stderr.write(`warning: ${m}\n`),
     });
+    if (flags.preflight) plan.preflight = await (await import('../services/preflight.js')).preflight(config, plan);
     if (flags.out) await writePlanFile(flags.out, plan);
     // Request counts for benchmarks and budgets (bench/plan reads this line).
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify(stats)}\n`);
@@ -42,5 +44,7 @@ export default class Plan extends BaseCommand {
     else process.stdout.write(await renderPlan(plan, format as PlanFormat, { color: useColor(flags['no-color']) }));
     const changes = plan.actions.length > 0 || (flags['refresh-only'] && plan.drift.length > 0);
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2;
+    // A build that preflight knows will fail is an error of the plan, not a change (SPEC §3).
+    if (flags['detailed-exitcode'] && plan.preflight?.length) process.exitCode = 1;
   }
 }

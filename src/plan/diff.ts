@@ -11,6 +11,7 @@ import type { WindowVersion } from '../providers/upstream/types.js';
 import { KIND_LABELS, kindsFor, wantedKinds } from '../providers/attest/types.js';
 import { emptyRepository, missingPlatforms, type Observed, type ObservedRepository } from './observed.js';
 import { refreshDrift } from './drift.js';
+import { tagMoveReason } from './tag-move.js';
 import { floatingTagFor } from './floating.js';
 import { planRetention, reclaimOf } from './retention.js';
 import { countByType, type Action, type Drift, type Plan, type PlanApp } from './types.js';
@@ -164,14 +165,10 @@ function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: Wind
     const targetDigest = merge ? undefined : repo.tagDigests.get(version);
     if (!merge && current !== undefined && current === targetDigest) continue;
     const from = current ? versionOfDigest(ctx, app, image.name, repo, current) : undefined;
-    const reason = current === undefined
-      ? `${tag} → ${version} (missing in registry)`
-      : from ? (from === version ? `${tag} re-points to the new ${version} index` : `${tag} moves ${from} → ${version}`)
-        : `${tag} moves from an unknown digest (${current.slice(0, 19)}…) → ${version}`;
-    const drifted = ctx.drift.some((d) => d.address === address);
+    const move = { tag, version, ...(from ? { from } : current ? { fromDigest: current } : {}) };
     push(ctx, {
-      type: 'tag', address, app: app.name, image: image.name, version, tag, ...(from ? { from } : {}),
-      reason: drifted ? `repair drift: ${reason}` : reason, dependsOn: merge ? [merge.id] : adopted ? [adopted.id] : [],
+      type: 'tag', address, app: app.name, image: image.name, ...move,
+      reason: tagMoveReason(move, ctx.drift.some((d) => d.address === address)), dependsOn: merge ? [merge.id] : adopted ? [adopted.id] : [],
     });
   }
 }

@@ -23,6 +23,7 @@ const ActionSchema = z.object({
   platform: PlatformSchema.optional(),
   tag: z.string().regex(TAG_RE, 'not a valid tag').optional(),
   from: safe.optional(),
+  fromDigest: digest.optional(),
   digest: digest.optional(),
   bytes: z.number().nonnegative().optional(),
   manifests: z.array(digest).optional(),
@@ -54,6 +55,7 @@ export const PlanSchema = z.object({
   drift: z.array(z.object({ address: z.string(), kind: z.enum(['moved', 'deleted', 'unknown']), expected: digest.nullable(), actual: digest.nullable() })),
   summary: z.record(z.string(), z.number()),
   reclaimBytes: z.number().optional(),
+  preflight: z.array(z.object({ address: z.string(), check: z.enum(['ref', 'patch', 'url']), reason: z.string() })).optional(),
 });
 
 // types.ts declares the plan, this file checks it: a field added to one and not the other is a compile error.

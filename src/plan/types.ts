@@ -29,6 +29,8 @@ export interface Action {
   tag?: string;
   /** Floating tag actions: the version the tag points at now, when known. */
   from?: string;
+  /** Floating tag actions: the digest the tag points at now when it is no version's (so it is not absent). */
+  fromDigest?: string;
   /**
    * Prune actions: the index digest planned for deletion (apply refuses if the tag moved since).
    * Import actions: the index digest adopted (apply refuses if the tag moved since).
@@ -59,6 +61,17 @@ export interface Drift {
   actual: string | null;
 }
 
+/**
+ * `mirror plan --preflight`: a version the plan builds that would fail before its build starts
+ * (the source tag is missing, a patch no longer applies, a required URL does not answer).
+ */
+export interface PreflightProblem {
+  /** The version (`mattermost@10.4.1`, `outline/base-outline@1.9.2`). */
+  address: string;
+  check: 'ref' | 'patch' | 'url';
+  reason: string;
+}
+
 /** Per-app summary of the desired state. */
 export interface PlanApp {
   name: string;
@@ -87,4 +100,6 @@ export interface Plan {
   summary: Record<ActionType, number>;
   /** Sum of the prune actions' bytes (present when the plan prunes). */
   reclaimBytes?: number;
+  /** `--preflight` ran: what it found (empty: every version to build passed). */
+  preflight?: PreflightProblem[];
 }

@@ -4,7 +4,7 @@
  * (open when the app drifted, so a reviewer cannot miss it).
  */
 import { countByType, type Plan } from '../plan/types.js';
-import { DRIFT_MARKER, DRIFT_WORDS, MARKERS, actionsByApp, countsText, driftByApp, driftText, shortDigest, summaryLine, windowText } from './plan-summary.js';
+import { DRIFT_MARKER, DRIFT_WORDS, MARKERS, actionsByApp, countsText, driftByApp, driftText, preflightLine, shortDigest, summaryLine, windowText } from './plan-summary.js';
 import { reasonText } from './prune-text.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -18,6 +18,12 @@ export function renderPlanMarkdown(plan: Plan): string {
     for (const d of plan.drift) out.push(`| \`${d.address}\` | ${DRIFT_WORDS[d.kind]} | \`${shortDigest(d.expected)}\` | \`${shortDigest(d.actual)}\` |`);
     out.push('');
   }
+  const preflight = preflightLine(plan);
+  if (preflight && plan.preflight?.length) {
+    out.push('> [!CAUTION]', `> **${preflight}**`, '', '| | Version | Check | Problem |', '|---|---|---|---|');
+    for (const p of plan.preflight) out.push(`| ${DRIFT_MARKER} | \`${p.address}\` | ${p.check} | ${cell(p.reason)} |`);
+    out.push('');
+  } else if (preflight) out.push(preflight, '');
   const groups = actionsByApp(plan);
   const drifts = driftByApp(plan);
   out.push('| App | Window | Latest | Build | Merge | Tag | Attest | Prune | Import | Drift |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|');

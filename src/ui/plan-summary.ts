@@ -44,6 +44,16 @@ export function summaryLine(plan: Plan): string {
   return `Plan: ${counts}.`;
 }
 
+/** `Preflight: 2 problems — these versions would fail before building.` (undefined when preflight did not run). */
+export function preflightLine(plan: Plan): string | undefined {
+  const found = plan.preflight;
+  if (!found) return undefined;
+  const n = found.length;
+  return n === 0
+    ? 'Preflight: every version to build passed (source tags, patches, URLs).'
+    : `Preflight: ${n} ${n === 1 ? 'problem' : 'problems'} — ${n === 1 ? 'this version' : 'these versions'} would fail before building.`;
+}
+
 /** How each drift kind reads. */
 export const DRIFT_WORDS: Record<Drift['kind'], string> = {
   moved: 'moved outside mirror', deleted: 'deleted from the registry', unknown: 'unknown tag (not managed by mirror)',

@@ -1,7 +1,7 @@
 /** Plain-text plan (non-TTY, CI logs): Terraform-like, colour only when asked. */
 import { styleText } from 'node:util';
 import type { Plan } from '../plan/types.js';
-import { DRIFT_MARKER, MARKERS, MARKER_COLORS, actionsByApp, driftText, summaryLine, windowText } from './plan-summary.js';
+import { DRIFT_MARKER, MARKERS, MARKER_COLORS, actionsByApp, driftText, preflightLine, summaryLine, windowText } from './plan-summary.js';
 import { reasonText } from './prune-text.js';
 
 type Color = Parameters<typeof styleText>[0];
@@ -14,6 +14,12 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
   if (plan.drift.length > 0) {
     out.push(paint('red', 'Drift: the registry differs from the state file'));
     for (const d of plan.drift) out.push(`  ${paint('red', DRIFT_MARKER)} ${d.address.padEnd(pad)}  ${driftText(d)}`);
+    out.push('');
+  }
+  const preflight = preflightLine(plan);
+  if (preflight && plan.preflight?.length) {
+    out.push(paint('red', preflight));
+    for (const p of plan.preflight) out.push(`  ${paint('red', DRIFT_MARKER)} ${p.address.padEnd(pad)}  ${p.check}: ${p.reason}`);
     out.push('');
   }
   for (const [name, actions] of actionsByApp(plan)) {
@@ -29,5 +35,6 @@ export function renderPlanText(plan: Plan, opts: { color?: boolean } = {}): stri
     out.push('');
   }
   out.push(paint('bold', summaryLine(plan)));
+  if (preflight && plan.preflight?.length === 0) out.push(preflight);
   return `${out.join('\n')}\n`;
 }

@@ -10,8 +10,10 @@ const short = (d: string | null) => (d ? `${d.slice(0, 19)}…` : '—');
 export function renderVerify(report: VerifyReport): string {
   const warnings = report.warnings.map((w) => `Warning: ${w}\n`).join('');
   if (report.versions.length === 0) return `${warnings}No versions recorded in the state or found in the registry: nothing to verify.\n`;
-  const header = ['VERSION', 'DIGEST', ...COLUMNS.map(([, h]) => h)];
-  const rows = report.versions.map((v) => [v.address, short(v.digest), ...COLUMNS.map(([k]) => v.attestations[k].status)]);
+  // RESULT is versionOk, the same verdict the exit code and the closing count use: a row whose
+  // attestations verify but whose tag points elsewhere reads FAIL, not `ok ok ok`.
+  const header = ['VERSION', 'DIGEST', ...COLUMNS.map(([, h]) => h), 'RESULT'];
+  const rows = report.versions.map((v) => [v.address, short(v.digest), ...COLUMNS.map(([k]) => v.attestations[k].status), versionOk(v, report.strict) ? 'ok' : 'FAIL']);
   const out = columns([header, ...rows]);
   const notes: string[] = [];
   for (const v of report.versions) {

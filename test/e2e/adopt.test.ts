@@ -70,8 +70,8 @@ describe('adopting a registry the old pipeline filled', () => {
     ]);
     const verified = await run(['verify']);
     expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0);
-    expect(verified.stdout).toMatch(/^mattermost@10\.4\.0\s+sha256:\S+\s+ok\s+ok\s+adopted$/m);
-    expect(verified.stdout).toMatch(/^mattermost@10\.4\.1\s+sha256:\S+\s+ok\s+ok\s+ok$/m);
+    expect(verified.stdout).toMatch(/^mattermost@10\.4\.0\s+sha256:\S+\s+ok\s+ok\s+adopted\s+ok$/m);
+    expect(verified.stdout).toMatch(/^mattermost@10\.4\.1\s+sha256:\S+\s+ok\s+ok\s+ok\s+ok$/m);
     expect(verified.stdout).toContain('(2 adopted without provenance)');
     const strict = await run(['verify', '--strict']);
     expect(strict.exitCode).toBe(1);

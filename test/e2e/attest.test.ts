@@ -180,7 +180,7 @@ describe('attest and verify against the real registry (key-based, offline, real 
     // (verify shows a window version the registry has and the state lacks as a failing row, attestations checked all the same)
     const untracked = await run(['verify', 'mattermost@10.5.0']);
     expect(untracked.exitCode, untracked.stderr).toBe(1);
-    expect(untracked.stdout).toMatch(/^mattermost@10\.5\.0\s+sha256:\S+\s+missing\s+missing\s+missing$/m);
+    expect(untracked.stdout).toMatch(/^mattermost@10\.5\.0\s+sha256:\S+\s+missing\s+missing\s+missing\s+FAIL$/m);
     expect(untracked.stdout).toContain('mattermost@10.5.0: not in state (mirror import mattermost@10.5.0)');
     expect(JSON.parse((await run(['verify', 'mattermost@10.5.0', '--json'])).stdout).versions).toMatchObject([{ address: 'mattermost@10.5.0', digest: more['10.5.0'], recorded: null }]);
     expect((await run(['import', 'mattermost@10.5.0'])).exitCode).toBe(0);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishVersions, seedConfig, startSeedWorld, type SeedWorld } from '../rig/world.js';
 import { startTerminal, type Terminal } from '../rig/tmux.js';
-import { ROOT } from './cli.js';
+import { mirror, ROOT } from './cli.js';
 
 let world: SeedWorld;
 let digests: Record<string, string>;
@@ -92,5 +92,33 @@ describe('mirror on a terminal', () => {
     expect(screen).toMatch(/\[█+\] 3\/3 · 3 done · 0 failed · 0 skipped · \d/);
     expect(screen).toContain('Apply: 3 done, 0 failed, 0 skipped.');
     expect((await world.backend.headManifest('mattermost', 'latest'))?.digest).toBe(digests['10.4.1']);
+  });
+
+  it('apply: a plan that prunes is not applied on y, only on the typed word yes; the header names registry, state and scope', async () => {
+    // Given the state records both published versions (an unattended apply adopts them and moves latest)…
+    const adopted = await mirror(['apply', '--auto-approve'], { cwd: world.dir });
+    expect(adopted.exitCode, adopted.stdout + adopted.stderr).toBe(0);
+    // …and a config whose window keeps only the newest: 10.4.0 is pruned
+    const { mattermost } = world.config.apps;
+    await writeFile(path.join(world.dir, 'prune.config.json'), JSON.stringify({ ...world.config, defaults: { ...world.config.defaults, maxVersions: 1, retention: { keepLatest: 1 } }, apps: { mattermost } }));
+    const t = await open(['apply', '--config', 'prune.config.json', '--target', 'mattermost']);
+    let screen = await t.waitFor('type yes ⏎ apply · n/q abort');
+    expect(screen).toMatch(/^registry 127\.0\.0\.1:\d+\/mirror · state serial \d+, lineage [0-9a-f]{8} · scope --target mattermost$/m);
+    expect(screen).toContain('This plan prunes 1 version from the registry. Type yes and enter to apply.');
+    // When pressing y and enter: nothing is applied
+    await t.keys('y');
+    await t.waitFor('Type yes to apply: y▏');
+    await t.keys('Enter');
+    screen = await t.waitFor('Only yes applies; nothing was applied.');
+    expect(screen).not.toContain('[exit');
+    expect(await world.backend.headManifest('mattermost', '10.4.0')).toBeDefined();
+    // When typing yes and enter: the prune runs
+    await t.type('yes');
+    await t.waitFor('Type yes to apply: yes▏');
+    await t.keys('Enter');
+    screen = await t.waitFor('[exit 0]', 30_000);
+    expect(screen).toContain('Apply: 1 done, 0 failed, 0 skipped.');
+    expect(await world.backend.headManifest('mattermost', '10.4.0')).toBeUndefined();
+    expect((await world.backend.headManifest('mattermost', '10.4.1'))?.digest).toBe(digests['10.4.1']);
   });
 });

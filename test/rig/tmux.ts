@@ -10,6 +10,8 @@ import { execa } from 'execa';
 export interface Terminal {
   /** The screen as text (colours stripped by capture-pane). */
   screen(): Promise<string>;
+  /** Everything the pane printed, scrollback included, wrapped lines joined (what stays after the program ends). */
+  scrollback(): Promise<string>;
   /** Wait until the screen matches, returning it; fails with the last screen after `timeoutMs`. */
   waitFor(expected: string | RegExp, timeoutMs?: number): Promise<string>;
   /** Send tmux key names (`Down`, `Enter`, `q`). */
@@ -35,6 +37,7 @@ export async function startTerminal(argv: string[], opts: { cwd: string; env: Re
   const screen = async () => (await tmux('capture-pane', '-p', '-t', 'main')).stdout;
   return {
     screen,
+    scrollback: async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'main')).stdout,
     waitFor: async (expected, timeoutMs = 15_000) => {
       const until = Date.now() + timeoutMs;
       let last = '';

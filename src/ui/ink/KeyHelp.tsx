@@ -11,8 +11,9 @@ const KEYS: Array<[string, string]> = [
 ];
 
 /** Key help; `confirm` adds apply's answers. */
-export function KeyHelp({ confirm }: { confirm: boolean }) {
-  const keys: Array<[string, string]> = confirm ? [['y', 'apply this plan'], ['n  q  esc', 'abort: nothing is applied'], ...KEYS] : [...KEYS, ['q', 'quit']];
+export function KeyHelp({ confirm, needsYes = false }: { confirm: boolean; needsYes?: boolean }) {
+  const apply: [string, string] = needsYes ? ['yes ⏎', 'apply this plan (it deletes, replaces or repairs: the word is typed)'] : ['y', 'apply this plan'];
+  const keys: Array<[string, string]> = confirm ? [apply, ['n  q  esc', 'abort: nothing is applied'], ...KEYS] : [...KEYS, ['q', 'quit']];
   return (
     <Box flexDirection="column">
       <Text bold>Keys</Text>

@@ -4,15 +4,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { largePlan, smallPlan } from '../../../test/fixtures/plans.js';
 import type { Plan } from '../../plan/types.js';
+import { approvalFor, type Approval } from '../approval.js';
 import { PlanView, type PlanViewMode } from './PlanView.js';
 
 const KEYS = { up: '\u001B[A', down: '\u001B[B', enter: '\r', escape: '\u001B', backspace: '\u007F' };
 afterEach(() => cleanup());
 
 /** Render the view into a fake stdout; `frame()` is the last frame with colours stripped, as lines. */
-function view(plan: Plan, opts: { width?: number; height?: number; mode?: PlanViewMode } = {}) {
+function view(plan: Plan, opts: { width?: number; height?: number; mode?: PlanViewMode; approval?: Approval } = {}) {
   const onDone = vi.fn();
-  const app = render(<PlanView plan={plan} width={opts.width ?? 100} height={opts.height ?? 40} mode={opts.mode ?? 'browse'} onDone={onDone} />);
+  const app = render(<PlanView plan={plan} width={opts.width ?? 100} height={opts.height ?? 40} mode={opts.mode ?? 'browse'} approval={opts.approval} onDone={onDone} />);
   const frame = () => stripVTControlCharacters(app.lastFrame() ?? '').split('\n');
   // Ink reads keys from stdin asynchronously: after each key, wait for the frame it causes (a key
   // that changes nothing, like a lone esc Ink holds back to tell it from a sequence, times out).
@@ -122,6 +123,42 @@ describe('PlanView', () => {
     const esc = view(smallPlan(), { mode: 'confirm' });
     await esc.press(KEYS.escape);
     await vi.waitFor(() => expect(esc.onDone).toHaveBeenCalledExactlyOnceWith(false));
+  });
+
+  it('confirm mode names registry, state and scope; a plan that repairs drift is applied only by typing yes', async () => {
+    // Given smallPlan (it repairs a drifted tag) confirmed under --target mattermost
+    const plan = { ...smallPlan(), state: { lineage: '1a2b3c4d-0000-4000-8000-000000000000', serial: 3 } };
+    const approval = approvalFor(plan, { targets: ['mattermost'] });
+    const v = view(plan, { mode: 'confirm', approval });
+    expect(v.frame()[1]).toBe('registry registry.local/mirror · state serial 3, lineage 1a2b3c4d · scope --target mattermost');
+    expect(v.frame().at(-2)).toBe('This plan repairs 1 drifted tag. Type yes and enter to apply.');
+    expect(v.frame().at(-1)).toBe('type yes ⏎ apply · n/q abort · ↑↓ move · enter fold · / filter · ? help');
+    // When pressing y alone, then enter: nothing is approved, the answer is refused
+    await v.press('y');
+    expect(v.frame().at(-2)).toBe('Type yes to apply: y▏  enter answers · esc clears');
+    await v.press(KEYS.enter);
+    expect(v.frame().at(-2)).toBe('Only yes applies; nothing was applied. This plan repairs 1 drifted tag.');
+    expect(v.onDone).not.toHaveBeenCalled();
+    // (while typing, n and q are letters of the answer, not an abort)
+    await v.press('y', 'n', KEYS.backspace, 'e', 's');
+    expect(v.frame().at(-2)).toBe('Type yes to apply: yes▏  enter answers · esc clears');
+    expect(v.onDone).not.toHaveBeenCalled();
+    await v.press(KEYS.enter);
+    await vi.waitFor(() => expect(v.onDone).toHaveBeenCalledExactlyOnceWith(true));
+    // And an additive plan keeps the single y, under the same header
+    const additive = { ...plan, drift: [] };
+    const y = view(additive, { mode: 'confirm', approval: approvalFor(additive, {}) });
+    expect(y.frame()[1]).toBe('registry registry.local/mirror · state serial 3, lineage 1a2b3c4d · scope all apps');
+    await y.press('y');
+    await vi.waitFor(() => expect(y.onDone).toHaveBeenCalledExactlyOnceWith(true));
+  });
+
+  it('preflight problems lead their app as ! rows with the check and reason', () => {
+    const plan = { ...smallPlan(), drift: [], preflight: [{ address: 'mattermost@10.4.0', check: 'ref' as const, reason: 'tag v10.4.0 does not exist in https://git.example/mm' }] };
+    const { frame } = view(plan);
+    // (the app's marker is ! although it has no drift: the problem is the most consequential thing in it)
+    expect(frame()[1]).toMatch(/^▾ ! mattermost +4 builds/);
+    expect(frame()[2]).toBe('    ! mattermost@10.4.0       ref: tag v10.4.0 does not exist in https://git.example/mm');
   });
 
   it('adapts to a narrow terminal: no line is wider than the screen', () => {

@@ -6,6 +6,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import type { Plan } from '../../plan/types.js';
+import type { Approval } from '../approval.js';
 import { MARKER_COLORS, summaryLine } from '../plan-summary.js';
 import { KeyHelp } from './KeyHelp.js';
 import { Line, type Segment } from './Line.js';
@@ -21,6 +22,8 @@ export interface PlanViewProps {
   width: number;
   height: number;
   mode: PlanViewMode;
+  /** Confirm mode: what is approved (registry, state, scope) and whether `yes` must be typed. */
+  approval?: Approval;
   /** Called once: true = apply (confirm mode, `y`), false = quit or abort. */
   onDone(approved: boolean): void;
 }
@@ -39,8 +42,17 @@ function rowSegments(row: Row, labelWidth: number): Segment[] {
   ];
 }
 
+/** The destructive plan's question, what has been typed, or why the last answer did not apply. */
+function answerSegments(approval: Approval, state: NavState): Segment[] {
+  if (state.typed !== undefined) return [{ text: 'Type yes to apply: ', color: 'red', bold: true }, { text: `${state.typed}▏` }, { text: '  enter answers · esc clears', dim: true }];
+  const why = `This plan ${approval.destructive.join(', ')}.`;
+  return state.refused
+    ? [{ text: 'Only yes applies; nothing was applied. ', color: 'red', bold: true }, { text: why }]
+    : [{ text: `${why} `, color: 'red', bold: true }, { text: 'Type yes and enter to apply.' }];
+}
+
 /** The interactive plan view. */
-export function PlanView({ plan, width, height, mode, onDone }: PlanViewProps) {
+export function PlanView({ plan, width, height, mode, approval, onDone }: PlanViewProps) {
   const tree = useMemo(() => buildPlanTree(plan), [plan]);
   const widest = useMemo(() => labelColumn(tree), [tree]);
   const [state, dispatch] = useReducer((s: NavState, press: KeyPress) => navigate(tree, s, press), tree, (t): NavState => ({
@@ -52,14 +64,16 @@ export function PlanView({ plan, width, height, mode, onDone }: PlanViewProps) {
 
   // Header, summary and key line, the filter line when there is one, and one spare line: a frame
   // as tall as the screen scrolls it, and Ink then redraws the whole screen on every key.
-  const visible = Math.max(1, height - 4 - (editing || filter ? 1 : 0));
+  // Confirm mode adds the approval header, and the `type yes` line for a destructive plan.
+  const asking = mode === 'confirm' && approval ? (approval.needsYes ? 2 : 1) : 0;
+  const visible = Math.max(1, height - 4 - asking - (editing || filter ? 1 : 0));
   const at = Math.max(0, Math.min(state.cursor, rows.length - 1));
   const offset = scrollOffset(offsetRef.current, at, visible, rows.length);
   offsetRef.current = offset;
   const shown = rows.slice(offset, offset + visible);
 
   useInput((input, key) => {
-    for (const k of splitKeys(input, key)) dispatch({ ...k, page: visible, confirm: mode === 'confirm' });
+    for (const k of splitKeys(input, key)) dispatch({ ...k, page: visible, confirm: mode === 'confirm', needsYes: approval?.needsYes });
   });
   const reported = useRef(false);
   useEffect(() => {
@@ -71,12 +85,14 @@ export function PlanView({ plan, width, height, mode, onDone }: PlanViewProps) {
   // One reason column for the whole tree, so it does not move while scrolling, folding or filtering.
   const labelWidth = Math.min(Math.floor(width / 2), widest);
   const title = mode === 'confirm' ? 'mirror apply — review the plan' : `mirror plan — ${plan.registry}`;
-  const hint = mode === 'confirm' ? 'y apply · n/q abort · ↑↓ move · enter fold · / filter · ? help' : '↑↓ move · enter fold · / filter · ? help · q quit';
+  const needsYes = mode === 'confirm' && approval?.needsYes;
+  const hint = needsYes ? 'type yes ⏎ apply · n/q abort · ↑↓ move · enter fold · / filter · ? help' : mode === 'confirm' ? 'y apply · n/q abort · ↑↓ move · enter fold · / filter · ? help' : '↑↓ move · enter fold · / filter · ? help · q quit';
   const position = rows.length > visible ? `  ${offset + 1}–${offset + shown.length} of ${rows.length}` : '';
   return (
     <Box flexDirection="column">
       <Line width={width} segments={[{ text: title, bold: true }, { text: position, dim: true }]} />
-      {help ? <KeyHelp confirm={mode === 'confirm'} /> : (
+      {mode === 'confirm' && approval && <Line width={width} segments={[{ text: approval.header }]} />}
+      {help ? <KeyHelp confirm={mode === 'confirm'} needsYes={Boolean(needsYes)} /> : (
         <Box flexDirection="column">
           {shown.length === 0 && <Text dimColor>{filter ? `nothing matches "${filter}"` : 'nothing to show'}</Text>}
           {shown.map((row, i) => <Line key={row.node.key} width={width} inverse={offset + i === at} segments={rowSegments(row, labelWidth)} />)}
@@ -84,6 +100,7 @@ export function PlanView({ plan, width, height, mode, onDone }: PlanViewProps) {
       )}
       {(editing || filter) && <Line width={width} segments={[{ text: editing ? `/${filter}▏` : `filter: ${filter}`, color: 'cyan' }, { text: editing ? '  enter keeps · esc clears' : '  esc clears', dim: true }]} />}
       <Line width={width} segments={[{ text: summaryLine(plan), bold: true }]} />
+      {needsYes && approval && <Line width={width} segments={answerSegments(approval, state)} />}
       <Line width={width} segments={[{ text: hint, dim: true }]} />
     </Box>
   );

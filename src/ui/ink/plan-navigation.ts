@@ -12,6 +12,10 @@ export interface NavState {
   /** Typing a filter after `/`. */
   editing: boolean;
   help: boolean;
+  /** Confirming a plan that needs the word `yes`: what has been typed so far (after the first `y`). */
+  typed?: string;
+  /** The last typed answer was not `yes` (shown, nothing applied). */
+  refused?: boolean;
   /** Set once: `approved` (y in confirm mode) or `aborted` (q, n, esc, ctrl-c). */
   done?: 'approved' | 'aborted';
 }
@@ -29,6 +33,8 @@ export interface KeyPress {
   key: KeyFlags;
   page: number;
   confirm: boolean;
+  /** Confirm mode: only the typed word `yes` and enter approve (a destructive plan). */
+  needsYes?: boolean;
 }
 
 /** The rows a state shows. */
@@ -51,13 +57,26 @@ function editFilter(s: NavState, { input, key }: KeyPress): NavState {
   return s;
 }
 
+/** Typing the answer of a destructive plan: `yes` then enter approves, anything else is refused. */
+function typeAnswer(s: NavState, { input, key }: KeyPress): NavState {
+  const typed = s.typed ?? '';
+  if (key.return) return typed === 'yes' ? { ...s, typed: undefined, done: 'approved' } : { ...s, typed: undefined, refused: true };
+  if (key.escape) return { ...s, typed: undefined };
+  if (key.backspace || key.delete) return { ...s, typed: typed.slice(0, -1) };
+  if (input && !key.ctrl && !key.meta) return { ...s, typed: typed + input };
+  return s;
+}
+
 /** The state after a key. */
 export function navigate(tree: TreeNode[], s: NavState, press: KeyPress): NavState {
   const { input, key, page, confirm } = press;
   if (s.done) return s;
   if (key.ctrl && input === 'c') return { ...s, done: 'aborted' };
   if (s.editing) return editFilter(s, press);
+  if (s.typed !== undefined) return typeAnswer(s, press);
   if (s.help) return { ...s, help: false };
+  // A destructive plan: `y` starts the answer, only `yes` + enter approves (Terraform's rule).
+  if (confirm && press.needsYes && input === 'y') return { ...s, typed: 'y', refused: false };
   if (confirm && input === 'y') return { ...s, done: 'approved' };
   if (input === 'q' || (confirm && input === 'n')) return { ...s, done: 'aborted' };
   if (key.escape) return s.filter ? { ...s, filter: '', cursor: 0 } : confirm ? { ...s, done: 'aborted' } : s;

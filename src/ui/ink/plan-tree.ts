@@ -4,7 +4,8 @@
  * its navigation is testable without a terminal.
  */
 import { countByType, type Action, type ActionType, type Drift, type Plan } from '../../plan/types.js';
-import { DRIFT_MARKER, MARKERS, actionsByApp, countsText, driftByApp, driftText, windowText } from '../plan-summary.js';
+import { tagMoveLabel } from '../../plan/tag-move.js';
+import { DRIFT_MARKER, MARKERS, actionsByApp, appOf, countsText, driftByApp, driftText, windowText } from '../plan-summary.js';
 import { reasonText } from '../prune-text.js';
 
 /** What a row's marker stands for: an action type, drift, or nothing (an up-to-date app). */
@@ -50,7 +51,7 @@ function leafLabel(a: Action, multiImage: boolean): string {
 
 function tagNode(a: Action, multiImage: boolean): TreeNode {
   const image = multiImage ? `${a.image}:` : '';
-  return { key: a.id, kind: 'tag', label: `${image}${a.tag ?? 'tag'} ${a.from ?? 'absent'} → ${a.version ?? '?'}`, detail: a.reason, match: a.version ?? '', children: [] };
+  return { key: a.id, kind: 'tag', label: tagMoveLabel(a, image), detail: a.reason, match: a.version ?? '', children: [] };
 }
 
 function driftNode(d: Drift): TreeNode {
@@ -83,12 +84,15 @@ export function buildPlanTree(plan: Plan): TreeNode[] {
         children: list.map((a) => ({ key: a.id, kind: a.type, label: leafLabel(a, multiImage), detail: reasonText(a), match: version, children: [] })),
       };
     });
-    const children = [...drift, ...tags, ...versions];
+    // Preflight problems (`--preflight`) lead, like drift: the build of that version would fail.
+    const preflight = (plan.preflight ?? []).filter((p) => appOf(p.address) === app.name)
+      .map((p): TreeNode => ({ key: `preflight:${p.address}:${p.check}`, kind: 'drift', label: p.address, detail: `${p.check}: ${p.reason}`, match: '', children: [] }));
+    const children = [...preflight, ...drift, ...tags, ...versions];
     const counts = countsText(countByType(actions));
     const head = `window ${windowText(app.window)}${app.latest ? `, latest ${app.latest}` : ''}`;
-    const issues = [drift.length > 0 ? `${drift.length} drifted` : '', ...(app.warnings ?? []).map((w) => `warning: ${w}`)].filter(Boolean);
+    const issues = [preflight.length > 0 ? `${preflight.length} preflight ${preflight.length === 1 ? 'problem' : 'problems'}` : '', drift.length > 0 ? `${drift.length} drifted` : '', ...(app.warnings ?? []).map((w) => `warning: ${w}`)].filter(Boolean);
     return {
-      key: `app:${app.name}`, kind: dominant([...(drift.length > 0 ? ['drift' as const] : []), ...actions.map((a) => a.type)]),
+      key: `app:${app.name}`, kind: dominant([...(drift.length + preflight.length > 0 ? ['drift' as const] : []), ...actions.map((a) => a.type)]),
       label: app.name, match: app.name, children,
       detail: [counts || 'up to date', head, ...issues].join(' · '),
     };

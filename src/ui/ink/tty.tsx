@@ -6,6 +6,7 @@ import { render, useApp } from 'ink';
 import { useEffect, useState } from 'react';
 import type { ApplyEvent, ApplyOutcome } from '../../apply/executor.js';
 import type { Plan } from '../../plan/types.js';
+import type { Approval } from '../approval.js';
 import { ApplyView } from './ApplyView.js';
 import { applyEvent, finishProgress, startProgress, type ApplyProgress } from './apply-progress.js';
 import { PlanView, type PlanViewMode } from './PlanView.js';
@@ -16,18 +17,18 @@ import { useTerminalSize } from './use-terminal-size.js';
 // than the screen instead, which is what keeps Ink from clearing and redrawing it all.
 const INK_OPTIONS = { exitOnCtrlC: false, patchConsole: false } as const;
 
-function PlanScreen({ plan, mode, onDone }: { plan: Plan; mode: PlanViewMode; onDone(approved: boolean): void }) {
+function PlanScreen({ plan, mode, approval, onDone }: { plan: Plan; mode: PlanViewMode; approval?: Approval; onDone(approved: boolean): void }) {
   const { exit } = useApp();
   const { width, height } = useTerminalSize();
-  return <PlanView plan={plan} mode={mode} width={width} height={height} onDone={(approved) => { onDone(approved); exit(); }} />;
+  return <PlanView plan={plan} mode={mode} approval={approval} width={width} height={height} onDone={(approved) => { onDone(approved); exit(); }} />;
 }
 
-async function showPlan(plan: Plan, mode: PlanViewMode): Promise<boolean> {
+async function showPlan(plan: Plan, mode: PlanViewMode, approval?: Approval): Promise<boolean> {
   let approved = false;
   // Ink turns raw mode on only after its first frame; keys typed before that would be echoed over
   // the frame by the terminal. Raw from the start, they wait in stdin until Ink reads them.
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
-  const app = render(<PlanScreen plan={plan} mode={mode} onDone={(a) => { approved = a; }} />, INK_OPTIONS);
+  const app = render(<PlanScreen plan={plan} mode={mode} approval={approval} onDone={(a) => { approved = a; }} />, INK_OPTIONS);
   await app.waitUntilExit();
   return approved;
 }
@@ -37,9 +38,9 @@ export async function browsePlan(plan: Plan): Promise<void> {
   await showPlan(plan, 'browse');
 }
 
-/** `mirror apply`'s confirmation: true only when the user pressed `y`. */
-export async function confirmPlan(plan: Plan): Promise<boolean> {
-  return showPlan(plan, 'confirm');
+/** `mirror apply`'s confirmation: true only when the user pressed `y` (typed `yes` for a destructive plan). */
+export async function confirmPlan(plan: Plan, approval: Approval): Promise<boolean> {
+  return showPlan(plan, 'confirm', approval);
 }
 
 /** A running live view: feed it apply events, then finish it with the outcome. */

@@ -1,0 +1,50 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRunLogs, logFileName, newRunId } from './run-logs.js';
+
+let root: string | undefined;
+afterEach(async () => { if (root) await rm(root, { recursive: true, force: true }); });
+
+const base = { type: 'build' as const, time: '2026-01-01T00:00:00Z' };
+
+describe('run logs', () => {
+  it('keeps each action\'s full log in its own file under <root>/<run-id>, with the failure at the end; silent actions get none', async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'mirror-logs-'));
+    const logs = createRunLogs(root, 'run-1');
+    const id = 'build:mattermost@10.4.1/linux/arm64';
+    logs.record({ event: 'start', id, address: 'mattermost@10.4.1/linux/arm64', ...base });
+    for (let i = 1; i <= 12; i++) logs.record({ event: 'log', id, line: `line ${i}` });
+    logs.record({ event: 'failed', id, address: 'mattermost@10.4.1/linux/arm64', ms: 1500, error: 'buildah build failed: exit status 1', ...base });
+    logs.record({ event: 'start', id: 'tag:mattermost:latest', address: 'mattermost:latest', ...base, type: 'tag' });
+    logs.record({ event: 'done', id: 'tag:mattermost:latest', address: 'mattermost:latest', ms: 5, ...base, type: 'tag' });
+    expect(await logs.close()).toBe(true);
+    const file = path.join(root, 'run-1', 'build_mattermost@10.4.1_linux_arm64.log');
+    expect(logs.file(id)).toBe(file);
+    expect(logs.file('tag:mattermost:latest')).toBeUndefined();
+    expect(await readdir(path.join(root, 'run-1'))).toEqual(['build_mattermost@10.4.1_linux_arm64.log']);
+    const text = await readFile(file, 'utf8');
+    expect(text.split('\n')).toHaveLength(14);
+    expect(text).toMatch(/^line 1\nline 2\n[\s\S]*line 12\nmirror: mattermost@10\.4\.1\/linux\/arm64 failed after 1\.5s: buildah build failed: exit status 1\n$/);
+    expect(logs.tail(id)).toEqual(['line 5', 'line 6', 'line 7', 'line 8', 'line 9', 'line 10', 'line 11', 'line 12']);
+    // (logs may quote what upstream printed: only the user reads them)
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('names files without directories and runs sortably', () => {
+    expect(logFileName('build:a/b@1.0.0/linux/arm64/v8')).toBe('build_a_b@1.0.0_linux_arm64_v8.log');
+    expect(logFileName('../../etc')).toBe('__.._etc.log');
+    expect(newRunId(new Date('2026-11-30T01:08:00.123Z'))).toMatch(/^2026-11-30T01-08-00Z-[0-9a-f]{4}$/);
+  });
+
+  it('a log directory that cannot be made does not fail the run', async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'mirror-logs-'));
+    // (a file where the directory should be)
+    await writeFile(path.join(root, 'logs'), '');
+    const logs = createRunLogs(path.join(root, 'logs'), 'run-1');
+    logs.record({ event: 'log', id: 'build:x@1/linux/amd64', line: 'hello' });
+    expect(logs.tail('build:x@1/linux/amd64')).toEqual(['hello']);
+    expect(await logs.close()).toBe(false);
+  });
+});
