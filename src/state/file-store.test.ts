@@ -172,6 +172,27 @@ describe('FileLocker', () => {
     await taken.release();
   });
 
+  it('treats a fresh lock file that is JSON but not a lock (no id, no expires, null) as held, not as expired', async () => {
+    // A lock without an expiry must not read as "expired": that would take over a live holder's lock.
+    const file = await stateFile();
+    for (const text of ['{"who":"ci@runner"}', '{"id":"x"}', '{"expires":"2999-01-01T00:00:00Z"}', 'null']) {
+      await writeFile(`${file}.lock`, text);
+      await expect(new FileLocker(file, { leaseMs: 10_000 }).acquire('apply', { timeoutMs: 50 }), text).rejects.toThrow(/locked by an unreadable lock file/);
+    }
+  });
+
+  it('does not take over a running lease on this host whose pid is not a process id (0 or negative)', async () => {
+    // Only a positive pid names one process: probing a negative one (signal 0, nothing is sent)
+    // asks about a process group, and "no such group" must not count as a dead holder.
+    const file = await stateFile();
+    for (const pid of [-2_147_483_647, 0]) {
+      await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'odd-pid', pid })));
+      const error = await new FileLocker(file).acquire('apply').catch((e: unknown) => e);
+      expect(error, String(pid)).toBeInstanceOf(LockedError);
+      expect((await readJson(`${file}.lock`)).id).toBe('odd-pid');
+    }
+  });
+
   it('lets exactly one of many concurrent acquirers win a free lock', async () => {
     const file = await stateFile();
     const lockers = Array.from({ length: 8 }, () => new FileLocker(file, { pollMs: 10 }));
@@ -238,6 +259,10 @@ describe('FileLocker', () => {
     expect(whoAmI({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' }))
       .toBe('https://github.com/o/r/actions/runs/42');
     expect(whoAmI({})).toMatch(new RegExp(`^.+@${os.hostname()}$`));
+    // all three variables or none: a partial set (a local shell with some exported) names the user
+    for (const partial of [{ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r' }, { GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' }, { GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '42' }]) {
+      expect(whoAmI(partial)).toMatch(new RegExp(`^.+@${os.hostname()}$`));
+    }
   });
 
   it('parses durations and refuses garbage', () => {
