@@ -1,0 +1,74 @@
+/**
+ * What a plan carries besides its actions, which apply trusts without looking again: the upstream
+ * tag and commit per version (the exact source built), the state it was made against (staleness),
+ * the refresh-only flag, and the reason a build gives.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/load.js';
+import type { State } from '../state/types.js';
+import { diff } from './diff.js';
+import { emptyRepository, type Observed } from './observed.js';
+
+const D = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+const config = () => resolveConfig({
+  registry: { url: 'localhost:5000/ns' },
+  defaults: { maxVersions: 3, attest: { sbom: false, provenance: false, sign: false } },
+  apps: {
+    mm: { upstream: { type: 'github-releases', repository: 'a/mm' }, source: { git: 'g' } },
+    ol: { upstream: { type: 'github-releases', repository: 'a/ol' }, source: { git: 'g' } },
+  },
+}, 'test.json', {});
+const state = (resources: State['resources'] = {}): State => ({ formatVersion: 2, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 4, resources, history: [] });
+const index = (app: string, version: string, n: number) => ({ type: 'index' as const, app, image: app, version, digest: D(n), createdAt: 't', updatedAt: 't' });
+function observed(windows: Record<string, Array<{ version: string; tag: string; commit?: string }>>): Observed {
+  const o: Observed = { windows: new Map(Object.entries(windows)), registry: new Map() };
+  for (const app of Object.keys(windows)) o.registry.set(app, emptyRepository());
+  return o;
+}
+
+describe('plan header', () => {
+  it('maps each window version to its upstream tag, and to its commit only where the upstream gave one', () => {
+    const c1 = 'a'.repeat(40);
+    const plan = diff(config(), state(), observed({
+      mm: [{ version: '2.0.0', tag: 'v2.0.0', commit: c1 }, { version: '1.0.0', tag: 'release-1.0.0' }],
+      ol: [{ version: '3.0.0', tag: 'v3.0.0' }],
+    }));
+    const [mm, ol] = plan.apps;
+    expect(mm.tags).toEqual({ '2.0.0': 'v2.0.0', '1.0.0': 'release-1.0.0' });
+    expect(mm.commits).toEqual({ '2.0.0': c1 });
+    expect(ol.tags).toEqual({ '3.0.0': 'v3.0.0' });
+    expect('commits' in ol).toBe(false);
+  });
+
+  it('records the state it was made against: lineage and serial, or no lineage when no state exists yet', () => {
+    const w = { mm: [{ version: '1.0.0', tag: 'v1.0.0' }], ol: [] };
+    expect(diff(config(), state(), observed(w)).state).toEqual({ lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 4 });
+    expect(diff(config(), state(), observed(w), { stateExists: true }).state.lineage).toBe('2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11');
+    expect(diff(config(), state(), observed(w), { stateExists: false }).state).toEqual({ lineage: null, serial: 4 });
+  });
+
+  it('marks a refresh-only plan, which has no actions; a normal plan has no such mark', () => {
+    const w = { mm: [{ version: '1.0.0', tag: 'v1.0.0' }], ol: [] };
+    const refresh = diff(config(), state(), observed(w), { refreshOnly: true });
+    expect(refresh.refreshOnly).toBe(true);
+    expect(refresh.actions).toEqual([]);
+    const plan = diff(config(), state(), observed(w));
+    expect('refreshOnly' in plan).toBe(false);
+    expect(plan.actions.length).toBeGreaterThan(0);
+  });
+});
+
+describe('build reasons', () => {
+  const reasonOf = (s: State, version: string) => diff(config(), s, observed({ mm: [{ version, tag: `v${version}` }], ol: [] }))
+    .actions.find((a) => a.type === 'build')?.reason;
+
+  it('"new upstream version" only above every version this image has recorded', () => {
+    expect(reasonOf(state({ 'mm@1.0.0': index('mm', '1.0.0', 1) }), '2.0.0')).toBe('new upstream version');
+    // below one recorded version: an old version that went missing
+    expect(reasonOf(state({ 'mm@1.0.0': index('mm', '1.0.0', 1), 'mm@3.0.0': index('mm', '3.0.0', 3) }), '2.0.0')).toBe('missing in registry');
+    // another app's higher versions do not count
+    expect(reasonOf(state({ 'mm@1.0.0': index('mm', '1.0.0', 1), 'ol@9.0.0': index('ol', '9.0.0', 9) }), '2.0.0')).toBe('new upstream version');
+    // nothing recorded: nothing to be newer than
+    expect(reasonOf(state(), '2.0.0')).toBe('missing in registry');
+  });
+});
