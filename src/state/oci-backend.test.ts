@@ -234,6 +234,30 @@ describe('OciLocker', () => {
     await expect(locker(elsewhere).acquire('apply')).rejects.toBeInstanceOf(LockedError);
   });
 
+  it('does not take over a running lease with no machine fingerprint, or whose pid is not a process id', async () => {
+    // Both would otherwise read as "a dead holder on this machine" and lose the holder's state write.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const plant = async (pid: number, machine: string | undefined) => {
+      const t = targetFor(freshRef());
+      const now = Date.now();
+      const info: LockInfo = { id: `odd-${pid}`, operation: 'apply', who: 'ci', host: os.hostname(), pid, created: new Date(now).toISOString(), expires: new Date(now + 60_000).toISOString() };
+      await putArtifact(t, 'main-lock', await prepareArtifact(t, LOCK_TYPE, lockContent(info, machine ?? '')));
+      return t;
+    };
+    await expect(locker(await plant(dead, undefined)).acquire('apply')).rejects.toBeInstanceOf(LockedError);
+    if (machineId()) {
+      for (const pid of [-2_147_483_647, 0]) await expect(locker(await plant(pid, machineId()!)).acquire('apply'), String(pid)).rejects.toBeInstanceOf(LockedError);
+    }
+  });
+
+  it('a lock artifact whose JSON lacks id or expires is held like an unreadable one, not taken as expired', async () => {
+    for (const body of [{ who: 'ci' }, { id: 'x' }, null]) {
+      const t = targetFor(freshRef());
+      await putArtifact(t, 'main-lock', await prepareArtifact(t, LOCK_TYPE, new Uint8Array(Buffer.from(JSON.stringify(body)))));
+      await expect(locker(t, { leaseMs: 10_000 }).acquire('apply', { timeoutMs: 50 }), JSON.stringify(body)).rejects.toThrow(/unreadable lock artifact/);
+    }
+  });
+
   it('release deletes only its own lock by digest, leaving no tag behind', async () => {
     const t = targetFor(freshRef());
     const held = await locker(t).acquire('apply');
