@@ -97,6 +97,26 @@ describe('FileStateStore', () => {
     expect((await readJson(store.backupPath)).serial).toBe(2);
   });
 
+  it('replace (state push) stores the given state as is, into new directories, keeping the previous bytes as the backup', async () => {
+    // Given no state yet, in a directory that does not exist
+    const file = path.join(path.dirname(await stateFile()), 'new', 'state.json');
+    const store = new FileStateStore(file);
+    const pushed = { ...newState(), serial: 7, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11' };
+    // When a state is pushed, then it is stored exactly (no serial bump, any lineage) with no backup
+    expect(await store.replace(pushed)).toEqual(pushed);
+    expect(await store.read()).toEqual(pushed);
+    expect(await readdir(path.dirname(file))).toEqual(['state.json']);
+    const before = await readFile(file, 'utf8');
+    // When another is pushed over it, then the first one's bytes are the backup
+    const other = { ...newState(), serial: 1 };
+    await store.replace(other);
+    expect(await store.read()).toEqual(other);
+    expect(await readFile(store.backupPath, 'utf8')).toBe(before);
+    // and an invalid state is refused before anything is touched
+    await expect(store.replace({ ...other, serial: -1 } as State)).rejects.toThrow();
+    expect(await store.read()).toEqual(other);
+  });
+
   it('creates parent directories and leaves no temp files behind', async () => {
     const file = path.join(path.dirname(await stateFile()), 'a', 'b', 'state.json');
     const store = new FileStateStore(file);
