@@ -204,3 +204,16 @@ describe('retention rules at their edges (mutation testing, issue 20)', () => {
     expect('reclaimBytes' in p).toBe(false);
   });
 });
+
+describe('platform manifests a prune deletes, when the registry contents were not read', () => {
+  it("are the pruned version's recorded builds only: not another version's, not another app's, not an index", () => {
+    const s = state({ '3.0.0': { digest: D(3), age: 1 }, '2.0.0': { digest: D(2), age: 2 }, '1.0.0': { digest: D(1), age: 3 } });
+    s.resources['ol@1.0.0/linux/amd64'] = { type: 'build', app: 'ol', image: 'ol', version: '1.0.0', platform: 'linux/amd64', digest: D(7001), createdAt: 't', updatedAt: 't' };
+    s.resources['mm:stable'] = { type: 'tag', app: 'mm', image: 'mm', version: '1.0.0', tag: 'stable', digest: D(7002), createdAt: 't', updatedAt: 't' };
+    const p = plan(config({ keepLatest: 1 }), s, world(['3.0.0'], { '3.0.0': D(3), '2.0.0': D(2), '1.0.0': D(1), latest: D(3) }));
+    expect(prunes(p).map((a) => [a.version, a.manifests])).toEqual([
+      ['2.0.0', [D(2000), D(2001)]],
+      ['1.0.0', [D(1000), D(1001)]],
+    ]);
+  });
+});
