@@ -10,9 +10,9 @@ import { diff } from './diff.js';
 import { emptyRepository, type Observed } from './observed.js';
 
 const D = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
-const config = () => resolveConfig({
+const config = (defaults: Record<string, unknown> = {}) => resolveConfig({
   registry: { url: 'localhost:5000/ns' },
-  defaults: { maxVersions: 3, attest: { sbom: false, provenance: false, sign: false } },
+  defaults: { maxVersions: 3, attest: { sbom: false, provenance: false, sign: false }, ...defaults },
   apps: {
     mm: { upstream: { type: 'github-releases', repository: 'a/mm' }, source: { git: 'g' } },
     ol: { upstream: { type: 'github-releases', repository: 'a/ol' }, source: { git: 'g' } },
@@ -72,3 +72,30 @@ describe('build reasons', () => {
     expect(reasonOf(state(), '2.0.0')).toBe('missing in registry');
   });
 });
+
+describe('plan DAG and --target', () => {
+  it('with several --target values, keeps the actions under any of them (and their dependencies), and only their drift', () => {
+    const s = state({ 'mm@1.0.0': index('mm', '1.0.0', 1) }); // recorded, but gone from the registry: drift
+    const o = observed({ mm: [{ version: '3.0.0', tag: 'v3.0.0' }, { version: '2.0.0', tag: 'v2.0.0' }, { version: '1.0.0', tag: 'v1.0.0' }], ol: [{ version: '1.0.0', tag: 'v1.0.0' }] });
+    const plan = diff(config(), s, o, { targets: ['mm@3.0.0', 'mm@2.0.0'] });
+    expect([...new Set(plan.actions.map((a) => a.address.replace(/\/.*/, '')))].sort()).toEqual(['mm@2.0.0', 'mm@3.0.0']);
+    expect(plan.drift).toEqual([]);
+    const withDrift = diff(config(), s, o, { targets: ['mm@3.0.0', 'mm@1.0.0'] });
+    expect(withDrift.drift.map((d) => d.address)).toEqual(['mm@1.0.0']);
+  });
+
+  it('a floating tag onto an adopted version waits for that version\'s import, not another one\'s', () => {
+    const o = observed({ mm: [{ version: '2.0.0', tag: 'v2.0.0' }, { version: '1.0.0', tag: 'v1.0.0' }], ol: [] });
+    const repo = o.registry.get('mm')!;
+    repo.untracked = new Map();
+    for (const [v, n] of [['2.0.0', 2], ['1.0.0', 1]] as const) {
+      const found = { digest: D(n), mediaType: 'application/vnd.oci.image.index.v1+json', size: 1, platforms: ['linux/amd64', 'linux/arm64'].map((platform, i) => ({ platform, digest: D(n * 10 + i), mediaType: 'm', size: 1 })) };
+      repo.tags.add(v); repo.tagDigests.set(v, found.digest); repo.untracked.set(v, found);
+    }
+    const plan = diff(config({ floatingTags: ['latest', '{major}'] }), state(), o);
+    expect(plan.actions.filter((a) => a.type === 'import').map((a) => a.id)).toEqual(['import:mm@2.0.0', 'import:mm@1.0.0']);
+    const tags = Object.fromEntries(plan.actions.filter((a) => a.type === 'tag').map((a) => [a.tag, a.dependsOn]));
+    expect(tags).toEqual({ latest: ['import:mm@2.0.0'], 2: ['import:mm@2.0.0'], 1: ['import:mm@1.0.0'] });
+  });
+});
+
