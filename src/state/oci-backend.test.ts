@@ -154,6 +154,22 @@ describe('OciStateStore', () => {
     expect(await store.read()).toEqual(second);
   });
 
+  it('replace (state push) stores the state as is over any lineage, the previous one becoming TAG-backup; annotations name it', async () => {
+    const ref = freshRef();
+    const t = targetFor(ref);
+    const store = new OciStateStore(t);
+    const pushed = { ...newState(), serial: 7, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11' };
+    expect(await store.replace(pushed)).toEqual(pushed);
+    expect(await headDigest(t, 'main-backup')).toBeUndefined();
+    const firstDigest = await headDigest(t, 'main');
+    const other = { ...newState(), serial: 1 };
+    await store.replace(other);
+    expect(await new OciStateStore(targetFor(ref)).read()).toEqual(other);
+    expect(await headDigest(t, 'main-backup')).toBe(firstDigest);
+    const manifest = JSON.parse(Buffer.from((await t.registry.getManifest(t.image, 'main')).bytes).toString());
+    expect(manifest.annotations).toMatchObject({ 'dev.mirror.state.serial': '1', 'dev.mirror.state.lineage': other.lineage });
+  });
+
   it('stores an OCI 1.1 artifact: empty config, one state layer, artifactType', async () => {
     const ref = freshRef();
     const t = targetFor(ref);
