@@ -75,6 +75,15 @@ describe('state ref', () => {
     expect(parseStateRef('127.0.0.1:5000/state:main', main).settings.url).toBe('127.0.0.1:5000');
   });
 
+  it('accepts the ref with a URL scheme or surrounding spaces, and a tag of exactly the longest length', () => {
+    const plain = parseStateRef('127.0.0.1:5000/ops/mirror/state:main', main);
+    for (const spelled of ['http://127.0.0.1:5000/ops/mirror/state:main', 'https://127.0.0.1:5000/ops/mirror/state:main', 'docker://127.0.0.1:5000/ops/mirror/state:main', '  127.0.0.1:5000/ops/mirror/state:main\n']) {
+      expect(parseStateRef(spelled, main), spelled).toEqual(plain);
+    }
+    expect(parseStateRef(`ghcr.io/org/state:${'t'.repeat(121)}`, main).tag).toHaveLength(121);
+    expect(() => parseStateRef(`ghcr.io/org/state:${'t'.repeat(122)}`, main)).toThrow(/longer than 121/);
+  });
+
   it('refuses oci: directories, missing tags, digests and user:password@ without echoing them', () => {
     expect(() => parseStateRef('oci:./.mirror/state', main)).toThrow(/OCI layout directory/);
     expect(() => parseStateRef('ghcr.io/org/state', main)).toThrow(/has no tag/);
