@@ -49,6 +49,15 @@ describe('fragment records must be builds of their own address', () => {
   });
 });
 
+describe('a fragment claims builds only', () => {
+  it("refuses a job that claims the plan's merge or tag action as one of its builds", () => {
+    const plan = buildPlan();
+    const merge = plan.actions.find((x) => x.type === 'merge')!;
+    const fragment: Fragment = { fragmentVersion: 1, plan: { id: planId(plan), lineage: null, serial: 0, configHash: plan.configHash }, actions: [merge.address], resources: {}, history: [] };
+    expect(() => assertFragmentScope(fragment, 'f.json', plan)).toThrow(`its job claims build ${merge.address}, which the plan does not have`);
+  });
+});
+
 describe('fragment files', () => {
   const plan = buildPlan();
   const withDir = async (fn: (dir: string) => Promise<void>) => {
