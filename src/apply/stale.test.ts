@@ -44,6 +44,7 @@ describe('assertFresh', () => {
     expect(e.message).toBe('Saved plan p.json is stale: the state moved from serial 3 to 5 since it was made; changed since: a@1, a@2, a@3, a@4, a@5 and 1 more.');
     expect(e.nextSteps).toBe('Make a new plan: mirror plan --out p.json');
     expect(refusal(() => assertFresh(plan(), state(4, [old]), HASH, 'p.json')).message).toBe('Saved plan p.json is stale: the state moved from serial 3 to 4 since it was made.');
+    expect(refusal(() => assertFresh(plan(), state(4, ['a@1', 'a@2', 'a@3', 'a@4', 'a@5'].map((x) => event(x))), HASH, 'p.json')).message).toMatch(/; changed since: a@1, a@2, a@3, a@4, a@5\.$/);
     expect(refusal(() => assertFresh(plan(), state(2), HASH, 'p.json')).message).toMatch(/moved from serial 3 to 2/);
   });
 
