@@ -292,6 +292,9 @@ describe('FileLocker', () => {
     expect(parseDuration('1h')).toBe(3_600_000);
     expect(parseDuration('1.5s')).toBe(1500);
     expect(parseDuration('45')).toBe(45_000);
+    // two decimals, and spaces around it (an env var written as ` 2m `)
+    expect(parseDuration('1.25s')).toBe(1250);
+    expect(parseDuration(' 2m \n')).toBe(120_000);
     for (const bad of ['soon', '', '-1s', '10x', '1m30']) expect(() => parseDuration(bad)).toThrow(/not a duration/);
   });
 });
