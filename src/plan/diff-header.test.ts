@@ -99,3 +99,23 @@ describe('plan DAG and --target', () => {
   });
 });
 
+
+describe('a leftover single-platform image', () => {
+  it('is rebuilt on every platform even when builds of that version are recorded and still in the registry', () => {
+    // Given a version tag holding one single-platform image (the old pipeline's), and recorded builds whose manifests exist
+    const o = observed({ mm: [{ version: '1.0.0', tag: 'v1.0.0' }], ol: [] });
+    const repo = o.registry.get('mm')!;
+    repo.tags.add('1.0.0'); repo.tagDigests.set('1.0.0', D(50));
+    repo.untracked = new Map([['1.0.0', { digest: D(50), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1, platforms: null }]]);
+    const s = state();
+    for (const [i, platform] of ['linux/amd64', 'linux/arm64'].entries()) {
+      s.resources[`mm@1.0.0/${platform}`] = { type: 'build', app: 'mm', image: 'mm', version: '1.0.0', platform, digest: D(60 + i), createdAt: 't', updatedAt: 't' };
+      repo.manifests.set(D(60 + i), true);
+    }
+    // Then both platforms are built again and merged: the leftover is not mirror's build
+    const plan = diff(config(), s, o);
+    expect(plan.actions.filter((a) => a.type === 'build').map((a) => [a.platform, a.reason])).toEqual([
+      ['linux/amd64', 'single-platform image: rebuild as a multi-arch index'], ['linux/arm64', 'single-platform image: rebuild as a multi-arch index'],
+    ]);
+  });
+});
