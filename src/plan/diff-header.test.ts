@@ -119,3 +119,18 @@ describe('a leftover single-platform image', () => {
     ]);
   });
 });
+
+describe('a recorded version whose tag digest was not read', () => {
+  it('is left alone (no rebuild, no drift), while a different digest is drift and rebuilt', () => {
+    const o = observed({ mm: [{ version: '1.0.0', tag: 'v1.0.0' }], ol: [] });
+    o.registry.get('mm')!.tags.add('1.0.0'); // listed, not HEADed
+    const s = state({ 'mm@1.0.0': index('mm', '1.0.0', 1) });
+    const plan = diff(config(), s, o);
+    expect(plan.actions.filter((a) => a.version === '1.0.0' && a.type !== 'tag')).toEqual([]);
+    expect(plan.drift).toEqual([]);
+    o.registry.get('mm')!.tagDigests.set('1.0.0', D(2));
+    const moved = diff(config(), s, o);
+    expect(moved.drift).toEqual([{ address: 'mm@1.0.0', kind: 'moved', expected: D(1), actual: D(2) }]);
+    expect(moved.actions.find((a) => a.type === 'merge')?.reason).toBe('tag drifted: registry digest differs from state');
+  });
+});
