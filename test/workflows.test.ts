@@ -44,8 +44,8 @@ describe('.github/workflows', async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.yml')).sort();
   const manifest = JSON.parse(await readFile(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as Manifest;
 
-  it('ships ci, plan and mirror workflows', () => {
-    expect(files).toEqual(['ci.yml', 'mirror.yml', 'plan.yml']);
+  it('ships ci, plan, mirror and mutation workflows', () => {
+    expect(files).toEqual(['ci.yml', 'mirror.yml', 'mutation.yml', 'plan.yml']);
   });
 
   it('the validator does reject a broken workflow (so the checks below can fail)', () => {
@@ -229,5 +229,30 @@ describe('.github/workflows/plan.yml: the PR comment', () => {
   it('one sticky comment: the bot comment with the marker is updated, a short plan is posted whole', async () => {
     const calls = await postComment('Plan: 1 build.\n', [{ id: 1, user: { type: 'User' }, body: '<!-- mirror-plan -->\nnot ours' }, { id: 2, user: { type: 'Bot' }, body: '<!-- mirror-plan -->\nold' }]);
     expect(calls).toEqual([['update', { owner: 'acme', repo: 'mirror', comment_id: 2, body: '<!-- mirror-plan -->\nPlan: 1 build.\n' }]]);
+  });
+
+  it('the mutation workflow runs weekly and on demand only, SHA-pinned, and writes the score to the step summary', async () => {
+    const wf = parse(await readFile(path.join(DIR, 'mutation.yml'), 'utf8'));
+    // never on push or PR: it takes tens of minutes and is not part of .ci/run
+    expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    expect(wf.on.schedule).toHaveLength(1);
+    expect(wf.permissions).toEqual({ contents: 'read' });
+    const job = wf.jobs.mutation;
+    expect(job['timeout-minutes']).toBeGreaterThan(0);
+    const uses = job.steps.filter((s: any) => s.uses).map((s: any) => s.uses as string);
+    expect(uses.length).toBeGreaterThan(0);
+    for (const u of uses) expect(u, `${u} is not pinned by full commit SHA`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+    // every pin carries its version in a comment, so a reader and dependabot know what it is
+    const text = await readFile(path.join(DIR, 'mutation.yml'), 'utf8');
+    for (const u of uses) expect(text).toMatch(new RegExp(`${u.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} # v\\d`));
+    const runs = job.steps.map((s: any) => s.run ?? '').join('\n');
+    expect(runs).toContain('npm run test:mutation');
+    // the score script is what writes the summary, and the npm script ends with it
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts['test:mutation']).toMatch(/stryker run && node scripts\/mutation-score\.mjs$/);
+    expect(await readFile(path.join(ROOT, 'scripts/mutation-score.mjs'), 'utf8')).toContain('GITHUB_STEP_SUMMARY');
+    // and the incremental file survives between runs through the cache
+    const cache = job.steps.find((s: any) => String(s.uses).startsWith('actions/cache@'));
+    expect(cache.with.path).toBe('reports/stryker-incremental.json');
   });
 });

@@ -61,3 +61,15 @@ describe('patches', () => {
     expect(await readlink(path.join(dir, 'conf.txt'))).toBe('real.conf');
   });
 });
+
+describe('unpinDigests edges (mutation testing, issue 20)', () => {
+  const H = 'a'.repeat(64);
+  it('unpins indented FROM lines, extra spaces, flags, and a last line without newline; leaves FROM inside other instructions', () => {
+    expect(unpinDigests(`  FROM node@sha256:${H} AS build\n`)).toBe('  FROM node AS build\n');
+    expect(unpinDigests(`FROM  node@sha256:${H}\n`)).toBe('FROM  node\n');
+    expect(unpinDigests(`FROM --platform=$BUILDPLATFORM  node@sha256:${H}\n`)).toBe('FROM --platform=$BUILDPLATFORM  node\n');
+    expect(unpinDigests(`FROM a\nFROM node@sha256:${H}`)).toBe('FROM a\nFROM node');
+    const run = `RUN echo FROM node@sha256:${H} > notes\n`;
+    expect(unpinDigests(run)).toBe(run);
+  });
+});

@@ -5,6 +5,7 @@ import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
 import { diff } from './diff.js';
 import { emptyRepository, type ManifestContent, type Observed } from './observed.js';
+import { selectByPolicy } from './retention.js';
 
 const D = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -168,5 +169,51 @@ describe('retention', () => {
 
   it('the config refuses a policy that could never prune anything', () => {
     expect(() => config({ keepTags: ['^1\\.'] })).toThrow(/defaults\.retention: needs keepLatest and\/or maxAgeDays/);
+  });
+});
+
+describe('retention rules at their edges (mutation testing, issue 20)', () => {
+  it('a policy with neither keepLatest nor maxAgeDays selects nothing (the schema refuses one; selection does not rely on it)', () => {
+    const app = { ...config({ keepLatest: 1 }).apps[0], retention: { keepTags: ['^1\\.'], protect: [D(9)] } };
+    expect(selectByPolicy(app, 'mm', Object.keys(versions(5)), newState(), ['5.0.0'], NOW)).toEqual([]);
+    expect(selectByPolicy({ ...app, retention: null }, 'mm', Object.keys(versions(5)), newState(), ['5.0.0'], NOW)).toEqual([]);
+    // and the same app with a rule does select, so the calls above can fail
+    expect(selectByPolicy({ ...app, retention: { keepLatest: 4 } }, 'mm', Object.keys(versions(5)), newState(), ['5.0.0'], NOW)).toEqual([{ version: '1.0.0', reason: 'beyond keepLatest 4 (rank 5)' }]);
+  });
+
+  it('maxAgeDays prunes only versions strictly older than it: exactly maxAgeDays old is kept', () => {
+    const s = state({ '3.0.0': { digest: D(3), age: 31 }, '2.0.0': { digest: D(2), age: 30 }, '1.0.0': { digest: D(1), age: 29 } });
+    const p = plan(config({ maxAgeDays: 30 }), s, world(['4.0.0'], { ...versions(4), latest: D(4) }));
+    expect(prunes(p).map((a) => [a.version, a.reason])).toEqual([['3.0.0', 'older than maxAgeDays 30 (31 days)']]);
+  });
+
+  it("another app's recorded versions take no rank among this image's versions", () => {
+    // Given ol's records at 9.0.0 and 8.0.0 in the same state
+    const s = newState();
+    for (const v of ['9.0.0', '8.0.0']) s.resources[`ol@${v}`] = { type: 'index', app: 'ol', image: 'ol', version: v, digest: D(Number(v[0]) * 7), createdAt: daysAgo(1), updatedAt: daysAgo(1) };
+    // When mm keeps its latest 2 of 3.0.0, 2.0.0, 1.0.0
+    const p = plan(config({ keepLatest: 2 }), s, world(['3.0.0'], { ...versions(3), latest: D(3) }));
+    // Then only 1.0.0 (rank 3) goes; 2.0.0 is not pushed down to rank 4 by ol's versions
+    expect(prunes(p).map((a) => [a.address, a.reason])).toEqual([['mm@1.0.0', 'beyond keepLatest 2 (rank 3)']]);
+  });
+
+  it('a plan that builds but prunes nothing has no reclaimBytes', () => {
+    const p = plan(config({ keepLatest: 5 }), newState(), world(['2.0.0', '1.0.0'], {}));
+    expect(p.actions.some((a) => a.type === 'build')).toBe(true);
+    expect(prunes(p)).toEqual([]);
+    expect('reclaimBytes' in p).toBe(false);
+  });
+});
+
+describe('platform manifests a prune deletes, when the registry contents were not read', () => {
+  it("are the pruned version's recorded builds only: not another version's, not another app's, not an index", () => {
+    const s = state({ '3.0.0': { digest: D(3), age: 1 }, '2.0.0': { digest: D(2), age: 2 }, '1.0.0': { digest: D(1), age: 3 } });
+    s.resources['ol@1.0.0/linux/amd64'] = { type: 'build', app: 'ol', image: 'ol', version: '1.0.0', platform: 'linux/amd64', digest: D(7001), createdAt: 't', updatedAt: 't' };
+    s.resources['mm:stable'] = { type: 'tag', app: 'mm', image: 'mm', version: '1.0.0', tag: 'stable', digest: D(7002), createdAt: 't', updatedAt: 't' };
+    const p = plan(config({ keepLatest: 1 }), s, world(['3.0.0'], { '3.0.0': D(3), '2.0.0': D(2), '1.0.0': D(1), latest: D(3) }));
+    expect(prunes(p).map((a) => [a.version, a.manifests])).toEqual([
+      ['2.0.0', [D(2000), D(2001)]],
+      ['1.0.0', [D(1000), D(1001)]],
+    ]);
   });
 });

@@ -69,6 +69,7 @@ export function selectByPolicy(app: AppSpec, image: string, tags: Iterable<strin
     }
     if (policy.maxAgeDays !== undefined) {
       const at = created.get(version);
+      // Stryker disable next-line ConditionalExpression: Date.parse(undefined) is NaN too; the check says so on purpose
       const days = at === undefined ? Number.NaN : Math.floor((now.getTime() - Date.parse(at)) / DAY_MS);
       if (!(days > policy.maxAgeDays)) return; // unknown (NaN) or young enough
       why.push(`older than maxAgeDays ${policy.maxAgeDays} (${days} days)`);
@@ -116,6 +117,7 @@ function pruneImage(app: AppSpec, image: string, repo: ObservedRepository, state
 export function planRetention(config: ResolvedConfig, state: State, observed: Observed, planned: Action[], now: Date): Action[] {
   const out: Action[] = [];
   for (const app of config.apps) {
+    // Stryker disable next-line ConditionalExpression: without a policy selectByPolicy picks nothing; this only skips the work
     if (!app.retention) continue;
     const window = (observed.windows.get(app.name) ?? []).map((w) => w.version);
     const prunes = app.images.flatMap((image) =>

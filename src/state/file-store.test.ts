@@ -97,6 +97,26 @@ describe('FileStateStore', () => {
     expect((await readJson(store.backupPath)).serial).toBe(2);
   });
 
+  it('replace (state push) stores the given state as is, into new directories, keeping the previous bytes as the backup', async () => {
+    // Given no state yet, in a directory that does not exist
+    const file = path.join(path.dirname(await stateFile()), 'new', 'state.json');
+    const store = new FileStateStore(file);
+    const pushed = { ...newState(), serial: 7, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11' };
+    // When a state is pushed, then it is stored exactly (no serial bump, any lineage) with no backup
+    expect(await store.replace(pushed)).toEqual(pushed);
+    expect(await store.read()).toEqual(pushed);
+    expect(await readdir(path.dirname(file))).toEqual(['state.json']);
+    const before = await readFile(file, 'utf8');
+    // When another is pushed over it, then the first one's bytes are the backup
+    const other = { ...newState(), serial: 1 };
+    await store.replace(other);
+    expect(await store.read()).toEqual(other);
+    expect(await readFile(store.backupPath, 'utf8')).toBe(before);
+    // and an invalid state is refused before anything is touched
+    await expect(store.replace({ ...other, serial: -1 } as State)).rejects.toThrow();
+    expect(await store.read()).toEqual(other);
+  });
+
   it('creates parent directories and leaves no temp files behind', async () => {
     const file = path.join(path.dirname(await stateFile()), 'a', 'b', 'state.json');
     const store = new FileStateStore(file);
@@ -172,6 +192,27 @@ describe('FileLocker', () => {
     await taken.release();
   });
 
+  it('treats a fresh lock file that is JSON but not a lock (no id, no expires, null) as held, not as expired', async () => {
+    // A lock without an expiry must not read as "expired": that would take over a live holder's lock.
+    const file = await stateFile();
+    for (const text of ['{"who":"ci@runner"}', '{"id":"x"}', '{"expires":"2999-01-01T00:00:00Z"}', 'null']) {
+      await writeFile(`${file}.lock`, text);
+      await expect(new FileLocker(file, { leaseMs: 10_000 }).acquire('apply', { timeoutMs: 50 }), text).rejects.toThrow(/locked by an unreadable lock file/);
+    }
+  });
+
+  it('does not take over a running lease on this host whose pid is not a process id (0 or negative)', async () => {
+    // Only a positive pid names one process: probing a negative one (signal 0, nothing is sent)
+    // asks about a process group, and "no such group" must not count as a dead holder.
+    const file = await stateFile();
+    for (const pid of [-2_147_483_647, 0]) {
+      await writeFile(`${file}.lock`, JSON.stringify(lockOf(file, { id: 'odd-pid', pid })));
+      const error = await new FileLocker(file).acquire('apply').catch((e: unknown) => e);
+      expect(error, String(pid)).toBeInstanceOf(LockedError);
+      expect((await readJson(`${file}.lock`)).id).toBe('odd-pid');
+    }
+  });
+
   it('lets exactly one of many concurrent acquirers win a free lock', async () => {
     const file = await stateFile();
     const lockers = Array.from({ length: 8 }, () => new FileLocker(file, { pollMs: 10 }));
@@ -238,6 +279,10 @@ describe('FileLocker', () => {
     expect(whoAmI({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' }))
       .toBe('https://github.com/o/r/actions/runs/42');
     expect(whoAmI({})).toMatch(new RegExp(`^.+@${os.hostname()}$`));
+    // all three variables or none: a partial set (a local shell with some exported) names the user
+    for (const partial of [{ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r' }, { GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' }, { GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '42' }]) {
+      expect(whoAmI(partial)).toMatch(new RegExp(`^.+@${os.hostname()}$`));
+    }
   });
 
   it('parses durations and refuses garbage', () => {
@@ -247,6 +292,9 @@ describe('FileLocker', () => {
     expect(parseDuration('1h')).toBe(3_600_000);
     expect(parseDuration('1.5s')).toBe(1500);
     expect(parseDuration('45')).toBe(45_000);
+    // two decimals, and spaces around it (an env var written as ` 2m `)
+    expect(parseDuration('1.25s')).toBe(1250);
+    expect(parseDuration(' 2m \n')).toBe(120_000);
     for (const bad of ['soon', '', '-1s', '10x', '1m30']) expect(() => parseDuration(bad)).toThrow(/not a duration/);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateError } from '../errors.js';
 import { FileStateStore } from './file-store.js';
+import { readStateText } from './format.js';
 import { STATE_FORMAT_VERSION } from './types.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../test/fixtures/state-v1.json');
@@ -57,5 +58,17 @@ describe('state format upgrades', () => {
     broken.resources['mattermost:latest'].digest = 'sha256:nope';
     await writeFile(file, JSON.stringify(broken));
     await expect(new FileStateStore(file).read()).rejects.toThrow(/resources\.mattermost:latest\.digest: expected sha256:<64 hex>/);
+  });
+});
+
+describe('readStateText edges', () => {
+  it('whitespace only is an empty file, JSON null is not state (no crash), a string formatVersion is a wrong field, not a newer mirror', () => {
+    expect(readStateText(' \n\t')).toEqual({ ok: false, problem: 'the file is empty' });
+    const nul = readStateText('null');
+    expect(nul.ok).toBe(false);
+    const str = readStateText(JSON.stringify({ formatVersion: '99', lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 1, resources: {}, history: [] }));
+    expect(str.ok).toBe(false);
+    expect(str.ok ? '' : str.problem).toMatch(/^formatVersion: /);
+    expect(readStateText(JSON.stringify({ formatVersion: 99 }))).toEqual({ ok: false, problem: 'formatVersion 99 is newer than this mirror understands (2); upgrade mirror' });
   });
 });

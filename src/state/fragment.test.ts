@@ -1,7 +1,10 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { smallPlan as buildPlan } from '../../test/fixtures/plans.js';
 import { jobActions } from '../services/apply.js';
-import { assertFragmentScope, planId, type Fragment } from './fragment.js';
+import { assertFragmentScope, FragmentStore, parseFragment, planId, type Fragment } from './fragment.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const build = (app: string, version: string, platform: string) => ({ type: 'build' as const, app, image: app, version, platform, digest: D, createdAt: 't', updatedAt: 't' });
@@ -32,5 +35,65 @@ describe('fragments are bound to their job', () => {
       .toThrow(`its record for ${a.address} is not a build of that address`);
     expect(() => assertFragmentScope(fragment([a.address], {}, 'sha256:other'), 'f.json', plan)).toThrow(/belongs to plan sha256:other, not to the given plan/);
     expect(() => assertFragmentScope(fragment(['zzz@9.9.9/linux/amd64'], {}), 'f.json', plan)).toThrow('its job claims build zzz@9.9.9/linux/amd64, which the plan does not have');
+  });
+});
+
+describe('fragment records must be builds of their own address', () => {
+  const plan = buildPlan();
+  it('refuses an index record filed under a build address, even when its fields spell that address', () => {
+    // a record that is not a build must never fold into state as one (issue 20: the type check alone)
+    const a = plan.actions.find((x) => x.type === 'build')!;
+    const rec = { ...build(a.app, a.version as string, a.platform as string), type: 'index' as const };
+    const fragment: Fragment = { fragmentVersion: 1, plan: { id: planId(plan), lineage: null, serial: 0, configHash: plan.configHash }, actions: [a.address], resources: { [a.address]: rec }, history: [] };
+    expect(() => assertFragmentScope(fragment, 'f.json', plan)).toThrow(`Refusing fragment f.json: its record for ${a.address} is not a build of that address (index of ${a.app}/${a.app}).`);
+  });
+});
+
+describe('a fragment claims builds only', () => {
+  it("refuses a job that claims the plan's merge or tag action as one of its builds", () => {
+    const plan = buildPlan();
+    const merge = plan.actions.find((x) => x.type === 'merge')!;
+    const fragment: Fragment = { fragmentVersion: 1, plan: { id: planId(plan), lineage: null, serial: 0, configHash: plan.configHash }, actions: [merge.address], resources: {}, history: [] };
+    expect(() => assertFragmentScope(fragment, 'f.json', plan)).toThrow(`its job claims build ${merge.address}, which the plan does not have`);
+  });
+});
+
+describe('fragment files', () => {
+  const plan = buildPlan();
+  const withDir = async (fn: (dir: string) => Promise<void>) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-fragment-'));
+    try { await fn(dir); } finally { await rm(dir, { recursive: true, force: true }); }
+  };
+
+  it('a FragmentStore writes a fragment parseFragment reads back, bound to the plan and its sorted actions', () => withDir(async (dir) => {
+    const [a, b] = plan.actions.filter((x) => x.type === 'build');
+    const file = path.join(dir, 'frag.json');
+    const store = new FragmentStore(file, plan, [b.address, a.address]);
+    const empty = await store.read();
+    expect(empty.serial).toBe(0);
+    expect(empty.resources).toEqual({});
+    const next = await store.write({ ...empty, resources: { [a.address]: build(a.app, a.version as string, a.platform as string) } }, { scope: [a.address] });
+    expect(next.serial).toBe(1);
+    const text = await readFile(file, 'utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    const back = parseFragment(text, file);
+    expect(back.plan).toEqual({ id: planId(plan), lineage: plan.state.lineage, serial: plan.state.serial, configHash: plan.configHash });
+    expect(back.actions).toEqual([a.address, b.address].sort());
+    expect(Object.keys(back.resources)).toEqual([a.address]);
+    expect(() => assertFragmentScope(back, file, plan)).not.toThrow();
+    // the store keeps what it wrote, and a write from the old copy is refused
+    expect((await store.read()).resources[a.address]).toMatchObject({ type: 'build', digest: D });
+    await expect(store.write(empty)).rejects.toThrow(`fragment ${file} written from a stale copy`);
+    // a write outside the job's scope is refused and leaves the file as it was
+    await expect(store.write({ ...next, resources: { ...next.resources, [b.address]: build(b.app, b.version as string, b.platform as string) } }, { scope: [a.address] })).rejects.toThrow(/Refusing to write state/);
+    expect(await readFile(file, 'utf8')).toBe(text);
+    await expect(store.replace()).rejects.toThrow('a fragment is never replaced');
+  }));
+
+  it('parseFragment names the file for text that is not JSON or not a fragment', () => {
+    expect(() => parseFragment('{"fragmentVersion":', 'f.json')).toThrow(/^Fragment f\.json is not valid JSON \(/);
+    expect(() => parseFragment(JSON.stringify({ fragmentVersion: 2 }), 'f.json')).toThrow('Fragment f.json is not a mirror state fragment: fragmentVersion: ');
+    const good = { fragmentVersion: 1, plan: { id: 'x', lineage: null, serial: 0, configHash: 'h' }, actions: [], resources: {}, history: [] };
+    expect(parseFragment(JSON.stringify(good), 'f.json')).toEqual(good);
   });
 });

@@ -75,6 +75,15 @@ describe('state ref', () => {
     expect(parseStateRef('127.0.0.1:5000/state:main', main).settings.url).toBe('127.0.0.1:5000');
   });
 
+  it('accepts the ref with a URL scheme or surrounding spaces, and a tag of exactly the longest length', () => {
+    const plain = parseStateRef('127.0.0.1:5000/ops/mirror/state:main', main);
+    for (const spelled of ['http://127.0.0.1:5000/ops/mirror/state:main', 'https://127.0.0.1:5000/ops/mirror/state:main', 'docker://127.0.0.1:5000/ops/mirror/state:main', '  127.0.0.1:5000/ops/mirror/state:main\n']) {
+      expect(parseStateRef(spelled, main), spelled).toEqual(plain);
+    }
+    expect(parseStateRef(`ghcr.io/org/state:${'t'.repeat(121)}`, main).tag).toHaveLength(121);
+    expect(() => parseStateRef(`ghcr.io/org/state:${'t'.repeat(122)}`, main)).toThrow(/longer than 121/);
+  });
+
   it('refuses oci: directories, missing tags, digests and user:password@ without echoing them', () => {
     expect(() => parseStateRef('oci:./.mirror/state', main)).toThrow(/OCI layout directory/);
     expect(() => parseStateRef('ghcr.io/org/state', main)).toThrow(/has no tag/);
@@ -152,6 +161,22 @@ describe('OciStateStore', () => {
     expect(await headDigest(t, 'main-backup')).toBe(firstDigest);
     expect(await new OciStateStore(targetFor(ref.replace(/:main$/, ':main-backup'))).read()).toEqual(first);
     expect(await store.read()).toEqual(second);
+  });
+
+  it('replace (state push) stores the state as is over any lineage, the previous one becoming TAG-backup; annotations name it', async () => {
+    const ref = freshRef();
+    const t = targetFor(ref);
+    const store = new OciStateStore(t);
+    const pushed = { ...newState(), serial: 7, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11' };
+    expect(await store.replace(pushed)).toEqual(pushed);
+    expect(await headDigest(t, 'main-backup')).toBeUndefined();
+    const firstDigest = await headDigest(t, 'main');
+    const other = { ...newState(), serial: 1 };
+    await store.replace(other);
+    expect(await new OciStateStore(targetFor(ref)).read()).toEqual(other);
+    expect(await headDigest(t, 'main-backup')).toBe(firstDigest);
+    const manifest = JSON.parse(Buffer.from((await t.registry.getManifest(t.image, 'main')).bytes).toString());
+    expect(manifest.annotations).toMatchObject({ 'dev.mirror.state.serial': '1', 'dev.mirror.state.lineage': other.lineage });
   });
 
   it('stores an OCI 1.1 artifact: empty config, one state layer, artifactType', async () => {
@@ -232,6 +257,30 @@ describe('OciLocker', () => {
     const elsewhere = targetFor(freshRef());
     await lockOf(elsewhere, 'another-machine');
     await expect(locker(elsewhere).acquire('apply')).rejects.toBeInstanceOf(LockedError);
+  });
+
+  it('does not take over a running lease with no machine fingerprint, or whose pid is not a process id', async () => {
+    // Both would otherwise read as "a dead holder on this machine" and lose the holder's state write.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const plant = async (pid: number, machine: string | undefined) => {
+      const t = targetFor(freshRef());
+      const now = Date.now();
+      const info: LockInfo = { id: `odd-${pid}`, operation: 'apply', who: 'ci', host: os.hostname(), pid, created: new Date(now).toISOString(), expires: new Date(now + 60_000).toISOString() };
+      await putArtifact(t, 'main-lock', await prepareArtifact(t, LOCK_TYPE, lockContent(info, machine ?? '')));
+      return t;
+    };
+    await expect(locker(await plant(dead, undefined)).acquire('apply')).rejects.toBeInstanceOf(LockedError);
+    if (machineId()) {
+      for (const pid of [-2_147_483_647, 0]) await expect(locker(await plant(pid, machineId()!)).acquire('apply'), String(pid)).rejects.toBeInstanceOf(LockedError);
+    }
+  });
+
+  it('a lock artifact whose JSON lacks id or expires is held like an unreadable one, not taken as expired', async () => {
+    for (const body of [{ who: 'ci' }, { id: 'x' }, null]) {
+      const t = targetFor(freshRef());
+      await putArtifact(t, 'main-lock', await prepareArtifact(t, LOCK_TYPE, new Uint8Array(Buffer.from(JSON.stringify(body)))));
+      await expect(locker(t, { leaseMs: 10_000 }).acquire('apply', { timeoutMs: 50 }), JSON.stringify(body)).rejects.toThrow(/unreadable lock artifact/);
+    }
   });
 
   it('release deletes only its own lock by digest, leaving no tag behind', async () => {

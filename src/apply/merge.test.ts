@@ -1,0 +1,85 @@
+/**
+ * The merge step against a real docker-registry: the index entries carry the platform read from
+ * each image's config, never the platform the record (or the plan) claims, so a digest recorded
+ * for the wrong architecture is refused instead of published as that architecture.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushTestImage } from '../../test/rig/oci.js';
+import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
+import { AbortError } from '../errors.js';
+import type { Action } from '../plan/types.js';
+import { createRegistryBackend } from '../providers/registry/index.js';
+import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
+import { buildAddress, indexAddress } from '../state/addresses.js';
+import { MemoryStateStore } from '../state/memory-store.js';
+import { newState } from '../state/new-state.js';
+import type { ApplyContext } from './context.js';
+import { StateRecorder } from './recorder.js';
+import { mergeStep } from './steps.js';
+
+let registry: TestRegistry;
+let backend: RegistryBackend;
+beforeAll(async () => {
+  registry = await startRegistry();
+  backend = createRegistryBackend({ url: registry.url('merge'), insecure: true }, { env: { HOME: '/nonexistent' }, retryBaseMs: 5 });
+});
+afterAll(async () => { await registry?.stop(); });
+
+const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+
+/** A context for app `app` (one image, two platforms) whose state records `recorded` per platform. */
+function contextWith(image: string, version: string, recorded: Record<string, string>) {
+  const state = newState();
+  for (const [platform, digest] of Object.entries(recorded)) {
+    state.resources[buildAddress('app', image, version, platform)] = {
+      type: 'build', app: 'app', image, version, platform, digest, createdAt: 't', updatedAt: 't', upstream: { tag: `v${version}` },
+    };
+  }
+  const recorder = new StateRecorder(new MemoryStateStore(state), state, 'tester@host');
+  const ctx = {
+    registry: backend, recorder,
+    config: { apps: [{ name: 'app', platforms: PLATFORMS, images: [{ name: image }] }] },
+    plan: { apps: [{ name: 'app', tags: { [version]: `v${version}` } }] },
+  } as unknown as ApplyContext;
+  const action: Action = {
+    id: `merge:${indexAddress('app', image, version)}`, type: 'merge', address: indexAddress('app', image, version), app: 'app', image, version,
+    reason: 'test', dependsOn: [],
+  };
+  return { ctx, action, recorder };
+}
+
+describe('merge step (real registry)', () => {
+  it('publishes an index whose entries carry the platform of each image config', async () => {
+    const amd = await pushTestImage(backend, 'good', { architecture: 'amd64' });
+    const arm = await pushTestImage(backend, 'good', { architecture: 'arm64' });
+    const { ctx, action, recorder } = contextWith('good', '1.0.0', { 'linux/amd64': amd.digest, 'linux/arm64': arm.digest });
+    const digest = await mergeStep(ctx, action);
+    const index = JSON.parse(Buffer.from((await backend.getManifest('good', '1.0.0')).bytes).toString());
+    expect(index.mediaType).toBe(MediaType.OciIndex);
+    expect(index.manifests.map((m: { digest: string; platform: unknown }) => [m.digest, m.platform])).toEqual([
+      [amd.digest, { os: 'linux', architecture: 'amd64' }], [arm.digest, { os: 'linux', architecture: 'arm64' }],
+    ]);
+    expect(recorder.state.resources[action.address]).toMatchObject({ type: 'index', digest, platforms: PLATFORMS, upstream: { tag: 'v1.0.0' } });
+  });
+
+  it('refuses to publish when a digest recorded for arm64 is an amd64 image, and publishes nothing', async () => {
+    // Given an arm64 record that points at an amd64 image (a mixed-up fragment, a wrong runner)
+    const amd = await pushTestImage(backend, 'mixed', { architecture: 'amd64', content: 'amd' });
+    const wrong = await pushTestImage(backend, 'mixed', { architecture: 'amd64', content: 'not arm' });
+    const { ctx, action, recorder } = contextWith('mixed', '2.0.0', { 'linux/amd64': amd.digest, 'linux/arm64': wrong.digest });
+    // When merge runs, then it refuses naming the digest, the claimed and the actual platform
+    const err = await mergeStep(ctx, action).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect((err as Error).message).toBe(`${wrong.digest} recorded for linux/arm64 of ${action.address} is an linux/amd64 image; refusing to publish it.`);
+    // and neither the registry nor the state has the version
+    expect(await backend.listTags('mixed')).not.toContain('2.0.0');
+    expect(recorder.state.resources[action.address]).toBeUndefined();
+  });
+
+  it('refuses when a platform has no recorded digest', async () => {
+    const amd = await pushTestImage(backend, 'half', { architecture: 'amd64' });
+    const { ctx, action } = contextWith('half', '3.0.0', { 'linux/amd64': amd.digest });
+    await expect(mergeStep(ctx, action)).rejects.toThrow(`Cannot merge ${action.address}: no digest recorded for linux/arm64.`);
+    expect(await backend.listTags('half')).not.toContain('3.0.0');
+  });
+});
