@@ -14,6 +14,18 @@ export function killChildren(signal: NodeJS.Signals): void {
   for (const child of live) child.kill(signal);
 }
 
+/**
+ * Resolves when every running child has exited, or after `ms`. A build stopped by SIGTERM tears
+ * down its container (runc) itself; a parent that exits before it is done leaves the container's
+ * processes running, so even a hard exit gives the children this long.
+ */
+export async function childrenSettled(ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  await Promise.race([Promise.allSettled([...live]), limit]);
+  clearTimeout(timer);
+}
+
 /** Options of a child process run. */
 export interface RunOptions {
   cwd?: string;

@@ -34,10 +34,15 @@ function removeSync(dir: string): void {
   }
 }
 
-/** Remove every open run dir now, synchronously (what process.exit leaves time for), secrets first. */
-export function removeRunDirsSync(): void {
+/** Remove the dirs holding credentials now, synchronously; the rest stays for builds still stopping. */
+export function removeSecretDirsSync(): void {
   for (const dir of secrets) removeSync(dir);
   secrets.clear();
+}
+
+/** Remove every open run dir now, synchronously (what process.exit leaves time for), secrets first. */
+export function removeRunDirsSync(): void {
+  removeSecretDirsSync();
   for (const dir of open) removeSync(dir);
   open.clear();
   current = undefined;
