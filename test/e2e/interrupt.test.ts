@@ -166,12 +166,25 @@ describe('an interrupted apply stops cleanly', () => {
       cwd: world.dir, reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env() },
     });
     const auth = await waitForSlowBuild();
+    // The second Ctrl-C goes as soon as mirror says it is stopping, while the graceful stop runs.
+    const stopping = new Promise<void>((resolve) => {
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('Stopping:')) resolve(); });
+    });
     child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 50));
+    await stopping;
     const started = Date.now();
     child.kill('SIGINT');
     const r = await child;
-    expect(r.exitCode, r.stdout + r.stderr).toBe(130);
+    if (r.signal) {
+      // The graceful stop can finish within a few ms on a quiet machine; a signal that lands while
+      // Node tears the process down gets Node's default handler back. Only acceptable once the
+      // stop was complete: its last line said so.
+      expect(r.signal).toBe('SIGINT');
+      expect(r.stderr.trim().split('\n').at(-1), r.stdout + r.stderr).toMatch(/^Interrupted: \d+ done, \d+ stopped; run mirror apply to resume\.$/);
+    } else {
+      expect(r.exitCode, r.stdout + r.stderr).toBe(130);
+    }
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(existsSync(auth)).toBe(false);
     // What a dying build was still writing may remain; the next run sweeps a run dir whose process is gone
