@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Every temp file of the suite under one dir, removed at the end (test/rig/suite-tmp.ts).
+    globalSetup: ['test/rig/suite-tmp.ts'],
   },
 });
