@@ -12,6 +12,7 @@ import { AbortError, ExternalError } from '../errors.js';
 import { redactUrlsIn, withoutCredentials } from '../system/redact-url.js';
 import { run } from '../system/exec.js';
 import { GIT_ENV } from '../system/git-env.js';
+import { gitRemote } from '../system/git-remote.js';
 import { tempDir } from '../system/run-dir.js';
 
 /** A clean checkout and the commit it resolved to. */
@@ -57,10 +58,12 @@ export class SourceCache {
         this.dirs.push(dir);
         const tagRef = `refs/tags/${ref}`;
         await run('git', ['init', '--quiet', dir], { env: { ...GIT_ENV } });
-        const args = ['fetch', '--quiet', '--depth', '1', '--no-tags', '--', git, `+${tagRef}:${tagRef}`];
-        // A token in source.git must not reach the build log or the error (git quotes the URL it failed on).
+        // A token in source.git goes to git in its environment, not its command line (ps); it must
+        // not reach the build log or the error either (git quotes the URL it failed on).
+        const remote = gitRemote(git);
+        const args = ['fetch', '--quiet', '--depth', '1', '--no-tags', '--', remote.url, `+${tagRef}:${tagRef}`];
         await run('git', args, {
-          cwd: dir, env: { ...GIT_ENV }, log: log && ((line) => log(redactUrlsIn(line))),
+          cwd: dir, env: { ...GIT_ENV, ...remote.env }, log: log && ((line) => log(redactUrlsIn(line))),
           nextSteps: `Check that ${withoutCredentials(git)} has the tag "${ref}" (source.ref in the config; a branch of that name is never used).`,
         }).catch((error: unknown) => {
           if (!(error instanceof ExternalError)) throw error;

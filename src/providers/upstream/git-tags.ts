@@ -2,6 +2,7 @@
 import pLimit from 'p-limit';
 import { summaryLine, UpstreamError } from '../../errors.js';
 import { GIT_ENV } from '../../system/git-env.js';
+import { gitRemote } from '../../system/git-remote.js';
 import { GIT_PROCESSES } from '../../system/pools.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
@@ -30,8 +31,10 @@ export function gitTags(opts: { app: string; url: string }): UpstreamSource {
       if (opts.url.startsWith('-')) throw new UpstreamError(opts.app, opts.url, 'is not a git URL.');
       // Imported on use: plans without git-tags apps never load execa (~100 ms of start-up).
       const { execa } = await import('execa');
-      const result = await gitLimit(() => execa('git', ['ls-remote', '--tags', '--', opts.url], {
-        reject: false, timeout: 60_000, env: { ...GIT_ENV },
+      // Credentials in the URL go to git in its environment, not on its command line (ps).
+      const remote = gitRemote(opts.url);
+      const result = await gitLimit(() => execa('git', ['ls-remote', '--tags', '--', remote.url], {
+        reject: false, timeout: 60_000, env: { ...GIT_ENV, ...remote.env },
       }));
       if (result.exitCode !== 0) {
         throw new UpstreamError(opts.app, opts.url, `git ls-remote failed: ${summaryLine(result.stderr)}`, 'Check upstream.url and access to the remote.');
