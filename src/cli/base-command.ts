@@ -3,10 +3,20 @@
  * (a stack only with MIRROR_DEBUG=1). Commands stay thin: parse flags, call one service, render.
  */
 import { Command, Errors } from '@oclif/core';
+import { exitOnInterrupt } from '../system/interrupt-exit.js';
 import { reportOf, reportText, wantsJson } from './error-output.js';
 
 /** Shared behaviour of mirror commands. */
 export abstract class BaseCommand extends Command {
+  /** A command that stops cleanly on Ctrl-C by itself (apply) sets this; every other one gets exitOnInterrupt(). */
+  protected static handlesInterrupts = false;
+
+  /** Every command cleans up on Ctrl-C / SIGTERM: lock released, temp dirs gone, exit 130/143. */
+  async init(): Promise<void> {
+    await super.init();
+    if (!(this.constructor as typeof BaseCommand).handlesInterrupts) exitOnInterrupt();
+  }
+
   /** Print one clear sentence plus next steps (and, under --json, the same as a JSON object on stdout); exit code 1. */
   protected async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
     if (error instanceof Errors.ExitError) throw error;

@@ -18,6 +18,8 @@ import type { LiveApply } from '../ui/ink/tty.js';
 /** `mirror apply [PLANFILE]`: make the registry match the config. */
 export default class Apply extends BaseCommand {
   static summary = 'Build, merge, tag and attest what the plan says is missing.';
+  // Stops cleanly by itself: no new actions, builds cancelled, what finished recorded (below).
+  protected static handlesInterrupts = true;
   static examples = ['<%= config.bin %> apply', '<%= config.bin %> apply --auto-approve', '<%= config.bin %> apply plan.json'];
   static args = { planfile: Args.string({ description: 'a plan saved with `mirror plan --out` (applied exactly, refused when stale)' }) };
   static flags = {

@@ -16,6 +16,7 @@ import { indexAddress } from '../state/addresses.js';
 import { run } from '../system/exec.js';
 import { GIT_ENV } from '../system/git-env.js';
 import { gitRemote } from '../system/git-remote.js';
+import { openRunDir } from '../system/run-dir.js';
 import { redactUrlsIn, withoutCredentials } from '../system/redact-url.js';
 
 /** Options of a preflight run (`probe` is replaceable for unit tests). */
@@ -54,6 +55,8 @@ export async function preflight(config: ResolvedConfig, plan: Plan, opts: Prefli
     entry.platforms.push(a.platform);
     versions.set(key, entry);
   }
+  // Clones go into a run dir: removed on every exit path, Ctrl-C included (system/run-dir.ts).
+  const runDir = await openRunDir();
   const sources = new SourceCache();
   const probes = new Map<string, Promise<{ ok: boolean; status: number | string }>>();
   const limit = pLimit(opts.concurrency ?? 4);
@@ -103,6 +106,7 @@ export async function preflight(config: ResolvedConfig, plan: Plan, opts: Prefli
     })));
   } finally {
     await sources.cleanup();
+    await runDir.close();
   }
   return problems.sort((a, b) => a.address.localeCompare(b.address) || a.check.localeCompare(b.check));
 }

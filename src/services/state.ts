@@ -12,6 +12,7 @@ import { buildAddress, matchesTarget, parseAddress, type ParsedAddress } from '.
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
 import { whoAmI } from '../state/lock.js';
+import { onInterruptExit } from '../system/interrupt-exit.js';
 import { newState } from '../state/new-state.js';
 import { assertFragmentScope, parseFragment, type Fragment } from '../state/fragment.js';
 import type { Plan } from '../plan/types.js';
@@ -50,9 +51,12 @@ export function readStoredState(opts: StateOptions): Promise<{ state?: State; lo
 async function locked<T>(opts: StateOptions, operation: string, fn: (config: ResolvedConfig, store: StateStore) => Promise<T>): Promise<T> {
   return withState(opts, async (config, { store, locker }) => {
     const lock = await locker.acquire(operation, { timeoutMs: opts.lockTimeoutMs ?? 0 });
+    // Ctrl-C while holding it: released before the process exits (system/interrupt.ts).
+    const forget = onInterruptExit(() => lock.release());
     try {
       return await fn(config, store);
     } finally {
+      forget();
       await lock.release();
     }
   });

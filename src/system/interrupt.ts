@@ -7,16 +7,13 @@
  * to take their containers down, then the run dir goes and the process exits; a third exits at once. This is the one place besides oclif that exits the process.
  */
 import { childrenSettled, killChildren } from './exec.js';
+import { SIGNAL_EXIT_CODE, type StopSignal } from './interrupt-exit.js';
 import { removeRunDirsSync, removeSecretDirsSync } from './run-dir.js';
 
 /** How long a hard exit gives the builds it stops to tear down their containers. */
 const HARD_EXIT_GRACE_MS = 2_000;
 
-/** The signals a run stops on. */
-export type StopSignal = 'SIGINT' | 'SIGTERM';
-
-/** Exit code of a process stopped by a signal (128 + its number), as shells report it. */
-export const SIGNAL_EXIT_CODE: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+export { SIGNAL_EXIT_CODE, type StopSignal } from './interrupt-exit.js';
 
 /** An installed interrupt handler. */
 export interface Interrupt {
@@ -73,3 +70,4 @@ export function handleInterrupts(onFirst?: (signal: StopSignal) => void): Interr
     },
   };
 }
+
