@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRunLogs, logFileName, newRunId } from './run-logs.js';
+import { createRunLogs, logFileName, newRunId, RUN_LOGS_KEPT } from './run-logs.js';
 
 let root: string | undefined;
 afterEach(async () => { if (root) await rm(root, { recursive: true, force: true }); });
@@ -46,5 +46,24 @@ describe('run logs', () => {
     logs.record({ event: 'log', id: 'build:x@1/linux/amd64', line: 'hello' });
     expect(logs.tail('build:x@1/linux/amd64')).toEqual(['hello']);
     expect(await logs.close()).toBe(false);
+  });
+
+  it(`keeps the newest ${RUN_LOGS_KEPT} runs: the oldest go when a run writes its first log, other files stay`, async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'mirror-logs-'));
+    // Given 25 earlier runs (one a minute) and a directory of the user's own
+    const earlier = Array.from({ length: 25 }, (_, i) => newRunId(new Date(Date.UTC(2026, 10, 1, 0, i))));
+    for (const id of earlier) {
+      await mkdir(path.join(root, id));
+      await writeFile(path.join(root, id, 'build.log'), 'x\n');
+    }
+    await mkdir(path.join(root, 'notes'));
+    // When a new run starts: nothing is pruned until it writes
+    const logs = createRunLogs(root, newRunId(new Date(Date.UTC(2026, 10, 2))));
+    expect(await readdir(root)).toHaveLength(earlier.length + 1);
+    logs.record({ event: 'log', id: 'build:x@1/linux/amd64', line: 'hello' });
+    await logs.close();
+    // Then the newest 19 earlier runs, this run and the user's directory remain
+    const left = (await readdir(root)).sort();
+    expect(left).toEqual([...earlier.slice(25 - (RUN_LOGS_KEPT - 1)), path.basename(logs.dir), 'notes'].sort());
   });
 });

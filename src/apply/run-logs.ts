@@ -4,7 +4,7 @@
  * same events as the views (log lines are already redacted by the apply service); a file is
  * created only for an action that logged something or failed.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { ApplyEvent } from './executor.js';
 
@@ -14,6 +14,25 @@ export const RUN_LOG_TAIL = 8;
 /** `2026-11-30T01-08-00Z-3f9a`: sortable, unique enough for one machine, safe in a path. */
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+/** How many runs' logs stay under `.mirror/logs` (a cron job must not fill the disk). */
+export const RUN_LOGS_KEPT = 20;
+
+const RUN_ID = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z-[0-9a-f]{1,4}$/;
+
+/**
+ * Remove the oldest run directories under `root` so at most `keep` remain (run ids sort by time).
+ * Only names that are run ids: whatever else someone keeps there is not ours to delete.
+ */
+export function pruneRunLogs(root: string, keep = RUN_LOGS_KEPT): string[] {
+  let names: string[];
+  try { names = readdirSync(root); } catch { return []; }
+  const old = names.filter((n) => RUN_ID.test(n)).sort().slice(0, Math.max(0, names.filter((n) => RUN_ID.test(n)).length - keep));
+  for (const n of old) {
+    try { rmSync(path.join(root, n), { recursive: true, force: true }); } catch { /* left for the next run */ }
+  }
+  return old;
 }
 
 /** `build:mattermost@10.4.1/linux/arm64` → `build_mattermost@10.4.1_linux_arm64.log` (one file name, no directories). */
@@ -46,7 +65,11 @@ export function createRunLogs(root: string, runId = newRunId()): RunLogs {
       if (failedToWrite && streams.size === 0) return undefined;
       // Once, synchronously: the stream opens its file right away and the directory must be there.
       try {
-        if (streams.size === 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
+        if (streams.size === 0) {
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          // This run's directory is the newest: the oldest beyond RUN_LOGS_KEPT go.
+          pruneRunLogs(root);
+        }
       } catch {
         failedToWrite = true;
         return undefined;
