@@ -18,8 +18,6 @@ export default {
     'src/apply/steps.ts',
     'src/apply/stale.ts',
     'src/apply/patches.ts',
-    // window selection
-    'src/providers/upstream/window.ts',
     // the registry client's reference checks, and its digest checks (HEAD, GET, PUT manifest; GET, PUT blob)
     'src/providers/registry/reference.ts',
     'src/providers/registry/http-backend.ts:102-104',

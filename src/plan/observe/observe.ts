@@ -14,7 +14,7 @@ import { budgetShortfall, githubBudget } from '../../providers/upstream/github-b
 import type { ConditionalStats } from '../../providers/upstream/http.js';
 import { createUpstreamSource, type UpstreamContext } from '../../providers/upstream/index.js';
 import type { WindowVersion } from '../../providers/upstream/types.js';
-import { resolveWindow } from '../../providers/upstream/window.js';
+import { resolveWindow } from '../window.js';
 import { observeRetention } from './observe-retention.js';
 import { observeAttestations } from './observe-attestations.js';
 import { observeUntrackedImage } from './observe-untracked.js';
