@@ -4,6 +4,16 @@
  * descending version order, and only once no later page can hold a version above the window.
  */
 
+/**
+ * Where an app's versions come from: the fields of the config's `upstream` block a source needs.
+ * Declared here, not imported from config/, because providers sit below config; the config's
+ * validated `UpstreamConfig` satisfies it.
+ */
+export type UpstreamLocation =
+  | { type: 'github-releases'; repository: string; apiUrl?: string }
+  | { type: 'gitlab-tags'; baseUrl: string; project: string }
+  | { type: 'git-tags'; url: string };
+
 /** One tag or release as the upstream lists it, before any filtering. */
 export interface UpstreamTag {
   /** The tag name exactly as upstream spells it (untrusted). */
