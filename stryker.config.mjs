@@ -19,7 +19,7 @@ export default {
     'src/apply/stale.ts',
     'src/apply/patches.ts',
     // the registry client's reference checks, and its digest checks (HEAD, GET, PUT manifest; GET, PUT blob)
-    'src/providers/registry/reference.ts',
+    'src/oci/reference.ts',
     'src/providers/registry/http-backend.ts:102-104',
     'src/providers/registry/http-backend.ts:114-126',
     'src/providers/registry/http-backend.ts:139-143',

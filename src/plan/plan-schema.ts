@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ImageNameSchema as name, PlatformSchema } from '../config/schema.js';
-import { DIGEST_RE, TAG_RE } from '../providers/registry/reference.js';
+import { DIGEST_RE, TAG_RE } from '../oci/reference.js';
 import { unsafeTagReason } from './window.js';
 import { ACTION_TYPES, type Action, type Drift, type Plan, type PlanApp } from './types.js';
 

@@ -13,7 +13,7 @@ import semver from 'semver';
 import { renderTemplate, versionVars } from '../config/template.js';
 import { UpstreamError } from '../errors.js';
 import { PROBES_PER_APP } from '../system/pools.js';
-import { isValidTag } from '../providers/registry/reference.js';
+import { isValidTag } from '../oci/reference.js';
 import { probe } from '../providers/upstream/http.js';
 import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from '../providers/upstream/types.js';
 

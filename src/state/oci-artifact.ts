@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../config/model.js';
 import { AbortError } from '../errors.js';
 import { prepareArtifactManifest, readArtifact, type FetchedArtifact } from '../providers/registry/artifact.js';
 import type { RegistrySettings } from '../providers/registry/index.js';
-import { parseImageReference, parseRegistryUrl } from '../providers/registry/reference.js';
+import { parseImageReference, parseRegistryUrl } from '../oci/reference.js';
 import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
 
 /** artifactType and layer mediaType of the state artifact. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { envRetryBaseMs } from '../../system/http-common.js';
 import { HttpRegistryBackend } from './http-backend.js';
 import { OciLayoutBackend } from './oci-layout.js';
-import { parseRegistryUrl } from './reference.js';
+import { parseRegistryUrl } from '../../oci/reference.js';
 import type { RegistryBackend } from './types.js';
 
 /** Registry settings as the config resolves them. */
