@@ -14,7 +14,7 @@ import { renderTemplate, versionVars } from '../config/template.js';
 import { UpstreamError } from '../errors.js';
 import { PROBES_PER_APP } from '../system/pools.js';
 import { isValidTag } from '../oci/reference.js';
-import { probe } from '../providers/upstream/http.js';
+import { probe } from '../providers/upstream/index.js';
 import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from '../providers/upstream/types.js';
 
 /** Default tag pattern: `v1.2.3` or `1.2.3`. */

@@ -6,7 +6,7 @@
  * fetched when the tag listing has it (no request at all for a version never attested).
  */
 import { emptyRepository, missingPlatforms, type ObservedRepository } from '../observed.js';
-import { kindOfReferrer, listReferrers } from '../../providers/attest/referrers.js';
+import { kindOfReferrer, listReferrers } from '../../providers/attest/index.js';
 import { wantedKinds } from '../../providers/attest/types.js';
 import { indexAddress } from '../../state/addresses.js';
 import type { ObservationRound } from './observe-round.js';

@@ -30,3 +30,7 @@ export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJ
     chunkBytes: opts.chunkBytes ?? envChunkBytes(opts.env ?? process.env),
   });
 }
+
+// OCI 1.1 artifacts, for the oci state backend (state and lock are artifacts), which reaches the
+// registry only through this module and types.ts (scripts/check-layers.mjs).
+export { prepareArtifactManifest, readArtifact, type ArtifactManifest, type FetchedArtifact } from './artifact.js';

@@ -28,3 +28,9 @@ export function createUpstreamSource(app: string, cfg: UpstreamLocation, ctx: Up
       return gitTags({ app, url: cfg.url });
   }
 }
+
+// The rest of what the plan asks of upstreams (answer cache, rate-limit budget, `requires` probes),
+// so the plan depends on this module and not on the provider's internals (scripts/check-layers.mjs).
+export { answerCacheDir, fileAnswerCache } from './answer-cache.js';
+export { budgetShortfall, githubBudget } from './github-budget.js';
+export { probe } from './http.js';
