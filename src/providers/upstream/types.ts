@@ -1,6 +1,6 @@
 /**
  * Upstream provider contracts: a provider yields raw tags page by page; the window resolver
- * (window.ts) filters, validates and orders them. It stops early only on a source that lists in
+ * (plan/window.ts) filters, validates and orders them. It stops early only on a source that lists in
  * descending version order, and only once no later page can hold a version above the window.
  */
 
