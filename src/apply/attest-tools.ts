@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { AttestSettings, ResolvedConfig } from '../config/model.js';
-import { parseRegistryUrl } from '../providers/registry/reference.js';
+import { parseRegistryUrl } from '../oci/reference.js';
 import { createSbomGenerator, type SbomGenerator } from '../providers/attest/sbom.js';
 import type { PayloadSigner } from '../providers/attest/signer.js';
 import { parseSigningKey, readKeyText } from '../providers/attest/signing-key.js';

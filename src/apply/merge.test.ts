@@ -11,7 +11,7 @@ import type { Action } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
 import { buildAddress, indexAddress } from '../state/addresses.js';
-import { MemoryStateStore } from '../state/memory-store.js';
+import { MemoryStateStore } from '../../test/state/memory-store.js';
 import { newState } from '../state/new-state.js';
 import type { ApplyContext } from './context.js';
 import { StateRecorder } from './recorder.js';

@@ -10,7 +10,7 @@ import type { AppSpec, ImageSpec } from '../config/model.js';
 import { renderTemplate, versionVars } from '../config/template.js';
 import type { ProvenanceInput, Subject } from '../providers/attest/statement.js';
 import { runIdentity } from '../providers/attest/statement.js';
-import { isDigest } from '../providers/registry/reference.js';
+import { isDigest } from '../oci/reference.js';
 import { buildAddress } from '../state/addresses.js';
 import type { Resource } from '../state/types.js';
 import type { ApplyContext } from './context.js';

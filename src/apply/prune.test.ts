@@ -8,7 +8,7 @@ import { attachBundle, fallbackTag } from '../providers/attest/referrers.js';
 import { RegistryError } from '../providers/registry/errors.js';
 import { MediaType } from '../providers/registry/types.js';
 import { OciLayoutBackend } from '../providers/registry/oci-layout.js';
-import { MemoryStateStore } from '../state/memory-store.js';
+import { MemoryStateStore } from '../../test/state/memory-store.js';
 import { newState } from '../state/new-state.js';
 import type { ApplyContext } from './context.js';
 import { pruneStep } from './prune.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { smallPlan } from '../../test/fixtures/plans.js';
 import { AbortError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import { planId } from '../state/fragment.js';
+import { planId } from '../plan/plan-id.js';
 import type { State } from '../state/types.js';
 import { assertFresh, assertSameConfig } from './stale.js';
 

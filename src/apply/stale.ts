@@ -1,7 +1,7 @@
 /** A saved plan is applied only against the state and config it was made from (Terraform's stale-plan rule). */
 import { AbortError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import { planId } from '../state/fragment.js';
+import { planId } from '../plan/plan-id.js';
 import type { State } from '../state/types.js';
 
 /** The config part of freshness (all a build runner without the shared state can check). */

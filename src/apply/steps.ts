@@ -9,7 +9,7 @@ import { AbortError, BugError } from '../errors.js';
 import type { ImageSpec } from '../config/model.js';
 import { renderTemplate, versionVars, type TemplateVars } from '../config/template.js';
 import type { Action } from '../plan/types.js';
-import { isDigest } from '../providers/registry/reference.js';
+import { isDigest } from '../oci/reference.js';
 import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';

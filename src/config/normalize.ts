@@ -8,7 +8,7 @@ import type { ParsedApp, ParsedConfig } from './schema.js';
 import { DEFAULTS, DEFAULT_RUNNERS, type AppSpec, type BuildIsolation, type ImageSpec, type ResolvedConfig } from './model.js';
 import { unknownPlaceholders } from './template.js';
 import { AbortError } from '../errors.js';
-import { parseRegistryUrl } from '../providers/registry/reference.js';
+import { parseRegistryUrl } from '../oci/reference.js';
 
 /** Result of normalization: a config, or the problems that prevent one. */
 export type NormalizeResult = { config: ResolvedConfig; errors: [] } | { config?: undefined; errors: string[] };

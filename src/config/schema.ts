@@ -4,7 +4,7 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
-import { DIGEST_RE, NAME_RE, PLATFORM_RE } from '../providers/registry/reference.js';
+import { DIGEST_RE, NAME_RE, PLATFORM_RE } from '../oci/reference.js';
 
 /** `os/arch[/variant]`, e.g. `linux/arm64`. */
 export const PlatformSchema = z

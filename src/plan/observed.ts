@@ -1,5 +1,5 @@
 /**
- * What the planner knows about the world, gathered by src/services/observe.ts. Plain data so the
+ * What the planner knows about the world, gathered by src/plan/observe/. Plain data so the
  * diff stays pure and is unit-testable with hand-made worlds.
  */
 import type { AttestationKind } from '../providers/attest/types.js';

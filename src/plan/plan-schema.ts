@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { ImageNameSchema as name, PlatformSchema } from '../config/schema.js';
-import { DIGEST_RE, TAG_RE } from '../providers/registry/reference.js';
-import { unsafeTagReason } from '../providers/upstream/window.js';
+import { DIGEST_RE, TAG_RE } from '../oci/reference.js';
+import { unsafeTagReason } from './window.js';
 import { ACTION_TYPES, type Action, type Drift, type Plan, type PlanApp } from './types.js';
 
 /** Versions and upstream tags: what the window resolver lets through (no shell characters, no `..`). */

@@ -23,7 +23,7 @@ import { createBuilder, unconfinedWarning } from '../providers/builder/index.js'
 import type { Builder } from '../providers/builder/types.js';
 import type { RequestStats } from '../providers/registry/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
-import { parseRegistryUrl } from '../providers/registry/reference.js';
+import { parseRegistryUrl } from '../oci/reference.js';
 import { matchesTarget } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { FragmentStore, NoLocker } from '../state/fragment.js';

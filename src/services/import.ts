@@ -18,7 +18,7 @@ import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import { indexAddress, parseAddress, tagAddress } from '../state/addresses.js';
 import type { HistoryEvent, Resource, State } from '../state/types.js';
-import { resolveAppWindow } from './observe.js';
+import { resolveAppWindow } from '../plan/observe/observe.js';
 import { event, modifyState, type StateOptions } from './state.js';
 
 /** What an import recorded, and what it left out and why. */

@@ -13,7 +13,7 @@ import { AbortError } from '../errors.js';
 import { openStateBackend } from '../state/backend.js';
 import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
-import { observe } from './observe.js';
+import { observe } from '../plan/observe/observe.js';
 
 /** Options of a plan run. */
 export interface PlanOptions {

@@ -23,7 +23,7 @@ import type { Descriptor, RegistryBackend } from '../providers/registry/types.js
 import { indexAddress, matchesTarget, parseAddress } from '../state/addresses.js';
 import { openStateBackend } from '../state/backend.js';
 import type { State } from '../state/types.js';
-import { resolveAppWindow } from './observe.js';
+import { resolveAppWindow } from '../plan/observe/observe.js';
 
 /** Options of a verify run. */
 export interface VerifyOptions {

@@ -6,14 +6,9 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/model.js';
 import { FileStateStore } from './file-store.js';
 import { FileLocker } from './lock.js';
-import type { Locker, StateStore } from './types.js';
+import type { StateBackend } from './state-backend.js';
 
-/** A store, its locker, and what to release afterwards. */
-export interface StateBackend {
-  store: StateStore;
-  locker: Locker;
-  close(): Promise<void>;
-}
+export type { StateBackend } from './state-backend.js';
 
 /** Options for opening a backend. */
 export interface OpenBackendOptions {

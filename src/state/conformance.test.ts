@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describeStoreConformance } from './conformance.js';
+import { describeStoreConformance } from '../../test/state/conformance.js';
 import { FileStateStore } from './file-store.js';
 import { FileLocker } from './lock.js';
-import { MemoryLocker, MemoryStateStore, type MemoryLockCell } from './memory-store.js';
+import { MemoryLocker, MemoryStateStore, type MemoryLockCell } from '../../test/state/memory-store.js';
 
 describeStoreConformance('FileStateStore + FileLocker', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'mirror-state-'));

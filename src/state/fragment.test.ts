@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { smallPlan as buildPlan } from '../../test/fixtures/plans.js';
 import { jobActions } from '../services/apply.js';
-import { assertFragmentScope, FragmentStore, parseFragment, planId, type Fragment } from './fragment.js';
+import { planId } from '../plan/plan-id.js';
+import { assertFragmentScope, FragmentStore, parseFragment, type Fragment } from './fragment.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const build = (app: string, version: string, platform: string) => ({ type: 'build' as const, app, image: app, version, platform, digest: D, createdAt: 't', updatedAt: 't' });

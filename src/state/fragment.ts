@@ -7,21 +7,27 @@
  * build job for app a could record `b@1.0.0/…` with a's digest, which apply would publish and sign
  * as b. Rewritten after every step like the state, and folded in by `mirror state merge`.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BugError, StateError } from '../errors.js';
+import { contentId } from '../system/content-id.js';
 import { issuePath } from '../system/issue-path.js';
 import { jsonProblem } from '../system/json-problem.js';
-import type { Plan } from '../plan/types.js';
 import { buildAddress } from './addresses.js';
 import { writeFileAtomic } from './file-store.js';
 import { newState } from './new-state.js';
 import { HistoryEventSchema, ResourceSchema, type LockHandle, type Locker, type State, type StateStore, type WriteOptions } from './types.js';
 import { assertInScope, successorOf } from './write-guard.js';
 
-/** Identity of a saved plan: the hash of its content (every runner reads the same file). */
-export function planId(plan: Plan): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify(plan)).digest('hex')}`;
+/**
+ * The saved plan a fragment belongs to: the parts this file reads. State sits below plan, so it
+ * names them here instead of importing plan/types.ts (whose Plan satisfies this). The plan's id is
+ * the content hash of the whole plan, as plan/plan-id.ts computes it, so callers pass the plan
+ * itself, never a part of it.
+ */
+export interface FragmentPlan {
+  configHash: string;
+  state: { lineage: string | null; serial: number };
+  actions: ReadonlyArray<{ type: string; address: string }>;
 }
 
 /** The fragment file (fragmentVersion 1). */
@@ -57,10 +63,10 @@ export function parseFragment(text: string, file: string): Fragment {
  * a record that is not a build of exactly that address, and, when the plan is given
  * (`state merge --plan`), a fragment of another plan or actions that plan never had.
  */
-export function assertFragmentScope(fragment: Fragment, file: string, plan?: Plan): void {
+export function assertFragmentScope(fragment: Fragment, file: string, plan?: FragmentPlan): void {
   const redo = 'Merge only the fragments the build jobs of this plan wrote (apply PLANFILE --only build --fragment-out FILE).';
   if (plan) {
-    const id = planId(plan);
+    const id = contentId(plan);
     if (fragment.plan.id !== id) throw new StateError(`Refusing fragment ${file}: it belongs to plan ${fragment.plan.id}, not to the given plan ${id}.`, redo);
     const builds = new Set(plan.actions.filter((a) => a.type === 'build').map((a) => a.address));
     const foreign = fragment.actions.find((a) => !builds.has(a));
@@ -84,9 +90,9 @@ export class FragmentStore implements StateStore {
   private readonly actions: string[];
 
   /** `actions`: the build addresses this job runs (see jobActions in services/apply.ts). */
-  constructor(file: string, plan: Plan, actions: string[]) {
+  constructor(file: string, plan: FragmentPlan, actions: string[]) {
     this.location = file;
-    this.header = { id: planId(plan), lineage: plan.state.lineage, serial: plan.state.serial, configHash: plan.configHash };
+    this.header = { id: contentId(plan), lineage: plan.state.lineage, serial: plan.state.serial, configHash: plan.configHash };
     this.actions = [...actions].sort();
     this.state = { ...newState(), ...(plan.state.lineage ? { lineage: plan.state.lineage } : {}) };
   }

@@ -5,9 +5,8 @@
  */
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError } from '../errors.js';
-import { prepareArtifactManifest, readArtifact, type FetchedArtifact } from '../providers/registry/artifact.js';
-import type { RegistrySettings } from '../providers/registry/index.js';
-import { parseImageReference, parseRegistryUrl } from '../providers/registry/reference.js';
+import { prepareArtifactManifest, readArtifact, type FetchedArtifact, type RegistrySettings } from '../providers/registry/index.js';
+import { parseImageReference, parseRegistryUrl } from '../oci/reference.js';
 import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
 
 /** artifactType and layer mediaType of the state artifact. */
@@ -77,7 +76,7 @@ export function parseStateRef(ref: string, registry: ResolvedConfig['registry'])
   return { settings, image, tag: parsed.tag };
 }
 
-export type { ArtifactManifest, FetchedArtifact } from '../providers/registry/artifact.js';
+export type { ArtifactManifest, FetchedArtifact } from '../providers/registry/index.js';
 
 /**
  * GET `tag` and its layer (readArtifact on the target). A manifest that is not an artifact of

@@ -9,7 +9,7 @@ import { RegistryError, UnauthorizedError } from '../providers/registry/errors.j
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import { openStateBackend } from './backend.js';
-import { describeStoreConformance } from './conformance.js';
+import { describeStoreConformance } from '../../test/state/conformance.js';
 import { LockedError } from './lock.js';
 import { newState } from './new-state.js';
 import { fetchArtifact, LOCK_TYPE, parseStateRef, prepareArtifact, putArtifact, STATE_TYPE, type OciTarget } from './oci-artifact.js';

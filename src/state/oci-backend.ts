@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from '../config/model.js';
 import { BugError } from '../errors.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
-import type { StateBackend } from './backend.js';
+import type { StateBackend } from './state-backend.js';
 import { parseStateRef, type OciTarget } from './oci-artifact.js';
 import { OciLocker, type OciLockerOptions } from './oci-lock.js';
 import { OciStateStore } from './oci-store.js';

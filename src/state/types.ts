@@ -3,7 +3,7 @@
  * (Terraform's Persistent + Locker) with one conformance suite every implementation passes.
  */
 import { z } from 'zod';
-import { DIGEST_RE, NAME_RE, PLATFORM_RE, TAG_RE } from '../providers/registry/reference.js';
+import { DIGEST_RE, NAME_RE, PLATFORM_RE, TAG_RE } from '../oci/reference.js';
 
 const digest = z.string().regex(DIGEST_RE, 'expected sha256:<64 hex>');
 // Recorded names go back into registry URLs (drift HEADs, re-merges, prunes): a hand-edited

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AbortError } from '../../errors.js';
-import { isDigest, PLATFORM_RE } from '../registry/reference.js';
+import { isDigest, PLATFORM_RE } from '../../oci/reference.js';
 import { run } from '../../system/exec.js';
 import { tempDir } from '../../system/run-dir.js';
 

@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from './errors.js';
 import { sha256 } from './http-backend.js';
-import { isDigest } from './reference.js';
+import { isDigest } from '../../oci/reference.js';
 import { MediaType, type Descriptor, type RegistryBackend } from './types.js';
 
 /** OCI 1.1 empty descriptor media type, used as the config of artifacts that have none. */

@@ -10,7 +10,7 @@ import { createDispatcher } from '../../system/dispatcher.js';
 import { DEFAULT_CHUNK_BYTES, uploadBlobFile } from './blob-upload.js';
 import { GithubPackages } from './github-packages.js';
 import { RegistryHttp, type RegistryResponse } from './http.js';
-import { isDigest, isValidTag } from './reference.js';
+import { isDigest, isValidTag } from '../../oci/reference.js';
 import { MANIFEST_ACCEPT, MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type PutManifestResult, type RegistryBackend, type RequestStats } from './types.js';
 
 /** sha256 digest of bytes. */

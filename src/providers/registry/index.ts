@@ -3,7 +3,7 @@ import path from 'node:path';
 import { envRetryBaseMs } from '../../system/http-common.js';
 import { HttpRegistryBackend } from './http-backend.js';
 import { OciLayoutBackend } from './oci-layout.js';
-import { parseRegistryUrl } from './reference.js';
+import { parseRegistryUrl } from '../../oci/reference.js';
 import type { RegistryBackend } from './types.js';
 
 /** Registry settings as the config resolves them. */
@@ -30,3 +30,7 @@ export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJ
     chunkBytes: opts.chunkBytes ?? envChunkBytes(opts.env ?? process.env),
   });
 }
+
+// OCI 1.1 artifacts, for the oci state backend (state and lock are artifacts), which reaches the
+// registry only through this module and types.ts (scripts/check-layers.mjs).
+export { prepareArtifactManifest, readArtifact, type ArtifactManifest, type FetchedArtifact } from './artifact.js';

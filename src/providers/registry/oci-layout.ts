@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { sha256 } from './http-backend.js';
-import { isDigest } from './reference.js';
+import { isDigest } from '../../oci/reference.js';
 import { MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type RegistryBackend, type RequestStats } from './types.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';

@@ -12,7 +12,7 @@ import { sha256 } from './http-backend.js';
 import { createRegistryBackend } from './index.js';
 import { retryAfterMs } from '../../system/http-common.js';
 import { parseChallenge } from './http.js';
-import { parseImageReference, parseRegistryUrl } from './reference.js';
+import { parseImageReference, parseRegistryUrl } from '../../oci/reference.js';
 import { MediaType } from './types.js';
 
 let registry: TestRegistry;

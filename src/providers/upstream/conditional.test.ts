@@ -12,7 +12,7 @@ import { answerCacheDir, fileAnswerCache, type AnswerCache } from './answer-cach
 import { budgetShortfall, githubBudget } from './github-budget.js';
 import type { ConditionalStats } from './http.js';
 import { createUpstreamSource } from './index.js';
-import { resolveWindow } from './window.js';
+import { resolveWindow } from '../../plan/window.js';
 
 let emu: UpstreamEmulator;
 let dir: string;

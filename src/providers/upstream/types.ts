@@ -1,8 +1,18 @@
 /**
  * Upstream provider contracts: a provider yields raw tags page by page; the window resolver
- * (window.ts) filters, validates and orders them. It stops early only on a source that lists in
+ * (plan/window.ts) filters, validates and orders them. It stops early only on a source that lists in
  * descending version order, and only once no later page can hold a version above the window.
  */
+
+/**
+ * Where an app's versions come from: the fields of the config's `upstream` block a source needs.
+ * Declared here, not imported from config/, because providers sit below config; the config's
+ * validated `UpstreamConfig` satisfies it.
+ */
+export type UpstreamLocation =
+  | { type: 'github-releases'; repository: string; apiUrl?: string }
+  | { type: 'gitlab-tags'; baseUrl: string; project: string }
+  | { type: 'git-tags'; url: string };
 
 /** One tag or release as the upstream lists it, before any filtering. */
 export interface UpstreamTag {

@@ -7,7 +7,7 @@ import { startFaultProxy } from '../../../test/rig/fault-proxy.js';
 import { startUpstreamEmulator, type UpstreamEmulator } from '../../../test/rig/upstream.js';
 import { UpstreamError } from '../../errors.js';
 import { createUpstreamSource } from './index.js';
-import { resolveWindow, selectCandidates } from './window.js';
+import { resolveWindow, selectCandidates } from '../../plan/window.js';
 
 let emu: UpstreamEmulator;
 process.env.MIRROR_RETRY_BASE_MS = '5'; // retries back off in ms here, not seconds

@@ -10,12 +10,12 @@
  */
 import pLimit from 'p-limit';
 import semver from 'semver';
-import { renderTemplate, versionVars } from '../../config/template.js';
-import { UpstreamError } from '../../errors.js';
-import { PROBES_PER_APP } from '../../system/pools.js';
-import { isValidTag } from '../registry/reference.js';
-import { probe } from './http.js';
-import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from './types.js';
+import { renderTemplate, versionVars } from '../config/template.js';
+import { UpstreamError } from '../errors.js';
+import { PROBES_PER_APP } from '../system/pools.js';
+import { isValidTag } from '../oci/reference.js';
+import { probe } from '../providers/upstream/index.js';
+import type { ResolvedWindow, UpstreamSource, UpstreamTag, WindowVersion } from '../providers/upstream/types.js';
 
 /** Default tag pattern: `v1.2.3` or `1.2.3`. */
 export const DEFAULT_TAG_PATTERN = '^v?(\\d+\\.\\d+\\.\\d+)$';

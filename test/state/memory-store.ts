@@ -1,9 +1,9 @@
 /** In-memory StateStore + Locker: the fake for planner unit tests; passes the same conformance suite. */
 import { randomUUID } from 'node:crypto';
-import { AbortError } from '../errors.js';
-import { holderInfo, LockedError, lockWait } from './lock.js';
-import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore, type WriteOptions } from './types.js';
-import { assertInScope, assertSuccessor, successorOf } from './write-guard.js';
+import { AbortError } from '../../src/errors.js';
+import { holderInfo, LockedError, lockWait } from '../../src/state/lock.js';
+import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore, type WriteOptions } from '../../src/state/types.js';
+import { assertInScope, assertSuccessor, successorOf } from '../../src/state/write-guard.js';
 
 /** State kept in memory, as JSON text so callers can never alias what is stored. */
 export class MemoryStateStore implements StateStore {

@@ -5,10 +5,10 @@
  * request per version — the referrers list, or the `sha256-<hex>` fallback index, which is only
  * fetched when the tag listing has it (no request at all for a version never attested).
  */
-import { emptyRepository, missingPlatforms, type ObservedRepository } from '../plan/observed.js';
-import { kindOfReferrer, listReferrers } from '../providers/attest/referrers.js';
-import { wantedKinds } from '../providers/attest/types.js';
-import { indexAddress } from '../state/addresses.js';
+import { emptyRepository, missingPlatforms, type ObservedRepository } from '../observed.js';
+import { kindOfReferrer, listReferrers } from '../../providers/attest/index.js';
+import { wantedKinds } from '../../providers/attest/types.js';
+import { indexAddress } from '../../state/addresses.js';
 import type { ObservationRound } from './observe-round.js';
 
 /** Fill `repo.attested` for every version the planner may propose an attest action for (recorded, or about to be adopted). */

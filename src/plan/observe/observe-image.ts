@@ -10,13 +10,13 @@
  * 2. Recorded platform builds of versions whose index is missing or drifted (resume without rebuilding).
  */
 import type { LimitFunction } from 'p-limit';
-import type { AppSpec } from '../config/model.js';
-import { floatingTagFor } from '../plan/floating.js';
-import type { ObservedRepository } from '../plan/observed.js';
-import type { RegistryBackend } from '../providers/registry/types.js';
-import type { WindowVersion } from '../providers/upstream/types.js';
-import { buildAddress, indexAddress } from '../state/addresses.js';
-import type { State } from '../state/types.js';
+import type { AppSpec } from '../../config/model.js';
+import { floatingTagFor } from '../floating.js';
+import type { ObservedRepository } from '../observed.js';
+import type { RegistryBackend } from '../../providers/registry/types.js';
+import type { WindowVersion } from '../../providers/upstream/types.js';
+import { buildAddress, indexAddress } from '../../state/addresses.js';
+import type { State } from '../../state/types.js';
 import { learnTagDigest } from './tag-digests.js';
 
 /** One image's inputs: its app, its app's window (newest first) and its repository's listing. */

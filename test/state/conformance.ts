@@ -3,10 +3,10 @@
  * included, so a new backend (oci) is correct by the same tests and the fake cannot drift.
  */
 import { describe, expect, it } from 'vitest';
-import { AbortError, BugError, StateError } from '../errors.js';
-import { LockedError } from './lock.js';
-import { newState } from './new-state.js';
-import type { LockInfo, Locker, State, StateStore } from './types.js';
+import { AbortError, BugError, StateError } from '../../src/errors.js';
+import { LockedError } from '../../src/state/lock.js';
+import { newState } from '../../src/state/new-state.js';
+import type { LockInfo, Locker, State, StateStore } from '../../src/state/types.js';
 
 /** One implementation under test, on fresh empty storage. */
 export interface StoreUnderTest {

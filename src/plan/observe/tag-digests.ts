@@ -1,7 +1,7 @@
 /** Learning which digest a tag holds: the step several observation rounds of the plan share. */
-import { REFERRER_TAG } from '../plan/drift.js';
-import type { ObservedRepository } from '../plan/observed.js';
-import type { RegistryBackend } from '../providers/registry/types.js';
+import { REFERRER_TAG } from '../drift.js';
+import type { ObservedRepository } from '../observed.js';
+import type { RegistryBackend } from '../../providers/registry/types.js';
 
 /** Tags of a repository whose digest is not known yet (referrer-fallback tags belong to attestations). */
 export function tagsWithoutDigest(repo: ObservedRepository): string[] {

@@ -6,22 +6,20 @@
  */
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { AppSpec, ResolvedConfig } from '../config/model.js';
-import { emptyRepository, type Observed, type ObservedRepository } from '../plan/observed.js';
-import type { RegistryBackend } from '../providers/registry/types.js';
-import { answerCacheDir, fileAnswerCache } from '../providers/upstream/answer-cache.js';
-import { budgetShortfall, githubBudget } from '../providers/upstream/github-budget.js';
-import type { ConditionalStats } from '../providers/upstream/http.js';
-import { createUpstreamSource, type UpstreamContext } from '../providers/upstream/index.js';
-import type { WindowVersion } from '../providers/upstream/types.js';
-import { resolveWindow } from '../providers/upstream/window.js';
+import type { AppSpec, ResolvedConfig } from '../../config/model.js';
+import { emptyRepository, type Observed, type ObservedRepository } from '../observed.js';
+import type { RegistryBackend } from '../../providers/registry/types.js';
+import type { ConditionalStats } from '../../providers/upstream/http.js';
+import { answerCacheDir, budgetShortfall, createUpstreamSource, fileAnswerCache, githubBudget, type UpstreamContext } from '../../providers/upstream/index.js';
+import type { WindowVersion } from '../../providers/upstream/types.js';
+import { resolveWindow } from '../window.js';
 import { observeRetention } from './observe-retention.js';
 import { observeAttestations } from './observe-attestations.js';
 import { observeUntrackedImage } from './observe-untracked.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
 import { observeImage, startEarlyHeads } from './observe-image.js';
-import { REGISTRY_CONNECTIONS } from '../system/pools.js';
-import type { State } from '../state/types.js';
+import { REGISTRY_CONNECTIONS } from '../../system/pools.js';
+import type { State } from '../../state/types.js';
 
 /** Inputs of an observation. */
 export interface ObserveOptions {

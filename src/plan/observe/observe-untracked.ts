@@ -4,9 +4,9 @@
  * adopted from a single-platform image or an incomplete index that must be rebuilt. Nothing is
  * fetched for a registry mirror already tracks, so a steady-state plan costs no extra request.
  */
-import { readRegistryVersion } from '../plan/observed.js';
-import { NotFoundError } from '../providers/registry/errors.js';
-import { indexAddress } from '../state/addresses.js';
+import { readRegistryVersion } from '../observed.js';
+import { NotFoundError } from '../../providers/registry/errors.js';
+import { indexAddress } from '../../state/addresses.js';
 import type { ImageRound } from './observe-image.js';
 
 /** Fill `repo.untracked` (and the tag's digest) for every untracked window version of one image in the registry. */

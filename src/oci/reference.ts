@@ -1,5 +1,5 @@
 /** Parsing of `registry.url`, image references, tags and digests (the bottom layer, no I/O). */
-import { AbortError } from '../../errors.js';
+import { AbortError } from '../errors.js';
 
 /** OCI distribution tag grammar. */
 export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;

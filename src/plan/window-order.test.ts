@@ -4,9 +4,9 @@
  * (GitLab `order_by=version`), against an emulator that lists the way each API documents.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startUpstreamEmulator, type UpstreamEmulator } from '../../../test/rig/upstream.js';
-import { pageRange } from './github-releases.js';
-import { createUpstreamSource } from './index.js';
+import { startUpstreamEmulator, type UpstreamEmulator } from '../../test/rig/upstream.js';
+import { pageRange } from '../providers/upstream/github-releases.js';
+import { createUpstreamSource } from '../providers/upstream/index.js';
 import { resolveWindow } from './window.js';
 
 let emu: UpstreamEmulator;

@@ -10,11 +10,11 @@
  * and one GET per platform manifest — about (1 + platforms) × versions in the registry.
  */
 import type { LimitFunction } from 'p-limit';
-import { REFERRER_TAG } from '../plan/drift.js';
-import type { ManifestContent, ObservedRepository } from '../plan/observed.js';
-import { isVersionTag, selectByPolicy } from '../plan/retention.js';
-import { NotFoundError } from '../providers/registry/errors.js';
-import type { RegistryBackend } from '../providers/registry/types.js';
+import { REFERRER_TAG } from '../drift.js';
+import type { ManifestContent, ObservedRepository } from '../observed.js';
+import { isVersionTag, selectByPolicy } from '../retention.js';
+import { NotFoundError } from '../../providers/registry/errors.js';
+import type { RegistryBackend } from '../../providers/registry/types.js';
 import type { ObservationRound } from './observe-round.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
 

@@ -1,10 +1,10 @@
 /** What each later round of the plan's observation gets: observe's own maps, filled in place. */
 import type { LimitFunction } from 'p-limit';
-import type { AppSpec } from '../config/model.js';
-import type { ObservedRepository } from '../plan/observed.js';
-import type { RegistryBackend } from '../providers/registry/types.js';
-import type { WindowVersion } from '../providers/upstream/types.js';
-import type { State } from '../state/types.js';
+import type { AppSpec } from '../../config/model.js';
+import type { ObservedRepository } from '../observed.js';
+import type { RegistryBackend } from '../../providers/registry/types.js';
+import type { WindowVersion } from '../../providers/upstream/types.js';
+import type { State } from '../../state/types.js';
 
 /** Inputs of an observation round. */
 export interface ObservationRound {
