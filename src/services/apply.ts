@@ -192,8 +192,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         if (a.type === 'tag') return tagStep(ctx, a);
         if (a.type === 'prune') return pruneStep(ctx, a);
         if (a.type === 'attest') return attestStep(ctx, attestTools, a);
-        if (a.type === 'import') return importStep(ctx, a);
-        throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
+        return importStep(ctx, a);
       },
     });
     return { plan, outcome, stats: registry.stats() };
