@@ -7,7 +7,7 @@
 import { AbortError } from '../errors.js';
 import type { AppSpec } from '../config/model.js';
 import { missingPlatforms, readRegistryVersion, type RegistryVersion } from '../plan/observed.js';
-import type { Action } from '../plan/types.js';
+import type { ActionOf } from '../plan/types.js';
 import { NotFoundError } from '../providers/registry/errors.js';
 import { buildAddress, indexAddress } from '../state/addresses.js';
 import type { Resource } from '../state/types.js';
@@ -38,9 +38,9 @@ export function adoptedRecords(app: AppSpec, image: string, version: string, fou
 }
 
 /** The `import` step: record what the version tag holds, after checking it is what the plan saw. Writes nothing to the registry. */
-export async function importStep(ctx: ApplyContext, action: Action): Promise<string> {
+export async function importStep(ctx: ApplyContext, action: ActionOf<'import'>): Promise<string> {
   const { app, image } = specsOf(ctx, action.app, action.image);
-  const version = action.version as string;
+  const { version } = action;
   const fetched = await ctx.registry.getManifest(image.name, version).catch((error: unknown) => { if (error instanceof NotFoundError) return undefined; throw error; });
   if (!fetched || fetched.descriptor.digest !== action.digest) {
     throw new AbortError(`Cannot import ${action.address}: the registry's ${version} tag is ${fetched ? `at ${fetched.descriptor.digest}` : 'gone'}, the plan adopted ${action.digest}.`, 'Run mirror plan again: the registry changed since the plan.');

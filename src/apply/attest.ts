@@ -5,7 +5,7 @@
  * read-modify-write); one that fails does not stop the others, and the action then fails naming it.
  */
 import { AbortError } from '../errors.js';
-import type { Action } from '../plan/types.js';
+import type { ActionOf } from '../plan/types.js';
 import { attachBundle } from '../providers/attest/referrers.js';
 import type { SbomSource } from '../providers/attest/sbom.js';
 import { cosignSignStatement, provenanceStatement, sbomStatement, subjectsOf, subjectOf } from '../providers/attest/statement.js';
@@ -19,9 +19,9 @@ import { provenanceInput, type PlatformEntry } from './provenance-input.js';
 
 
 /** Attest one version's index. Returns the index digest. */
-export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: Action): Promise<string> {
+export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: ActionOf<'attest'>): Promise<string> {
   const { app, image } = specsOf(ctx, action.app, action.image);
-  const version = action.version as string;
+  const { version } = action;
   const address = indexAddress(app.name, image.name, version);
   const rec = ctx.recorder.state.resources[address];
   if (rec?.type !== 'index') throw new AbortError(`Cannot attest ${address}: the state records no index for it.`, `Adopt it first: mirror import ${address}`);

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { Action } from '../plan/types.js';
 import { execute, type ApplyEvent } from './executor.js';
 
-const act = (id: string, dependsOn: string[] = [], platform?: string): Action => ({
-  id, type: id.startsWith('build') ? 'build' : 'merge', address: id, app: 'a', image: 'a', reason: 'r', dependsOn, ...(platform ? { platform } : {}),
-});
+const act = (id: string, dependsOn: string[] = [], platform = ''): Action => {
+  const common = { id, address: id, app: 'a', image: 'a', version: '1.0.0', reason: 'r', dependsOn };
+  return id.startsWith('build') ? { ...common, type: 'build', platform } : { ...common, type: 'merge' };
+};
+const platformOf = (a: Action) => (a.type === 'build' ? a.platform : '');
 
 describe('executor', () => {
   it('runs in dependency order, fails only dependants, finishes the rest', async () => {
@@ -63,9 +65,9 @@ describe('executor', () => {
       parallelism: 4,
       run: async (a) => {
         concurrent++; peak = Math.max(peak, concurrent);
-        perPlatform.set(a.platform!, (perPlatform.get(a.platform!) ?? 0) + 1); platformPeak = Math.max(platformPeak, perPlatform.get(a.platform!)!);
+        perPlatform.set(platformOf(a), (perPlatform.get(platformOf(a)) ?? 0) + 1); platformPeak = Math.max(platformPeak, perPlatform.get(platformOf(a))!);
         await new Promise((r) => setTimeout(r, 10));
-        concurrent--; perPlatform.set(a.platform!, perPlatform.get(a.platform!)! - 1);
+        concurrent--; perPlatform.set(platformOf(a), perPlatform.get(platformOf(a))! - 1);
         return undefined;
       },
       emit: () => undefined,

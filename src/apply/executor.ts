@@ -75,7 +75,7 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
           if (!deps.every((d) => status.get(d) === 'done' || status.get(d) === 'satisfied')) continue;
           if (running >= opts.parallelism) continue;
           // One build per platform at a time: a native runner builds one image at a time well, two badly.
-          if (a.type === 'build' && busyPlatforms.has(a.platform ?? '')) continue;
+          if (a.type === 'build' && busyPlatforms.has(a.platform)) continue;
           start(a);
           progressed = true;
         }
@@ -85,7 +85,7 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
     const start = (a: Action) => {
       status.set(a.id, 'running');
       running += 1;
-      if (a.type === 'build') busyPlatforms.add(a.platform ?? '');
+      if (a.type === 'build') busyPlatforms.add(a.platform);
       const t0 = Date.now();
       opts.emit({ event: 'start', id: a.id, type: a.type, address: a.address, time: now() });
       opts.run(a).then(
@@ -111,7 +111,7 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
         },
       ).finally(() => {
         running -= 1;
-        if (a.type === 'build') busyPlatforms.delete(a.platform ?? '');
+        if (a.type === 'build') busyPlatforms.delete(a.platform);
         pump();
       });
     };

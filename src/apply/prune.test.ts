@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pushTestImage, pushTestIndex } from '../../test/rig/oci.js';
-import type { Action } from '../plan/types.js';
+import type { ActionOf } from '../plan/types.js';
 import { attachBundle, fallbackTag } from '../providers/attest/referrers.js';
 import { RegistryError } from '../providers/registry/errors.js';
 import { MediaType } from '../providers/registry/types.js';
@@ -42,7 +42,7 @@ async function setup(versions: string[]) {
   const store = new MemoryStateStore(state);
   const recorder = new StateRecorder(store, state, 'tester@host');
   const ctx = { registry, recorder } as unknown as ApplyContext;
-  const prune = (version: string): Action => ({
+  const prune = (version: string): ActionOf<'prune'> => ({
     id: `prune:app@${version}`, type: 'prune', address: `app@${version}`, app: 'app', image: 'app', version, reason: 'test',
     digest: published[version].index, manifests: published[version].builds, dependsOn: [],
   });

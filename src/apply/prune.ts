@@ -4,10 +4,10 @@
  * this step only refuses when the registry changed under it, because a registry deletes by digest
  * and takes every tag on that digest along.
  */
-import { AbortError, BugError } from '../errors.js';
+import { AbortError } from '../errors.js';
 import { REFERRER_TAG } from '../plan/drift.js';
 import { isVersionTag } from '../plan/retention.js';
-import type { Action } from '../plan/types.js';
+import type { ActionOf } from '../plan/types.js';
 import { NotFoundError, RegistryError } from '../providers/registry/errors.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import { kindOfReferrer, listReferrers } from '../providers/attest/referrers.js';
@@ -31,9 +31,8 @@ async function deleteIfPresent(registry: RegistryBackend, image: string, digest:
 }
 
 /** Refuse when the version tag moved or any other non-version tag now points at the digest. */
-async function assertStillPrunable(ctx: ApplyContext, action: Action, digest: string): Promise<boolean> {
-  const { image } = action;
-  const version = action.version as string;
+async function assertStillPrunable(ctx: ApplyContext, action: ActionOf<'prune'>): Promise<boolean> {
+  const { image, version, digest } = action;
   const tags = await ctx.registry.listTags(image);
   let present = false;
   if (tags.includes(version)) {
@@ -68,11 +67,9 @@ async function deleteAttestations(registry: RegistryBackend, image: string, dige
 }
 
 /** Delete a pruned version from the registry and forget it in state. */
-export async function pruneStep(ctx: ApplyContext, action: Action): Promise<string> {
-  const digest = action.digest;
-  if (!digest || !action.version) throw new BugError(`prune action ${action.id} has no digest or version`);
-  const { app, image, version } = action;
-  if (await assertStillPrunable(ctx, action, digest)) await deleteIfPresent(ctx.registry, image, digest);
+export async function pruneStep(ctx: ApplyContext, action: ActionOf<'prune'>): Promise<string> {
+  const { app, image, version, digest } = action;
+  if (await assertStillPrunable(ctx, action)) await deleteIfPresent(ctx.registry, image, digest);
   await deleteAttestations(ctx.registry, image, digest);
   // A platform manifest a version recorded in state still uses stays, whatever the plan said.
   const used = new Set(Object.values(ctx.recorder.state.resources)

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { AbortError, BugError } from '../errors.js';
 import type { ImageSpec } from '../config/model.js';
 import { renderTemplate, versionVars, type TemplateVars } from '../config/template.js';
-import type { Action } from '../plan/types.js';
+import type { ActionOf } from '../plan/types.js';
 import { isDigest } from '../oci/reference.js';
 import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
@@ -58,10 +58,9 @@ async function buildPaths(dir: string, image: ImageSpec, where: string): Promise
 }
 
 /** Build one platform image and push it by digest. */
-export async function buildStep(ctx: ApplyContext, action: Action): Promise<string> {
+export async function buildStep(ctx: ApplyContext, action: ActionOf<'build'>): Promise<string> {
   const { app, image, planApp } = specsOf(ctx, action.app, action.image);
-  const version = action.version as string;
-  const platform = action.platform as string;
+  const { version, platform } = action;
   const tag = planApp.tags[version];
   if (!tag) throw new BugError(`plan has no upstream tag for ${action.app} ${version}`);
   const vars = await buildVars(ctx, app.name, image, version, tag, platform);
@@ -108,9 +107,9 @@ async function platformOf(ctx: ApplyContext, image: string, digest: string): Pro
 }
 
 /** Merge the platform digests into an OCI index under the version tag. No blob moves. */
-export async function mergeStep(ctx: ApplyContext, action: Action): Promise<string> {
+export async function mergeStep(ctx: ApplyContext, action: ActionOf<'merge'>): Promise<string> {
   const { app, image, planApp } = specsOf(ctx, action.app, action.image);
-  const version = action.version as string;
+  const { version } = action;
   const entries: Descriptor[] = [];
   let upstream: { tag: string; commit?: string } | undefined;
   for (const platform of app.platforms) {
@@ -135,9 +134,8 @@ export async function mergeStep(ctx: ApplyContext, action: Action): Promise<stri
 }
 
 /** Point a floating tag at a version's index (same manifest bytes, so the same digest). */
-export async function tagStep(ctx: ApplyContext, action: Action): Promise<string> {
-  const version = action.version as string;
-  const tag = action.tag as string;
+export async function tagStep(ctx: ApplyContext, action: ActionOf<'tag'>): Promise<string> {
+  const { version, tag } = action;
   const rec = ctx.recorder.state.resources[indexAddress(action.app, action.image, version)];
   const reference = rec?.digest ?? version;
   const manifest = await ctx.registry.getManifest(action.image, reference);

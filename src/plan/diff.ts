@@ -16,6 +16,9 @@ import { floatingTagFor } from './floating.js';
 import { planRetention, reclaimOf } from './retention.js';
 import { countByType, type Action, type Drift, type Plan, type PlanApp } from './types.js';
 
+/** An action before its id is given: Omit taken per variant, so a literal is checked against its own type's fields. */
+type Unnamed<A = Action> = A extends Action ? Omit<A, 'id'> : never;
+
 /** Options that change what the plan proposes. */
 export interface DiffOptions {
   targets?: string[];
@@ -42,8 +45,8 @@ interface Ctx {
   replace: string[];
 }
 
-function push(ctx: Ctx, action: Omit<Action, 'id'>): Action {
-  const full = { id: `${action.type}:${action.address}`, ...action };
+function push(ctx: Ctx, action: Unnamed): Action {
+  const full: Action = { id: `${action.type}:${action.address}`, ...action };
   ctx.actions.push(full);
   return full;
 }

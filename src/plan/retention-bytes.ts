@@ -14,7 +14,7 @@
 import type { AppSpec } from '../config/model.js';
 import type { State } from '../state/types.js';
 import { emptyRepository, type ManifestContent, type Observed } from './observed.js';
-import type { Action } from './types.js';
+import type { Action, ActionOf } from './types.js';
 
 type Visit = (digest: string, size: number) => void;
 
@@ -30,8 +30,8 @@ function walk(contents: Map<string, ManifestContent>, root: string, visit: Visit
 }
 
 /** Platform manifests of a pruned version: from its index when observed, else the builds recorded in state. */
-function childrenOf(contents: Map<string, ManifestContent>, state: State, prune: Action): string[] {
-  const index = contents.get(prune.digest as string);
+function childrenOf(contents: Map<string, ManifestContent>, state: State, prune: ActionOf<'prune'>): string[] {
+  const index = contents.get(prune.digest);
   if (index) return (index.manifests ?? []).map((m) => m.digest);
   return Object.values(state.resources)
     .filter((r) => r.type === 'build' && r.app === prune.app && r.image === prune.image && r.version === prune.version)
@@ -39,14 +39,14 @@ function childrenOf(contents: Map<string, ManifestContent>, state: State, prune:
 }
 
 /** Set `bytes` and `manifests` on an app's prune actions (in place). */
-export function accountBytes(app: AppSpec, state: State, observed: Observed, prunes: Action[], planned: Action[]): void {
+export function accountBytes(app: AppSpec, state: State, observed: Observed, prunes: ActionOf<'prune'>[], planned: Action[]): void {
   if (prunes.length === 0) return;
   const kept = new Set<string>();
   for (const image of app.images) {
     const repo = observed.registry.get(image.name) ?? emptyRepository();
     const contents = repo.contents ?? new Map<string, ManifestContent>();
     const pruned = new Set(prunes.filter((p) => p.image === image.name).map((p) => p.digest));
-    const moving = new Set(planned.filter((a) => a.type === 'tag' && a.app === app.name && a.image === image.name).map((a) => a.tag));
+    const moving = new Set(planned.filter((a) => a.type === 'tag').filter((a) => a.app === app.name && a.image === image.name).map((a) => a.tag));
     for (const [tag, digest] of repo.tagDigests) {
       if (!repo.tags.has(tag) || moving.has(tag) || pruned.has(digest)) continue;
       walk(contents, digest, (d) => kept.add(d));
@@ -56,7 +56,7 @@ export function accountBytes(app: AppSpec, state: State, observed: Observed, pru
   for (const prune of prunes) {
     const contents = observed.registry.get(prune.image)?.contents ?? new Map<string, ManifestContent>();
     let bytes = 0;
-    walk(contents, prune.digest as string, (digest, size) => {
+    walk(contents, prune.digest, (digest, size) => {
       if (kept.has(digest) || counted.has(digest)) return;
       counted.add(digest);
       bytes += size;

@@ -26,7 +26,7 @@ import type { State } from '../state/types.js';
 import { REFERRER_TAG } from './drift.js';
 import { emptyRepository, type Observed, type ObservedRepository } from './observed.js';
 import { accountBytes } from './retention-bytes.js';
-import type { Action } from './types.js';
+import type { Action, ActionOf } from './types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -80,10 +80,10 @@ export function selectByPolicy(app: AppSpec, image: string, tags: Iterable<strin
 }
 
 /** Prune actions of one image (bytes are added per app afterwards). */
-function pruneImage(app: AppSpec, image: string, repo: ObservedRepository, state: State, window: string[], planned: Action[], now: Date): Action[] {
+function pruneImage(app: AppSpec, image: string, repo: ObservedRepository, state: State, window: string[], planned: Action[], now: Date): ActionOf<'prune'>[] {
   const picks = selectByPolicy(app, image, repo.tags, state, window, now);
   if (picks.length === 0) return [];
-  const tagMoves = planned.filter((a) => a.type === 'tag' && a.app === app.name && a.image === image);
+  const tagMoves = planned.filter((a) => a.type === 'tag').filter((a) => a.app === app.name && a.image === image);
   const moving = new Set(tagMoves.map((a) => a.tag));
   const targets = new Set(tagMoves.map((a) => a.version));
   const picked = new Set(picks.map((p) => p.version));
@@ -97,7 +97,7 @@ function pruneImage(app: AppSpec, image: string, repo: ObservedRepository, state
   }
   const protect = new Set(app.retention?.protect ?? []);
   const dependsOn = tagMoves.map((a) => a.id);
-  const out: Action[] = [];
+  const out: ActionOf<'prune'>[] = [];
   for (const { version, reason } of picks) {
     if (targets.has(version)) continue;
     const address = indexAddress(app.name, image, version);
@@ -114,8 +114,8 @@ function pruneImage(app: AppSpec, image: string, repo: ObservedRepository, state
 }
 
 /** The prune actions of every app with a retention policy. `planned` = the plan's other actions. */
-export function planRetention(config: ResolvedConfig, state: State, observed: Observed, planned: Action[], now: Date): Action[] {
-  const out: Action[] = [];
+export function planRetention(config: ResolvedConfig, state: State, observed: Observed, planned: Action[], now: Date): ActionOf<'prune'>[] {
+  const out: ActionOf<'prune'>[] = [];
   for (const app of config.apps) {
     // Stryker disable next-line ConditionalExpression: without a policy selectByPolicy picks nothing; this only skips the work
     if (!app.retention) continue;

@@ -3,9 +3,9 @@
  * the planner's reason and the views' label both come from here, so a label can no longer say
  * `absent` beside a reason that says the tag exists, or `1.10.0 → 1.10.0` for a re-point.
  */
-import type { Action } from './types.js';
+import type { ActionOf } from './types.js';
 
-type Move = Pick<Action, 'tag' | 'version' | 'from' | 'fromDigest'>;
+type Move = Pick<ActionOf<'tag'>, 'tag' | 'version' | 'from' | 'fromDigest'>;
 
 /** `sha256:e1c1e1c1e1c1…`: a digest as the labels cut it. */
 const cut = (digest: string) => `${digest.slice(0, 19)}…`;
@@ -19,8 +19,8 @@ function current(m: Move): { kind: 'version'; version: string } | { kind: 'diges
 
 /** The label of a tag row: `latest 1.0.0 → 2.0.0`, `latest absent → 2.0.0`, `latest sha256:e1c1… → 2.0.0`, `latest → new 1.10.0 index`. */
 export function tagMoveLabel(m: Move, prefix = ''): string {
-  const tag = `${prefix}${m.tag ?? 'tag'}`;
-  const to = m.version ?? '?';
+  const tag = `${prefix}${m.tag}`;
+  const to = m.version;
   const now = current(m);
   if (now.kind === 'version') return now.version === to ? `${tag} → new ${to} index` : `${tag} ${now.version} → ${to}`;
   return `${tag} ${now.kind === 'digest' ? cut(now.digest) : 'absent'} → ${to}`;
@@ -28,8 +28,8 @@ export function tagMoveLabel(m: Move, prefix = ''): string {
 
 /** The planner's reason for a tag move (`repair drift: ` first when the tag drifted). */
 export function tagMoveReason(m: Move, drifted: boolean): string {
-  const tag = m.tag ?? 'tag';
-  const to = m.version ?? '?';
+  const tag = m.tag;
+  const to = m.version;
   const now = current(m);
   const reason = now.kind === 'absent' ? `${tag} → ${to} (missing in registry)`
     : now.kind === 'digest' ? `${tag} moves from an unknown digest (${cut(now.digest)}) → ${to}`

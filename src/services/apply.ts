@@ -12,11 +12,8 @@ import { StateRecorder } from '../apply/recorder.js';
 import { SourceCache } from '../apply/source.js';
 import { recordRefresh } from '../apply/refresh.js';
 import { assertFresh, assertSameConfig } from '../apply/stale.js';
-import { pruneStep } from '../apply/prune.js';
-import { attestStep } from '../apply/attest.js';
-import { importStep } from '../apply/adopt.js';
 import { AttestTools } from '../apply/attest-tools.js';
-import { buildStep, mergeStep, tagStep } from '../apply/steps.js';
+import { runStep } from '../apply/step-table.js';
 import { readPlanFile } from '../plan/planfile.js';
 import type { Action, ActionType, Plan } from '../plan/types.js';
 import { createBuilder, unconfinedWarning } from '../providers/builder/index.js';
@@ -186,15 +183,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       satisfied: (a) => (a.type === 'build' && !a.replace && state.resources[a.address]?.type === 'build' ? 'built elsewhere (recorded in state)' : undefined),
       emit: opts.emit,
       signal: opts.signal,
-      run: async (a) => {
-        if (a.type === 'build') return buildStep(ctx, a);
-        if (a.type === 'merge') return mergeStep(ctx, a);
-        if (a.type === 'tag') return tagStep(ctx, a);
-        if (a.type === 'prune') return pruneStep(ctx, a);
-        if (a.type === 'attest') return attestStep(ctx, attestTools, a);
-        if (a.type === 'import') return importStep(ctx, a);
-        throw new AbortError(`${a.type} actions are not supported by this version of mirror.`);
-      },
+      run: (a) => runStep(ctx, attestTools, a),
     });
     return { plan, outcome, stats: registry.stats() };
   } finally {

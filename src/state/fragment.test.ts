@@ -21,7 +21,7 @@ describe('fragments are bound to their job', () => {
     expect(jobActions(plan, {})).toEqual(builds);
     const one = builds[0];
     expect(jobActions(plan, { targets: [one], only: ['build'] })).toEqual([one]);
-    const platform = plan.actions.find((a) => a.address === one)?.platform as string;
+    const platform = plan.actions.filter((a) => a.type === 'build').find((a) => a.address === one)?.platform as string;
     expect(jobActions(plan, { platform })).toEqual(builds.filter((b) => b.endsWith(platform)));
     expect(jobActions(plan, { only: ['merge'] })).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * flat list of visible rows for a fold/filter state. Pure, so the Ink view only draws rows and
  * its navigation is testable without a terminal.
  */
-import { countByType, type Action, type ActionType, type Drift, type Plan } from '../../plan/types.js';
+import { countByType, type Action, type ActionOf, type ActionType, type Drift, type Plan } from '../../plan/types.js';
 import { tagMoveLabel } from '../../plan/tag-move.js';
 import { DRIFT_MARKER, MARKERS, actionsByApp, appOf, countsText, driftByApp, driftText, windowText } from '../plan-summary.js';
 import { reasonText } from '../prune-text.js';
@@ -44,14 +44,14 @@ const dominant = (kinds: Kind[]): Kind => WEIGHT.find((k) => kinds.includes(k)) 
 
 function leafLabel(a: Action, multiImage: boolean): string {
   const image = multiImage ? `${a.image} ` : '';
-  if (a.type === 'build') return `${image}${a.platform ?? ''}`.trim();
+  if (a.type === 'build') return `${image}${a.platform}`.trim();
   if (a.type === 'merge') return `${image}index`.trim();
   return `${image}${a.type}`.trim();
 }
 
-function tagNode(a: Action, multiImage: boolean): TreeNode {
+function tagNode(a: ActionOf<'tag'>, multiImage: boolean): TreeNode {
   const image = multiImage ? `${a.image}:` : '';
-  return { key: a.id, kind: 'tag', label: tagMoveLabel(a, image), detail: a.reason, match: a.version ?? '', children: [] };
+  return { key: a.id, kind: 'tag', label: tagMoveLabel(a, image), detail: a.reason, match: a.version, children: [] };
 }
 
 function driftNode(d: Drift): TreeNode {
