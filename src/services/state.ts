@@ -11,7 +11,7 @@ import { AbortError, StateError } from '../errors.js';
 import { buildAddress, matchesTarget, parseAddress, type ParsedAddress } from '../state/addresses.js';
 import { openStateBackend, type StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
-import { whoAmI } from '../state/lock.js';
+import { whoAmI } from '../system/who-am-i.js';
 import { newState } from '../state/new-state.js';
 import { assertFragmentScope, parseFragment, type Fragment } from '../state/fragment.js';
 import type { Plan } from '../plan/types.js';

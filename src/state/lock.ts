@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortError } from '../errors.js';
+import { whoAmI } from '../system/who-am-i.js';
 import { writeFileAtomic } from './file-store.js';
 import type { LockHandle, LockInfo, Locker } from './types.js';
 
@@ -24,29 +25,6 @@ export class LockedError extends AbortError {
     this.name = 'LockedError';
     this.holder = holder;
   }
-}
-
-/** `500ms`, `30s`, `2m`, `1h`, or plain seconds → milliseconds; flags and env vars share one syntax. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new AbortError(`"${text}" is not a duration.`, 'Use a number with a unit: 500ms, 30s, 2m, 1h.');
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
-}
-
-/** Who is running, for lock and history: the CI run URL in GitHub Actions (the useful link), else user@host. */
-export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
-    return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
-  }
-  let user: string;
-  try {
-    user = os.userInfo().username;
-  } catch {
-    // Containers often run as a uid with no passwd entry.
-    user = env.USER ?? env.LOGNAME ?? `uid${process.getuid?.() ?? '?'}`;
-  }
-  return `${user}@${os.hostname()}`;
 }
 
 /** The lock record of this process, its lease running leaseMs from `now`. */

@@ -10,7 +10,8 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { AbortError } from '../errors.js';
 import { NotFoundError, RegistryError, RegistryUnavailableError } from '../providers/registry/errors.js';
-import { holderInfo, LockedError, lockWait, pidAlive, unreadableHolder, whoAmI } from './lock.js';
+import { whoAmI } from '../system/who-am-i.js';
+import { holderInfo, LockedError, lockWait, pidAlive, unreadableHolder } from './lock.js';
 import { fetchArtifact, LOCK_TYPE, prepareArtifact, putArtifact, type FetchedArtifact, type OciTarget } from './oci-artifact.js';
 import type { LockHandle, LockInfo, Locker } from './types.js';
 
