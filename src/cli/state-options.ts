@@ -1,6 +1,6 @@
 /** The one place state commands turn their flags into the services' StateOptions. */
 import type { StateOptions } from '../services/state.js';
-import { parseDuration } from '../state/lock.js';
+import { parseDuration } from '../system/duration.js';
 
 /** Working directory, `--config`, the environment, and `--lock-timeout` for commands that take the lock. */
 export function stateOptions(flags: { config?: string; 'lock-timeout'?: string }): StateOptions {

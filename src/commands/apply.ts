@@ -5,7 +5,7 @@ import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-comma
 import { configFlag, listFlag, lockTimeoutFlag, noColorFlag, replaceFlag, targetFlag } from '../cli/flags.js';
 import { AbortError } from '../errors.js';
 import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
-import { parseDuration } from '../state/lock.js';
+import { parseDuration } from '../system/duration.js';
 import { applyPlan } from '../services/apply.js';
 import { handleInterrupts, SIGNAL_EXIT_CODE } from '../system/interrupt.js';
 import { createLinePrinter, summaryMarkdown } from '../ui/apply-lines.js';

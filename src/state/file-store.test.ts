@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { BugError, StateError } from '../errors.js';
 import { FileStateStore } from './file-store.js';
-import { FileLocker, LockedError, parseDuration, whoAmI } from './lock.js';
+import { FileLocker, LockedError } from './lock.js';
 import { newState } from './new-state.js';
 import type { LockHandle, LockInfo, State } from './types.js';
 
@@ -273,28 +273,5 @@ describe('FileLocker', () => {
     const next = await new FileLocker(file, { leaseMs: 200, pollMs: 20 }).acquire('apply', { timeoutMs: 2000 });
     expect(Date.parse(next.info.expires)).toBeGreaterThan(Date.now() + 100);
     await next.release();
-  });
-
-  it('names the CI run as the holder in GitHub Actions, else user@host', () => {
-    expect(whoAmI({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' }))
-      .toBe('https://github.com/o/r/actions/runs/42');
-    expect(whoAmI({})).toMatch(new RegExp(`^.+@${os.hostname()}$`));
-    // all three variables or none: a partial set (a local shell with some exported) names the user
-    for (const partial of [{ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r' }, { GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' }, { GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '42' }]) {
-      expect(whoAmI(partial)).toMatch(new RegExp(`^.+@${os.hostname()}$`));
-    }
-  });
-
-  it('parses durations and refuses garbage', () => {
-    expect(parseDuration('30s')).toBe(30_000);
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('2m')).toBe(120_000);
-    expect(parseDuration('1h')).toBe(3_600_000);
-    expect(parseDuration('1.5s')).toBe(1500);
-    expect(parseDuration('45')).toBe(45_000);
-    // two decimals, and spaces around it (an env var written as ` 2m `)
-    expect(parseDuration('1.25s')).toBe(1250);
-    expect(parseDuration(' 2m \n')).toBe(120_000);
-    for (const bad of ['soon', '', '-1s', '10x', '1m30']) expect(() => parseDuration(bad)).toThrow(/not a duration/);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The state lock: a file beside the state, created exclusively, holding who has it and until
- * when. The lease is renewed while held, so a lock left by a killed CI job expires by itself;
- * on the same host a dead pid is proof enough to take it over at once.
+ * The state lock as a file beside the state, created exclusively, holding who has it and until
+ * when. The lease, takeover, wait and force-unlock rules are LockCore's; this file says how a
+ * lock file is read, created, rewritten and removed.
  */
 import { randomUUID } from 'node:crypto';
 import { link, lstat, mkdir, open, readFile, readlink, rename, stat, unlink } from 'node:fs/promises';
@@ -10,129 +10,35 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortError } from '../errors.js';
 import { writeFileAtomic } from './file-store.js';
-import type { LockHandle, LockInfo, Locker } from './types.js';
+import { AGAIN, holderInfo, LockCore, unreadableHolder, type Attempt, type Held, type LockTimings, type Taking } from './lock-core.js';
+import type { LockInfo } from './types.js';
 
-/** The state is held by someone else and stayed so for the whole --lock-timeout. */
-export class LockedError extends AbortError {
-  /** Who holds the lock, as read from it. */
-  readonly holder: LockInfo;
-  constructor(state: string, holder: LockInfo) {
-    super(
-      `State ${state} is locked by ${holder.who} (pid ${holder.pid} on ${holder.host}, ${holder.operation}, since ${holder.created}, lock ID ${holder.id}).`,
-      `Wait for it to finish and run again (or raise --lock-timeout); if that process is gone for good: mirror force-unlock ${holder.id}`,
-    );
-    this.name = 'LockedError';
-    this.holder = holder;
-  }
-}
+// The lock's error and helpers are LockCore's; these are the names the tests and the memory fake import from here.
+export { holderInfo, LockedError, lockWait } from './lock-core.js';
 
-/** `500ms`, `30s`, `2m`, `1h`, or plain seconds → milliseconds; flags and env vars share one syntax. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new AbortError(`"${text}" is not a duration.`, 'Use a number with a unit: 500ms, 30s, 2m, 1h.');
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
-}
-
-/** Who is running, for lock and history: the CI run URL in GitHub Actions (the useful link), else user@host. */
-export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
-    return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
-  }
-  let user: string;
-  try {
-    user = os.userInfo().username;
-  } catch {
-    // Containers often run as a uid with no passwd entry.
-    user = env.USER ?? env.LOGNAME ?? `uid${process.getuid?.() ?? '?'}`;
-  }
-  return `${user}@${os.hostname()}`;
-}
-
-/** The lock record of this process, its lease running leaseMs from `now`. */
-export function holderInfo(id: string, operation: string, who: string, leaseMs: number, now = Date.now()): LockInfo {
-  return {
-    id, operation, who, host: os.hostname(), pid: process.pid,
-    created: new Date(now).toISOString(), expires: new Date(now + leaseMs).toISOString(),
-  };
-}
-
-/**
- * Stand-in holder of a lock whose content cannot be read: held for one lease from `since`, then
- * stale like any abandoned lock (it may be a lock being written right now, or a crash's leftover).
- */
-export function unreadableHolder(what: string, since: number, leaseMs: number): LockInfo {
-  return {
-    id: 'unreadable', operation: 'unknown', who: `an unreadable lock ${what}`, host: 'unknown', pid: 0,
-    created: new Date(since).toISOString(), expires: new Date(since + leaseMs).toISOString(),
-  };
-}
-
-/** Whether a process with this pid exists on this machine (EPERM counts as alive). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else; only ESRCH proves it is gone.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-
-/**
- * The pause between two looks at a held lock, cut short by `signal`: an interrupted apply waiting
- * for the lock stops waiting (and never takes the lock after it was told to stop).
- */
-export function lockWait(ms: number, signal: AbortSignal | undefined, holder: LockInfo): Promise<void> {
-  const stopped = () => new AbortError(`Stopped while waiting for the state lock held by ${holder.who} (pid ${holder.pid} on ${holder.host}).`, 'Nothing was changed.');
-  if (signal?.aborted) return Promise.reject(stopped());
-  return new Promise((resolve, reject) => {
-    const onAbort = () => { clearTimeout(timer); reject(stopped()); };
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
-/** Options of a FileLocker. */
-export interface FileLockerOptions {
-  /** How long a lock stays valid without renewal (default 60 s). */
-  leaseMs?: number;
-  /** How often a waiting acquire looks again (default 200 ms). */
-  pollMs?: number;
-  /** How often a held lock is renewed (default leaseMs/3); 0 never renews, i.e. a holder that hung. */
-  renewMs?: number;
-}
+/** Options of a FileLocker (pollMs default 200 ms). */
+export type FileLockerOptions = LockTimings;
 
-interface SeenLock {
+/** The lock file as read: its holder and its exact text (what remove() compares). */
+interface SeenFile {
   info: LockInfo;
   raw: string;
 }
 
 /** Lock file `<state>.lock` (SPEC §5). */
-export class FileLocker implements Locker {
+export class FileLocker extends LockCore<SeenFile> {
   /** Path of the lock file. */
   readonly file: string;
-  private readonly state: string;
-  private readonly leaseMs: number;
-  private readonly pollMs: number;
-  private readonly renewMs: number;
 
   constructor(statePath: string, opts: FileLockerOptions = {}) {
-    this.state = statePath;
+    super(statePath, `${statePath}.lock`, opts, 200);
     this.file = `${statePath}.lock`;
-    this.leaseMs = opts.leaseMs ?? 60_000;
-    this.pollMs = opts.pollMs ?? 200;
-    this.renewMs = opts.renewMs ?? Math.max(10, Math.floor(this.leaseMs / 3));
   }
 
-  /** The holder as written in the lock file, or undefined when unlocked. */
-  async current(): Promise<LockInfo | undefined> {
-    return (await this.read())?.info;
-  }
-
-  private async read(): Promise<SeenLock | undefined> {
+  /** The lock file, or undefined when there is none; a symlink is refused. */
+  protected async read(): Promise<SeenFile | undefined> {
     let raw: string;
     let mtimeMs: number;
     try {
@@ -157,9 +63,9 @@ export class FileLocker implements Locker {
     return { raw, info: unreadableHolder(`file ${this.file}`, mtimeMs, this.leaseMs) };
   }
 
-  private stale(info: LockInfo): boolean {
-    if (!(Date.parse(info.expires) >= Date.now())) return true; // expired, or an unparsable date
-    return info.host === os.hostname() && info.pid > 0 && !pidAlive(info.pid);
+  /** A pid is checkable where the lock names this host. */
+  protected onThisMachine(seen: SeenFile): boolean {
+    return seen.info.host === os.hostname();
   }
 
   private async tryCreate(info: LockInfo): Promise<boolean> {
@@ -182,7 +88,7 @@ export class FileLocker implements Locker {
    * takers only one moves the file; whoever moved something else (a lock created or renewed
    * since it looked) puts it back with link(), which never clobbers a newer lock.
    */
-  private async remove(seen: SeenLock): Promise<boolean> {
+  protected async remove(seen: SeenFile): Promise<boolean> {
     const grave = `${this.file}.stale-${randomUUID()}`;
     try {
       await rename(this.file, grave);
@@ -205,78 +111,33 @@ export class FileLocker implements Locker {
     return false;
   }
 
-  /** Take the lock, waiting up to timeoutMs; provably abandoned locks are taken over (see Locker). */
-  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 0);
-    const id = randomUUID();
-    const who = whoAmI();
+  /** Create the file exclusively; else take over a provably abandoned lock, or wait for its holder. */
+  protected taker(t: Taking): () => Promise<Attempt> {
     let vanished = 0;
-    for (;;) {
+    return async () => {
       // Timestamps at creation, not at the first attempt: a long wait must not yield a lock born expired.
-      const info = holderInfo(id, operation, who, this.leaseMs);
-      if (await this.tryCreate(info)) return this.handle(info);
+      const info = holderInfo(t.id, t.operation, t.who, this.leaseMs);
+      if (await this.tryCreate(info)) return { taken: { info } };
       const seen = await this.read();
       if (!seen) {
         // Released between our attempt and our look: try again at once, but a file that keeps
         // refusing creation while never being readable must not turn this into a busy loop.
-        if (++vanished <= 3) continue;
-        if (Date.now() >= deadline) throw new AbortError(`Cannot take the lock ${this.file}: it cannot be created, yet there is no lock file to read.`, `Check ${path.dirname(this.file)} (permissions, a broken link), then run again.`);
-        await sleep(Math.min(this.pollMs, Math.max(1, deadline - Date.now())));
-        continue;
+        if (++vanished <= 3) return AGAIN;
+        if (Date.now() >= t.deadline) throw new AbortError(`Cannot take the lock ${this.file}: it cannot be created, yet there is no lock file to read.`, `Check ${path.dirname(this.file)} (permissions, a broken link), then run again.`);
+        await sleep(Math.min(this.pollMs, Math.max(1, t.deadline - Date.now())));
+        return AGAIN;
       }
       vanished = 0;
-      if (this.stale(seen.info) && (await this.remove(seen))) {
-        opts.onTakeover?.(seen.info);
-        continue;
+      if (this.stale(seen) && (await this.remove(seen))) {
+        t.onTakeover?.(seen.info);
+        return AGAIN;
       }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new LockedError(this.state, seen.info);
-      await lockWait(Math.min(this.pollMs, left), opts.signal, seen.info);
-    }
-  }
-
-  private handle(info: LockInfo): LockHandle {
-    let stopped = false;
-    let inflight: Promise<void> = Promise.resolve();
-    const renew = async () => {
-      const seen = await this.read();
-      if (stopped) return;
-      if (seen?.info.id !== info.id) {
-        // Force-unlocked or taken over after our lease lapsed: never write a lock we no longer own.
-        stopped = true;
-        clearInterval(timer);
-        return;
-      }
-      await writeFileAtomic(this.file, JSON.stringify({ ...info, expires: new Date(Date.now() + this.leaseMs).toISOString() }, null, 2));
-    };
-    const timer = setInterval(() => {
-      if (!stopped) inflight = inflight.then(renew).catch(() => undefined);
-    }, this.renewMs > 0 ? this.renewMs : 2 ** 31 - 1);
-    timer.unref();
-    return {
-      info,
-      release: async () => {
-        stopped = true;
-        clearInterval(timer);
-        await inflight; // a renewal in flight would otherwise recreate the file after we unlink it
-        const seen = await this.read();
-        if (seen?.info.id === info.id) await this.remove(seen);
-      },
+      return { holder: seen.info };
     };
   }
 
-  /** Remove the lock if its id is `id` (`mirror force-unlock`); otherwise say which id is held. */
-  async forceUnlock(id: string): Promise<void> {
-    const seen = await this.read();
-    if (!seen) throw new AbortError(`State ${this.state} is not locked (no ${this.file}).`, 'Nothing to unlock.');
-    if (seen.info.id !== id) {
-      throw new AbortError(
-        `Lock ID ${id} does not match the lock held on ${this.state} (lock ID ${seen.info.id}, by ${seen.info.who}).`,
-        `Check that holder is gone, then run: mirror force-unlock ${seen.info.id}`,
-      );
-    }
-    if (!(await this.remove(seen))) {
-      throw new AbortError(`The lock on ${this.state} changed while unlocking it.`, 'Run `mirror force-unlock` again with the ID it reports.');
-    }
+  /** Renewal replaces the file atomically: a reader never sees it half written. */
+  protected async rewrite(_held: Held, renewed: LockInfo): Promise<void> {
+    await writeFileAtomic(this.file, JSON.stringify(renewed, null, 2));
   }
 }
