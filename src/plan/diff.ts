@@ -14,6 +14,7 @@ import { refreshDrift } from './drift.js';
 import { tagMoveReason } from './tag-move.js';
 import { floatingTagFor } from './floating.js';
 import { planRetention, reclaimOf } from './retention.js';
+import { recordedByImage, recordedOf, type RecordedImage } from './recorded.js';
 import { countByType, type Action, type Drift, type Plan, type PlanApp } from './types.js';
 
 /** An action before its id is given: Omit taken per variant, so a literal is checked against its own type's fields. */
@@ -43,6 +44,8 @@ interface Ctx {
   actions: Action[];
   drift: Drift[];
   replace: string[];
+  /** The state's index records by image (one pass, not one per window version). */
+  recorded: Map<string, RecordedImage>;
 }
 
 function push(ctx: Ctx, action: Unnamed): Action {
@@ -53,9 +56,7 @@ function push(ctx: Ctx, action: Unnamed): Action {
 
 /** Reason for building a version that the registry lacks. */
 function missingReason(ctx: Ctx, app: string, image: string, version: string): string {
-  const known = Object.values(ctx.state.resources)
-    .filter((r) => r.type === 'index' && r.app === app && r.image === image && r.version)
-    .map((r) => r.version as string);
+  const known = recordedOf(ctx.recorded, app, image).versions;
   if (known.length > 0 && known.every((k) => semver.gt(version, k))) return 'new upstream version';
   return 'missing in registry';
 }
@@ -192,7 +193,7 @@ function applyTargets(actions: Action[], targets: string[]): Action[] {
 
 /** Compute the plan. */
 export function diff(config: ResolvedConfig, state: State, observed: Observed, opts: DiffOptions = {}): Plan {
-  const ctx: Ctx = { config, state, observed, actions: [], drift: [], replace: opts.replace ?? [] };
+  const ctx: Ctx = { config, state, observed, actions: [], drift: [], replace: opts.replace ?? [], recorded: recordedByImage(state) };
   const apps: PlanApp[] = [];
   const targets = opts.targets ?? [];
   // SPEC §5 scope rule: an app outside --target was not observed (no window, no tag listing);

@@ -13,6 +13,7 @@ import type { LimitFunction } from 'p-limit';
 import type { AppSpec } from '../../config/model.js';
 import { floatingTagFor } from '../floating.js';
 import type { ObservedRepository } from '../observed.js';
+import type { RecordedImage } from '../recorded.js';
 import type { RegistryBackend } from '../../providers/registry/types.js';
 import type { WindowVersion } from '../../providers/upstream/types.js';
 import { buildAddress, indexAddress } from '../../state/addresses.js';
@@ -30,6 +31,8 @@ export interface ImageRound {
   limit: LimitFunction;
   /** HEADs already under way (startEarlyHeads), by tag. */
   early?: Map<string, Promise<string | undefined>>;
+  /** The state's index records of this image (plan/recorded.ts), grouped once for all images. */
+  recorded: RecordedImage;
 }
 
 /**
@@ -73,7 +76,7 @@ export async function observeImage(r: ImageRound): Promise<void> {
   }));
 
   // Round 1b: where a floating tag that will move points now.
-  const recorded = new Set(Object.values(state.resources).filter((x) => x.type === 'index' && x.image === image && x.app === app.name).map((x) => x.digest));
+  const recorded = r.recorded.digests;
   for (const template of app.floatingTags) {
     const group = new Map<string, string[]>();
     for (const { version } of window) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import type { AppSpec, ResolvedConfig } from '../../config/model.js';
 import { emptyRepository, type Observed, type ObservedRepository } from '../observed.js';
+import { recordedByImage, recordedOf } from '../recorded.js';
 import type { RegistryBackend } from '../../providers/registry/types.js';
 import type { ConditionalStats } from '../../providers/upstream/http.js';
 import { answerCacheDir, budgetShortfall, createUpstreamSource, fileAnswerCache, githubBudget, type UpstreamContext } from '../../providers/upstream/index.js';
@@ -29,7 +30,7 @@ export interface ObserveOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with each upstream warning (odd tags skipped, probes failed). */
   warn?: (message: string) => void;
-  /** Called, before any upstream request, with warnings about the whole run (a rate limit that cannot cover it). */
+  /** Called, as soon as it is known (beside the first upstream requests), with warnings about the whole run (a rate limit that cannot cover it). */
   notice?: (message: string) => void;
   /** Only these apps (from --target); undefined = all. */
   apps?: Set<string>;
@@ -75,12 +76,14 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   };
   const windows = new Map<string, WindowVersion[]>();
   const repos = new Map<string, ObservedRepository>();
+  const recorded = recordedByImage(state);
 
   // Every app at once: its window and its tag listings in parallel, then its images' HEAD rounds
   // as soon as both are in. The connection pools (system/pools.ts) are the only queue.
+  // The budget read runs beside the first pages rather than before them (one round trip less on
+  // every plan): it warns as soon as it is known, and waiting would not have saved a request.
   const budgets = checkGithubBudgets(apps, env, opts.notice);
   const windowOf = async (app: AppSpec) => {
-    if (app.upstream.type === 'github-releases') await budgets;
     const appWarnings: string[] = [];
     const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); }, upstream);
     upstreamRequests += resolved.requests;
@@ -95,19 +98,19 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     return repo;
   });
   try {
-    await Promise.all(apps.map(async (app) => {
+    await Promise.all([budgets, ...apps.map(async (app) => {
       const listed = Promise.all(app.images.map(async (image) => {
         const repo = await listingOf(image.name);
         return { repo, early: startEarlyHeads(app, image.name, repo, registry, registryLimit) };
       }));
       const [window, listings] = await Promise.all([windowOf(app), listed]);
       await Promise.all(app.images.map(async (image, i) => {
-        const round = { app, image: image.name, window, ...listings[i], state, registry, limit: registryLimit };
+        const round = { app, image: image.name, window, ...listings[i], state, registry, limit: registryLimit, recorded: recordedOf(recorded, app.name, image.name) };
         // Round 0: window versions the registry holds and the state does not (adopt or rebuild); a GET each.
         if (!opts.refresh) await observeUntrackedImage(round);
         await observeImage(round);
       }));
-    }));
+    })]);
   } finally {
     await upstream.cache?.flush(); // what was learnt is kept even when one app failed
   }

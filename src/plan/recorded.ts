@@ -1,0 +1,35 @@
+/**
+ * The state's recorded versions grouped by app and image, made once per plan. The planner and the
+ * observation ask "which versions (digests) does the state record for this image?" for every
+ * window version; scanning every resource each time made a plan quadratic in the state's size
+ * (200 apps with 1,000 recorded versions: ~1 s of CPU in the diff and the HEAD rounds).
+ */
+import type { State } from '../state/types.js';
+
+/** The index records of one image: their versions and digests. */
+export interface RecordedImage {
+  versions: string[];
+  digests: Set<string>;
+}
+
+const NONE: RecordedImage = { versions: [], digests: new Set() };
+const keyOf = (app: string, image: string) => `${app}\u0000${image}`;
+
+/** Every image's recorded index versions and digests, from one pass over the state. */
+export function recordedByImage(state: State): Map<string, RecordedImage> {
+  const out = new Map<string, RecordedImage>();
+  for (const r of Object.values(state.resources)) {
+    if (r.type !== 'index') continue;
+    const key = keyOf(r.app, r.image);
+    let entry = out.get(key);
+    if (!entry) out.set(key, entry = { versions: [], digests: new Set() });
+    if (r.version) entry.versions.push(r.version);
+    entry.digests.add(r.digest);
+  }
+  return out;
+}
+
+/** One image's entry (empty when the state records none of its versions). */
+export function recordedOf(recorded: Map<string, RecordedImage>, app: string, image: string): RecordedImage {
+  return recorded.get(keyOf(app, image)) ?? NONE;
+}
