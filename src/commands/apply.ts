@@ -8,8 +8,11 @@ import { parseDuration } from '../state/lock.js';
 import { applyPlan } from '../services/apply.js';
 import { handleInterrupts, SIGNAL_EXIT_CODE } from '../system/interrupt.js';
 import { createLinePrinter } from '../ui/apply-lines.js';
-import { confirmApply, writeApplyResult, writeStats, writeStepSummary } from '../ui/apply-report.js';
+import { confirmApply, planBeforeActing, writeApplyResult, writeStats, writeStepSummary } from '../ui/apply-report.js';
 import { createRunLogs } from '../apply/run-logs.js';
+import { createHeartbeat, heartbeatMs } from '../ui/heartbeat.js';
+import { inCi } from '../ui/ci.js';
+import { createPlanProgress } from '../ui/plan-progress.js';
 import type { LiveApply } from '../ui/ink/tty.js';
 
 
@@ -52,20 +55,28 @@ export default class Apply extends BaseCommand {
     // CI build runner (--fragment-out): it writes nothing but its fragment, and its job log has the groups.
     const logs = flags['fragment-out'] ? undefined : createRunLogs(path.join('.mirror', 'logs'));
     const scope = { targets: listFlag(flags.target), platform: flags.platform, only };
-    const confirm = args.planfile || flags['auto-approve'] ? undefined : (plan: Plan) => confirmApply(plan, scope, { tty, color: useColor(flags['no-color'], process.stderr) });
+    // The plan's reads: a progress line on a terminal's stderr, a line per app in CI; cleared before the plan shows.
+    const reads = createPlanProgress(process.stderr, process.env);
+    const confirm = args.planfile || flags['auto-approve']
+      // Unattended in CI, in plain text: the job log shows the plan it acts on before the first action.
+      ? (args.planfile || flags.json || flags['refresh-only'] || !inCi(process.env) ? undefined : async (plan: Plan) => { reads.end(); write(await planBeforeActing(plan)); return true; })
+      : async (plan: Plan) => { reads.end(); return confirmApply(plan, scope, { tty, color: useColor(flags['no-color'], process.stderr) }); };
+    // Plain output: builds print nothing until they end, so long ones say they are still running.
+    const heartbeat = flags.json || tty ? undefined : createHeartbeat(write, heartbeatMs(process.env));
     // First Ctrl-C/SIGTERM: stop cleanly (below); a second one exits at once (system/interrupt.ts).
     const interrupt = handleInterrupts(() => { if (!live) process.stderr.write('Stopping: no new actions start; running builds are cancelled. Ctrl-C again to quit now.\n'); });
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
-      confirm, emit: (e) => { logs?.record(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      confirm, emit: (e) => { logs?.record(e); heartbeat?.observe(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { reads.end(); live = tty?.startLiveApply(actions.length); },
+      warn: (m) => { reads.end(); process.stderr.write(`warning: ${m}\n`); }, progress: reads.progress,
       signal: interrupt.signal,
     }).catch((error: unknown) => {
       live?.stop();
       // Stopped before any action ran (waiting for the lock, planning): nothing was done.
       if (interrupt.received()) return undefined;
       throw error;
-    }).finally(() => { interrupt.dispose(); return logs?.close(); });
+    }).finally(() => { reads.end(); heartbeat?.stop(); interrupt.dispose(); return logs?.close(); });
     const stoppedBy = interrupt.received();
     if (!result) {
       process.stderr.write('Interrupted: 0 done, 0 stopped; run mirror apply to resume.\n');

@@ -24,6 +24,12 @@ export async function confirmApply(plan: Plan, scope: ApprovalScope, opts: { tty
   return promptApproval(plan, approval, { color: opts.color });
 }
 
+/** The plan an unattended apply prints before its first action (plain, no colour: a CI log). */
+export async function planBeforeActing(plan: Plan): Promise<string> {
+  const { renderPlanText } = await import('./plan-text.js');
+  return `${renderPlanText(plan, { color: false })}\n`;
+}
+
 /** The result of a run that applied a plan: JSON summary, the live view's end plus the scrollback, or plain text. */
 export async function writeApplyResult(write: (s: string) => void, opts: { json: boolean; live?: LiveApply; outcome: ApplyOutcome; plan: Plan; logs?: RunLogs }): Promise<void> {
   const { outcome, live, logs } = opts;
