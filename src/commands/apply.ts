@@ -1,4 +1,3 @@
-import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-command.js';
@@ -8,10 +7,12 @@ import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../system/duration.js';
 import { applyPlan } from '../services/apply.js';
 import { handleInterrupts, SIGNAL_EXIT_CODE } from '../system/interrupt.js';
-import { createLinePrinter, summaryMarkdown } from '../ui/apply-lines.js';
-import { resultText } from '../ui/apply-triage.js';
+import { createLinePrinter } from '../ui/apply-lines.js';
+import { confirmApply, planBeforeActing, writeApplyResult, writeStats, writeStepSummary } from '../ui/apply-report.js';
 import { createRunLogs } from '../apply/run-logs.js';
-import { approvalFor } from '../ui/approval.js';
+import { createHeartbeat, heartbeatMs } from '../ui/heartbeat.js';
+import { inCi } from '../ui/ci.js';
+import { createPlanProgress } from '../ui/plan-progress.js';
 import type { LiveApply } from '../ui/ink/tty.js';
 
 
@@ -55,20 +56,29 @@ export default class Apply extends BaseCommand {
     // Every action's full log, under .mirror/logs/<run-id>/ (the views show only tails). Not on a
     // CI build runner (--fragment-out): it writes nothing but its fragment, and its job log has the groups.
     const logs = flags['fragment-out'] ? undefined : createRunLogs(path.join('.mirror', 'logs'));
-    const confirm = args.planfile || flags['auto-approve'] ? undefined : (plan: Plan) => confirmApply(plan, flags, tty);
+    const scope = { targets: listFlag(flags.target), platform: flags.platform, only };
+    // The plan's reads: a progress line on a terminal's stderr, a line per app in CI; cleared before the plan shows.
+    const reads = createPlanProgress(process.stderr, process.env);
+    const confirm = args.planfile || flags['auto-approve']
+      // Unattended in CI, in plain text: the job log shows the plan it acts on before the first action.
+      ? (args.planfile || flags.json || flags['refresh-only'] || !inCi(process.env) ? undefined : async (plan: Plan) => { reads.end(); write(await planBeforeActing(plan)); return true; })
+      : async (plan: Plan) => { reads.end(); return confirmApply(plan, scope, { tty, color: useColor(flags['no-color'], process.stderr) }); };
+    // Plain output: builds print nothing until they end, so long ones say they are still running.
+    const heartbeat = flags.json || tty ? undefined : createHeartbeat(write, heartbeatMs(process.env));
     // First Ctrl-C/SIGTERM: stop cleanly (below); a second one exits at once (system/interrupt.ts).
     const interrupt = handleInterrupts(() => { if (!live) process.stderr.write('Stopping: no new actions start; running builds are cancelled. Ctrl-C again to quit now.\n'); });
     const result = await applyPlan({
       cwd: process.cwd(), config: flags.config, planFile: args.planfile, targets: listFlag(flags.target), only: only as ActionType[] | undefined,
       platform: flags.platform, fragmentOut: flags['fragment-out'], refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), parallelism: flags.parallelism, lockTimeoutMs: parseDuration(flags['lock-timeout']), env: process.env,
-      confirm, emit: (e) => { logs?.record(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { live = tty?.startLiveApply(actions.length); }, warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      confirm, emit: (e) => { logs?.record(e); heartbeat?.observe(e); if (live) live.emit(e); else print(e); }, onStart: (actions) => { reads.end(); live = tty?.startLiveApply(actions.length); },
+      warn: (m) => { reads.end(); process.stderr.write(`warning: ${m}\n`); }, progress: reads.progress,
       signal: interrupt.signal,
     }).catch((error: unknown) => {
       live?.stop();
       // Stopped before any action ran (waiting for the lock, planning): nothing was done.
       if (interrupt.received()) return undefined;
       throw error;
-    }).finally(() => { interrupt.dispose(); return logs?.close(); });
+    }).finally(() => { reads.end(); heartbeat?.stop(); interrupt.dispose(); return logs?.close(); });
     const stoppedBy = interrupt.received();
     if (!result) {
       process.stderr.write('Interrupted: 0 done, 0 stopped; run mirror apply to resume.\n');
@@ -86,18 +96,9 @@ export default class Apply extends BaseCommand {
       return;
     }
     const { outcome } = result;
-    if (flags.json) write(`${JSON.stringify({ event: 'summary', ...outcome })}\n`);
-    else if (live) {
-      await live.finish(outcome);
-      // The live frame is cut to the screen: the whole result goes to the scrollback below it.
-      if (outcome.failed.length + outcome.skipped.length > 0) write(`\n${resultText(outcome, logs)}`);
-    } else write(result.plan.actions.length === 0 ? 'No changes. The registry matches the config.\n' : resultText(outcome, logs));
-    // The step summary reads like the PR comment: the outcome, then the plan that was applied.
-    if (process.env.GITHUB_STEP_SUMMARY) {
-      const { renderPlanMarkdown } = await import('../ui/plan-markdown.js');
-      await appendFile(process.env.GITHUB_STEP_SUMMARY, `${summaryMarkdown(outcome)}\n${renderPlanMarkdown(result.plan)}`);
-    }
-    if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify({ registry: result.stats })}\n`);
+    await writeApplyResult(write, { json: Boolean(flags.json), live, outcome, plan: result.plan, logs });
+    if (process.env.GITHUB_STEP_SUMMARY) await writeStepSummary(process.env.GITHUB_STEP_SUMMARY, outcome, result.plan);
+    if (process.env.MIRROR_STATS === '1') writeStats({ registry: result.stats });
     if (outcome.failed.length > 0) process.exitCode = 1;
     if (stoppedBy) {
       // The last line, after the summary: the lock is released and the temp files are gone by now.
@@ -105,16 +106,4 @@ export default class Apply extends BaseCommand {
       process.exitCode = SIGNAL_EXIT_CODE[stoppedBy];
     }
   }
-}
-
-/**
- * Ask before applying (SPEC §3): the question names registry, state and scope, and a destructive
- * plan needs `yes`. On a terminal the Ink view asks; with `--json` the plain prompt asks on stderr
- * (the JSON stays on stdout).
- */
-async function confirmApply(plan: Plan, flags: { target?: string[]; platform?: string; only?: string; 'no-color'?: boolean }, tty?: typeof import('../ui/ink/tty.js')): Promise<boolean> {
-  const approval = approvalFor(plan, { targets: listFlag(flags.target), platform: flags.platform, only: flags.only ? listFlag(flags.only) : undefined });
-  if (tty) return tty.confirmPlan(plan, approval);
-  const { promptApproval } = await import('../ui/approval-prompt.js');
-  return promptApproval(plan, approval, { color: useColor(flags['no-color'], process.stderr) });
 }

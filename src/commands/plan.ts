@@ -3,6 +3,7 @@ import { BaseCommand, isInteractive, loadInk, useColor } from '../cli/base-comma
 import { configFlag, formatFlag, listFlag, noColorFlag, replaceFlag, targetFlag } from '../cli/flags.js';
 import { writePlanFile } from '../plan/planfile.js';
 import { createPlan } from '../services/plan.js';
+import { createPlanProgress } from '../ui/plan-progress.js';
 import { renderPlan, type PlanFormat } from '../ui/render-plan.js';
 
 /** `mirror plan`: show what apply would change. */
@@ -29,10 +30,12 @@ export default class Plan extends BaseCommand {
     const format = flags.json ? 'json' : (flags.format ?? 'text');
     // SPEC §3: a terminal without --json/--format gets the interactive view; pipes and CI get text.
     const interactive = !flags.json && !flags.format && isInteractive();
+    // A progress line on a terminal's stderr (cleared before anything else prints), a line per app in CI.
+    const reads = createPlanProgress(process.stderr, process.env);
     const { plan, stats, config } = await createPlan({
       cwd: process.cwd(), config: flags.config, targets: listFlag(flags.target), refreshOnly: flags['refresh-only'], replace: listFlag(flags.replace), env: process.env,
-      notice: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
+      notice: (m) => { reads.end(); process.stderr.write(`warning: ${m}\n`); }, progress: reads.progress,
+    }).finally(() => reads.end());
     if (flags.preflight) plan.preflight = await (await import('../services/preflight.js')).preflight(config, plan);
     if (flags.out) await writePlanFile(flags.out, plan);
     // Request counts for benchmarks and budgets (bench/plan reads this line).

@@ -29,7 +29,7 @@ import { whoAmI } from '../system/who-am-i.js';
 import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
 import { openRunDir } from '../system/run-dir.js';
-import { planAgainst } from './plan.js';
+import { planAgainst, type PlanOptions } from './plan.js';
 import { checkPlatform, checkTargets } from '../plan/scope.js';
 
 /** Options of an apply run. */
@@ -55,6 +55,8 @@ export interface ApplyOptions {
   /** Called once, right before the first action runs, with the actions of this run (the live view counts them). */
   onStart?: (actions: Action[]) => void;
   warn?: (message: string) => void;
+  /** The plan's reads as they finish (progress line on a terminal, a line per app in CI). */
+  progress?: PlanOptions['progress'];
   /** Ctrl-C/SIGTERM: start nothing new, cancel running builds, record what finished, clean up. */
   signal?: AbortSignal;
 }
@@ -142,7 +144,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
       if (!opts.fragmentOut) assertFresh(plan, await readState(), config.hash, opts.planFile);
     } else {
-      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn, notice: opts.warn })).plan;
+      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn, notice: opts.warn, progress: opts.progress })).plan;
     }
     if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, await readState(), store, opts);
     const targets = opts.targets ?? [];

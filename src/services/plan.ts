@@ -13,7 +13,7 @@ import { AbortError } from '../errors.js';
 import { openStateBackend } from '../state/backend.js';
 import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
-import { observe } from '../plan/observe/observe.js';
+import { observe, type ObserveProgress } from '../plan/observe/observe.js';
 
 /** Options of a plan run. */
 export interface PlanOptions {
@@ -28,6 +28,8 @@ export interface PlanOptions {
   warn?: (message: string) => void;
   /** Warnings about the whole run, before it starts (a GitHub rate limit that cannot cover it). */
   notice?: (message: string) => void;
+  /** Reads done so far, as they finish (plan/observe/observe.ts). */
+  progress?: (p: ObserveProgress) => void;
 }
 
 /** A computed plan and what it cost. */
@@ -64,7 +66,7 @@ export async function planAgainst(config: ResolvedConfig, stored: State | undefi
   }
   const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
   try {
-    const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly });
+    const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly, progress: opts.progress });
     const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined, replace });
     const outside = replace.find((r) => !plan.refreshOnly && !plan.actions.some((a) => a.type === 'merge' && a.replace && matchesTarget(a.address, r)));
     if (outside) throw new AbortError(`--replace ${outside}: that version is not in the window mirror keeps (or not in --target), so it would not be rebuilt.`, 'Replace a version the plan shows in its window.');

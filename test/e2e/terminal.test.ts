@@ -40,24 +40,24 @@ describe('mirror on a terminal', () => {
     // with no state the plan adopts them (issue 14): an import and an attest each)
     let screen = await t.waitFor('Plan: 56 builds, 28 merges, 4 tag moves, 30 attestations, 2 imports.');
     // (the longer summary leaves no room for the window's far end in 120 columns)
-    expect(screen).toMatch(/^▾ \+ mattermost +16 builds, 8 merges, 1 tag move, 10 attestations, 2 imports · window 10\.4\.1 …$/m);
-    expect(screen).toMatch(/^ {2}▸ ✓ 10\.4\.1 +1 attestation, 1 import — in registry, not in state: adopt/m);
-    expect(screen).toMatch(/^ {4}→ latest absent → 10\.4\.1 +latest → 10\.4\.1 \(missing in registry\)/m);
-    expect(screen).toMatch(/^ {2}▸ \+ 10\.3\.2 +2 builds, 1 merge, 1 attestation — missing in registry/m);
-    expect(screen).toMatch(/^ {4}→ outline:latest absent → 1\.10\.0 +/m);
+    expect(screen).toMatch(/^> ▾ \+ mattermost +16 builds, 8 merges, 1 tag move, 10 attestations, 2 imports · window 10\.4\.…$/m);
+    expect(screen).toMatch(/^ {4}▸ ✓ 10\.4\.1 +1 attestation, 1 import — in registry, not in state: adopt/m);
+    expect(screen).toMatch(/^ {6}→ latest absent → 10\.4\.1 +latest → 10\.4\.1 \(missing in registry\)/m);
+    expect(screen).toMatch(/^ {4}▸ \+ 10\.3\.2 +2 builds, 1 merge, 1 attestation — missing in registry/m);
+    expect(screen).toMatch(/^ {6}→ outline:latest absent → 1\.10\.0 +/m);
     expect(screen).toContain('↑↓ move · enter fold · / filter · ? help · q quit');
     // When moving to 10.3.2 (past latest, 10.4.1 and 10.4.0) and pressing enter
     await t.keys('Down', 'j', 'j', 'j', 'Enter');
     // Then its platforms unfold with their reasons
-    screen = await t.waitFor(/^ {2}▾ \+ 10\.3\.2/m);
-    expect(screen).toMatch(/^ {6}\+ linux\/amd64 +missing in registry$/m);
-    expect(screen).toMatch(/^ {6}~ index +missing in registry$/m);
+    screen = await t.waitFor(/^> {3}▾ \+ 10\.3\.2/m);
+    expect(screen).toMatch(/^ {8}\+ linux\/amd64 +missing in registry$/m);
+    expect(screen).toMatch(/^ {8}~ index +missing in registry$/m);
     // When filtering on outline
     await t.keys('/');
     await t.type('outline');
     await t.keys('Enter');
     screen = await t.waitFor('filter: outline');
-    expect(screen).toMatch(/^▾ \+ outline +/m);
+    expect(screen).toMatch(/^> ▾ \+ outline +/m);
     expect(screen).not.toContain('mattermost');
     // When asking for help, then closing it
     await t.keys('?');
@@ -65,6 +65,22 @@ describe('mirror on a terminal', () => {
     await t.keys('x');
     await t.waitFor('filter: outline');
     // When quitting
+    await t.keys('q');
+    await t.waitFor('[exit 0]');
+  });
+
+  it('plan with NO_COLOR: the cursor row is marked with > (reverse video alone is invisible without colour)', async () => {
+    terminal = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), 'plan', '--config', 'plan.config.json'], {
+      cwd: world.dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1' },
+    });
+    const t = terminal;
+    // The cursor starts on the first app…
+    let screen = await t.waitFor('q quit');
+    expect(screen.split('\n').filter((l) => l.startsWith('>'))).toEqual([expect.stringMatching(/^> ▾ \+ mattermost /)]);
+    // …and the marker follows it down to 10.4.1 (past the latest move), on exactly one row
+    await t.keys('Down', 'Down');
+    screen = await t.waitFor(/^> {3}▸ ✓ 10\.4\.1 /m);
+    expect(screen.split('\n').filter((l) => l.startsWith('>'))).toHaveLength(1);
     await t.keys('q');
     await t.waitFor('[exit 0]');
   });

@@ -36,6 +36,18 @@ export interface ObserveOptions {
   apps?: Set<string>;
   /** `--refresh-only`: also HEAD every tag the window does not explain (recorded old versions, unknown tags). */
   refresh?: boolean;
+  /** Called as reads finish (the terminal's progress line, CI's line per app). */
+  progress?: (p: ObserveProgress) => void;
+}
+
+/** How far the reads are: upstream windows and registry listings done of all, and the app whose reads just ended. */
+export interface ObserveProgress {
+  apps: number;
+  upstreamDone: number;
+  repositories: number;
+  registryDone: number;
+  appsDone: number;
+  finished?: string;
 }
 
 /** Result of an observation. */
@@ -77,6 +89,10 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   const windows = new Map<string, WindowVersion[]>();
   const repos = new Map<string, ObservedRepository>();
   const recorded = recordedByImage(state);
+  let appsDone = 0;
+  const tick = (finished?: string) => opts.progress?.({
+    apps: apps.length, upstreamDone: windows.size, repositories: apps.reduce((n, a) => n + a.images.length, 0), registryDone: repos.size, appsDone, finished,
+  });
 
   // Every app at once: its window and its tag listings in parallel, then its images' HEAD rounds
   // as soon as both are in. The connection pools (system/pools.ts) are the only queue.
@@ -89,12 +105,14 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     upstreamRequests += resolved.requests;
     warnings.set(app.name, appWarnings);
     windows.set(app.name, resolved.versions);
+    tick();
     return resolved.versions;
   };
   const listingOf = (image: string) => registryLimit(async () => {
     const repo = emptyRepository();
     repo.tags = new Set(await registry.listTags(image));
     repos.set(image, repo);
+    tick();
     return repo;
   });
   try {
@@ -110,6 +128,8 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
         if (!opts.refresh) await observeUntrackedImage(round);
         await observeImage(round);
       }));
+      appsDone += 1;
+      tick(app.name);
     })]);
   } finally {
     await upstream.cache?.flush(); // what was learnt is kept even when one app failed

@@ -37,20 +37,20 @@ describe('PlanView', () => {
     // Then every row is one line, cut with … at the width
     expect(frame()).toEqual([
       'mirror plan — registry.local/mirror',
-      '▾ ! mattermost                4 builds, 2 merges, 1 tag move, 2 attestations · window 10.4.1 … 10.3…',
-      '    ! mattermost@10.3.2       moved outside mirror: state sha256:aaaaaaaaaaaa, registry sha256:bbbb…',
-      '    → latest 10.3.2 → 10.4.1  latest moves 10.3.2 → 10.4.1',
-      '  ▾ + 10.4.1                  2 builds, 1 merge, 1 attestation — new upstream version',
-      '      + linux/amd64           new upstream version',
-      '      + linux/arm64           new upstream version',
-      '      ~ index                 new upstream version',
-      '      ✓ attest                not attested yet',
-      '  ▾ + 10.4.0                  2 builds, 1 merge, 1 attestation — missing in registry',
-      '      + linux/amd64           missing in registry',
-      '      + linux/arm64           missing in registry',
-      '      ~ index                 missing in registry',
-      '      ✓ attest                not attested yet',
-      '    outline                   up to date · window 1.10.0 (1 version), latest 1.10.0',
+      '> ▾ ! mattermost                4 builds, 2 merges, 1 tag move, 2 attestations · window 10.4.1 … 10…',
+      '      ! mattermost@10.3.2       moved outside mirror: state sha256:aaaaaaaaaaaa, registry sha256:bb…',
+      '      → latest 10.3.2 → 10.4.1  latest moves 10.3.2 → 10.4.1',
+      '    ▾ + 10.4.1                  2 builds, 1 merge, 1 attestation — new upstream version',
+      '        + linux/amd64           new upstream version',
+      '        + linux/arm64           new upstream version',
+      '        ~ index                 new upstream version',
+      '        ✓ attest                not attested yet',
+      '    ▾ + 10.4.0                  2 builds, 1 merge, 1 attestation — missing in registry',
+      '        + linux/amd64           missing in registry',
+      '        + linux/arm64           missing in registry',
+      '        ~ index                 missing in registry',
+      '        ✓ attest                not attested yet',
+      '      outline                   up to date · window 1.10.0 (1 version), latest 1.10.0',
       'Plan: 4 builds, 2 merges, 1 tag move, 2 attestations.',
       '↑↓ move · enter fold · / filter · ? help · q quit',
     ]);
@@ -61,7 +61,7 @@ describe('PlanView', () => {
     // When moving to the 10.4.1 row (down, down, then j and enter arriving together, as from fast typing)
     await press(KEYS.down, KEYS.down, `j${KEYS.enter}`);
     // Then its platforms are hidden and it shows as folded
-    expect(frame()).toContain('  ▸ + 10.4.1                  2 builds, 1 merge, 1 attestation — new upstream version');
+    expect(frame()).toContain('>   ▸ + 10.4.1                  2 builds, 1 merge, 1 attestation — new upstream version');
     expect(frame().filter((l) => l.includes('new upstream version'))).toHaveLength(1);
     // When moving down to 10.4.0 and back up with k, then space
     await press('j', 'k', ' ');
@@ -69,7 +69,7 @@ describe('PlanView', () => {
     expect(frame().filter((l) => l.includes('new upstream version'))).toHaveLength(4);
     // When folding the app from its row (up to the top, enter)
     await press(KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.enter);
-    expect(frame().slice(1, 3)).toEqual(['▸ ! mattermost                4 builds, 2 merges, 1 tag move, 2 attestations · window 10.4.1 … 10.3…', '    outline                   up to date · window 1.10.0 (1 version), latest 1.10.0']);
+    expect(frame().slice(1, 3)).toEqual(['> ▸ ! mattermost                4 builds, 2 merges, 1 tag move, 2 attestations · window 10.4.1 … 10…', '      outline                   up to date · window 1.10.0 (1 version), latest 1.10.0']);
   });
 
   it('filters by app or version with /, keeps the filter on enter and clears it with esc', async () => {
@@ -78,17 +78,17 @@ describe('PlanView', () => {
     await press('/', '1', '0', '.', '4', '.', '0');
     // Then only that version is left, under its app, and the filter line shows what is typed
     expect(frame().slice(1, -2)).toEqual([
-      '▾ ! mattermost                4 builds, 2 merges, 1 tag move, 2 attestations · window 10.4.1 … 10.3…',
-      '  ▾ + 10.4.0                  2 builds, 1 merge, 1 attestation — missing in registry',
-      '      + linux/amd64           missing in registry',
-      '      + linux/arm64           missing in registry',
-      '      ~ index                 missing in registry',
-      '      ✓ attest                not attested yet',
+      '> ▾ ! mattermost                4 builds, 2 merges, 1 tag move, 2 attestations · window 10.4.1 … 10…',
+      '    ▾ + 10.4.0                  2 builds, 1 merge, 1 attestation — missing in registry',
+      '        + linux/amd64           missing in registry',
+      '        + linux/arm64           missing in registry',
+      '        ~ index                 missing in registry',
+      '        ✓ attest                not attested yet',
       '/10.4.0▏  enter keeps · esc clears',
     ]);
     // When the filter names an app, with a typo corrected by backspace, and enter keeps it
     await press(KEYS.backspace, KEYS.backspace, KEYS.backspace, KEYS.backspace, KEYS.backspace, KEYS.backspace, 'o', 'u', 't', 'x', KEYS.backspace, KEYS.enter);
-    expect(frame().slice(1, -2)).toEqual(['    outline                   up to date · window 1.10.0 (1 version), latest 1.10.0', 'filter: out  esc clears']);
+    expect(frame().slice(1, -2)).toEqual(['>     outline                   up to date · window 1.10.0 (1 version), latest 1.10.0', 'filter: out  esc clears']);
     // When nothing matches, it says so
     await press('/', 'z', KEYS.enter);
     expect(frame()[1]).toBe('nothing matches "outz"');
@@ -103,7 +103,7 @@ describe('PlanView', () => {
     expect(frame().slice(1, 3)).toEqual(['Keys', '  ↑ ↓  k j        move']);
     expect(frame()).toContain('  q               quit');
     await press('x');
-    expect(frame()[1]).toMatch(/^▾ ! mattermost/);
+    expect(frame()[1]).toMatch(/^> ▾ ! mattermost/);
     expect(onDone).not.toHaveBeenCalled();
     await press('q');
     await vi.waitFor(() => expect(onDone).toHaveBeenCalledExactlyOnceWith(false));
@@ -157,14 +157,14 @@ describe('PlanView', () => {
     const plan = { ...smallPlan(), drift: [], preflight: [{ address: 'mattermost@10.4.0', check: 'ref' as const, reason: 'tag v10.4.0 does not exist in https://git.example/mm' }] };
     const { frame } = view(plan);
     // (the app's marker is ! although it has no drift: the problem is the most consequential thing in it)
-    expect(frame()[1]).toMatch(/^▾ ! mattermost +4 builds/);
-    expect(frame()[2]).toBe('    ! mattermost@10.4.0       ref: tag v10.4.0 does not exist in https://git.example/mm');
+    expect(frame()[1]).toMatch(/^> ▾ ! mattermost +4 builds/);
+    expect(frame()[2]).toBe('      ! mattermost@10.4.0       ref: tag v10.4.0 does not exist in https://git.example/mm');
   });
 
   it('adapts to a narrow terminal: no line is wider than the screen', () => {
     const { frame } = view(smallPlan(), { width: 40, height: 30 });
     expect(Math.max(...frame().map((l) => [...l].length))).toBeLessThanOrEqual(40);
-    expect(frame()[5]).toBe('      + linux/amd64     new upstream ve…');
+    expect(frame()[5]).toBe('        + linux/amd64     new upstream …');
   });
 
   it('a 200-app plan opens with versions folded and draws only the rows that fit, scrolling with the cursor', async () => {
@@ -173,16 +173,16 @@ describe('PlanView', () => {
     // Then the frame is shorter than the screen (a full-screen frame makes Ink redraw everything)
     expect(frame()).toHaveLength(29);
     expect(frame()[0]).toBe('mirror plan — registry.local/mirror  1–26 of 1200');
-    expect(frame()[2]).toBe('  ▸ + 1.4.0          2 builds, 1 merge, 1 attestation — missing in registry');
+    expect(frame()[2]).toBe('    ▸ + 1.4.0          2 builds, 1 merge, 1 attestation — missing in registry');
     expect(frame().at(-2)).toBe('Plan: 2000 builds, 1000 merges, 1000 attestations.');
     // When jumping to the end, the window follows
     await press('G');
     expect(frame()[0]).toBe('mirror plan — registry.local/mirror  1175–1200 of 1200');
-    expect(frame()[26]).toBe('  ▸ + 1.0.0          2 builds, 1 merge, 1 attestation — missing in registry');
+    expect(frame()[26]).toBe('>   ▸ + 1.0.0          2 builds, 1 merge, 1 attestation — missing in registry');
     expect(frame()).toHaveLength(29);
     // And filtering narrows 1,200 rows to one app
     await press('/', 'a', 'p', 'p', '1', '9', '9', KEYS.enter);
     expect(frame()[0]).toBe('mirror plan — registry.local/mirror');
-    expect(frame()[1]).toMatch(/^▾ \+ app199 /);
+    expect(frame()[1]).toMatch(/^> ▾ \+ app199 /);
   });
 });

@@ -30,11 +30,15 @@ export interface PlanViewProps {
 
 const colorOf = (kind: Kind) => (kind === 'drift' ? 'magenta' : kind === 'none' ? undefined : MARKER_COLORS[kind]);
 
-function rowSegments(row: Row, labelWidth: number): Segment[] {
+/** The cursor's column: `>` on its row, so the cursor shows without colour (NO_COLOR, --no-color). */
+export const CURSOR = '> ';
+
+function rowSegments(row: Row, labelWidth: number, cursor: boolean): Segment[] {
   const { node, depth, folded } = row;
   const fold = node.children.length === 0 ? '  ' : folded ? '▸ ' : '▾ ';
   const label = `${'  '.repeat(depth)}${fold}`;
   return [
+    { text: cursor ? CURSOR : ' '.repeat(CURSOR.length), bold: true },
     { text: label },
     { text: `${markerOf(node.kind)} `, color: colorOf(node.kind), bold: true },
     { text: node.label.padEnd(Math.max(0, labelWidth - label.length)), bold: depth === 0 },
@@ -95,7 +99,7 @@ export function PlanView({ plan, width, height, mode, approval, onDone }: PlanVi
       {help ? <KeyHelp confirm={mode === 'confirm'} needsYes={Boolean(needsYes)} /> : (
         <Box flexDirection="column">
           {shown.length === 0 && <Text dimColor>{filter ? `nothing matches "${filter}"` : 'nothing to show'}</Text>}
-          {shown.map((row, i) => <Line key={row.node.key} width={width} inverse={offset + i === at} segments={rowSegments(row, labelWidth)} />)}
+          {shown.map((row, i) => <Line key={row.node.key} width={width} inverse={offset + i === at} segments={rowSegments(row, labelWidth, offset + i === at)} />)}
         </Box>
       )}
       {(editing || filter) && <Line width={width} segments={[{ text: editing ? `/${filter}▏` : `filter: ${filter}`, color: 'cyan' }, { text: editing ? '  enter keeps · esc clears' : '  esc clears', dim: true }]} />}
