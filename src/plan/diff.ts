@@ -140,10 +140,7 @@ function planAttestations(ctx: Ctx, app: AppSpec, image: string, version: string
 /** Which window version a registry digest belongs to, if any is known. */
 function versionOfDigest(ctx: Ctx, app: AppSpec, image: string, repo: ObservedRepository, digest: string): string | undefined {
   for (const [tag, d] of repo.tagDigests) if (d === digest && semver.valid(tag)) return tag;
-  for (const r of Object.values(ctx.state.resources)) {
-    if (r.type === 'index' && r.app === app.name && r.image === image && r.digest === digest) return r.version;
-  }
-  return undefined;
+  return recordedOf(ctx.recorded, app.name, image).byDigest.get(digest);
 }
 
 function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: WindowVersion[], merged: Map<string, Action>) {
@@ -165,7 +162,8 @@ function planFloatingTags(ctx: Ctx, app: AppSpec, image: ImageSpec, window: Wind
     }
     const merge = merged.get(version);
     // An adopted target is recorded by its import first, so the tag step reads its digest from the state.
-    const adopted = ctx.actions.find((a) => a.type === 'import' && a.address === indexAddress(app.name, image.name, version));
+    const targetAddress = indexAddress(app.name, image.name, version); // once, not once per action searched
+    const adopted = ctx.actions.find((a) => a.type === 'import' && a.address === targetAddress);
     const targetDigest = merge ? undefined : repo.tagDigests.get(version);
     if (!merge && current !== undefined && current === targetDigest) continue;
     const from = current ? versionOfDigest(ctx, app, image.name, repo, current) : undefined;

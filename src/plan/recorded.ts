@@ -1,18 +1,18 @@
 /**
  * The state's recorded versions grouped by app and image, made once per plan. The planner and the
  * observation ask "which versions (digests) does the state record for this image?" for every
- * window version; scanning every resource each time made a plan quadratic in the state's size
+ * window version and floating tag; scanning every resource each time made a plan quadratic in the state's size
  * (200 apps with 1,000 recorded versions: ~1 s of CPU in the diff and the HEAD rounds).
  */
 import type { State } from '../state/types.js';
 
-/** The index records of one image: their versions and digests. */
+/** The index records of one image: their versions, and the version of each digest (the first record's). */
 export interface RecordedImage {
   versions: string[];
-  digests: Set<string>;
+  byDigest: Map<string, string | undefined>;
 }
 
-const NONE: RecordedImage = { versions: [], digests: new Set() };
+const NONE: RecordedImage = { versions: [], byDigest: new Map() };
 const keyOf = (app: string, image: string) => `${app}\u0000${image}`;
 
 /** Every image's recorded index versions and digests, from one pass over the state. */
@@ -22,9 +22,9 @@ export function recordedByImage(state: State): Map<string, RecordedImage> {
     if (r.type !== 'index') continue;
     const key = keyOf(r.app, r.image);
     let entry = out.get(key);
-    if (!entry) out.set(key, entry = { versions: [], digests: new Set() });
+    if (!entry) out.set(key, entry = { versions: [], byDigest: new Map() });
     if (r.version) entry.versions.push(r.version);
-    entry.digests.add(r.digest);
+    if (!entry.byDigest.has(r.digest)) entry.byDigest.set(r.digest, r.version);
   }
   return out;
 }

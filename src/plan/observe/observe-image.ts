@@ -76,7 +76,7 @@ export async function observeImage(r: ImageRound): Promise<void> {
   }));
 
   // Round 1b: where a floating tag that will move points now.
-  const recorded = r.recorded.digests;
+  const recorded = r.recorded.byDigest;
   for (const template of app.floatingTags) {
     const group = new Map<string, string[]>();
     for (const { version } of window) {
