@@ -93,6 +93,18 @@ describe('mirror on a terminal', () => {
     await t.waitFor('[exit 0]');
   });
 
+  it('plan at 40 columns: the summary line wraps, no … in it', async () => {
+    terminal = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), 'plan', '--config', 'plan.config.json'], {
+      cwd: world.dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' }, width: 40, height: 30,
+    });
+    const screen = await terminal.waitFor(/^Plan: /m);
+    const lines = screen.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('Plan: '));
+    expect(lines.slice(at, at + 3)).toEqual(['Plan: 56 builds, 28 merges, 4 tag moves,', '30 attestations, 2 imports.', expect.stringMatching(/^↑↓ move/)]);
+    await terminal.keys('q');
+    await terminal.waitFor('[exit 0]');
+  });
+
   it('apply: q at the confirmation aborts, nothing is applied, exit 1', async () => {
     const t = await open(['apply']);
     const screen = await t.waitFor('y apply · n/q abort');

@@ -64,6 +64,15 @@ describe('ApplyView', () => {
     ]);
     // The newest finished are the ones shown, in start order
     expect(lines[1]).toMatch(/^~ merge  app7@1\.0\.0 /);
+    // At 40 columns the bar takes its own line and the counts and the outcome wrap, never cut
+    const narrow = frame(p, T0 + 65_000, { width: 40, height: 10 });
+    expect(narrow).toHaveLength(9);
+    expect(narrow.slice(-4)).toEqual([
+      `[${'█'.repeat(30)}]`,
+      '12/12 · 12 done · 0 failed · 0 skipped ·',
+      '1m 05s',
+      'Apply: 12 done, 0 failed, 0 skipped.',
+    ]);
   });
 
   it('shows a failed build\'s last 8 log lines under its red row, cut to the width, live and in the final summary', () => {

@@ -165,6 +165,14 @@ describe('PlanView', () => {
     const { frame } = view(smallPlan(), { width: 40, height: 30 });
     expect(Math.max(...frame().map((l) => [...l].length))).toBeLessThanOrEqual(40);
     expect(frame()[5]).toBe('        + linux/amd64     new upstream …');
+    // The summary wraps instead of being cut: every count is readable
+    expect(frame().slice(-3)).toEqual(['Plan: 4 builds, 2 merges, 1 tag move, 2', 'attestations.', '↑↓ move · enter fold · / filter · ? hel…']);
+  });
+
+  it('a summary wrapped on a short, narrow screen still leaves the frame shorter than the screen', () => {
+    const { frame } = view(largePlan(200), { width: 30, height: 12 });
+    expect(frame().slice(-3, -1)).toEqual(['Plan: 2000 builds, 1000', 'merges, 1000 attestations.']);
+    expect(frame()).toHaveLength(11);
   });
 
   it('a 200-app plan opens with versions folded and draws only the rows that fit, scrolling with the cursor', async () => {

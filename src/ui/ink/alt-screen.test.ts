@@ -1,7 +1,12 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ALT_SCREEN, enterAltScreen } from './alt-screen.js';
 
-const fake = (isTTY: boolean) => { const out: string[] = []; return { out, stream: { isTTY, write: (s: string) => out.push(s) } as unknown as NodeJS.WriteStream }; };
+const fake = (isTTY: boolean) => {
+  const out: string[] = [];
+  const stream = Object.assign(new EventEmitter(), { isTTY, write: (s: string) => out.push(s) }) as unknown as NodeJS.WriteStream;
+  return { out, stream };
+};
 
 describe('alternate screen', () => {
   it('enters on a terminal and leaves once, however often leave is called', () => {
@@ -10,7 +15,16 @@ describe('alternate screen', () => {
     leave();
     leave();
     expect(out).toEqual([ALT_SCREEN.enter, ALT_SCREEN.leave]);
-    expect(ALT_SCREEN).toEqual({ enter: '\u001B[?1049h', leave: '\u001B[?1049l' });
+    expect(ALT_SCREEN).toEqual({ enter: '\u001B[?1049h', leave: '\u001B[?1049l', clear: '\u001B[2J\u001B[H' });
+  });
+
+  it('clears the alternate screen on every resize while on it, not after leaving', () => {
+    const { out, stream } = fake(true);
+    const leave = enterAltScreen(stream);
+    stream.emit('resize');
+    leave();
+    stream.emit('resize');
+    expect(out).toEqual([ALT_SCREEN.enter, ALT_SCREEN.clear, ALT_SCREEN.leave]);
   });
 
   it('leaves on process exit too (a second Ctrl-C exits at once), and unhooks once left', () => {

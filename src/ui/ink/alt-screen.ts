@@ -7,16 +7,22 @@
  */
 
 /** Escape sequences to enter and leave the alternate screen. */
-export const ALT_SCREEN = { enter: '\u001B[?1049h', leave: '\u001B[?1049l' } as const;
+export const ALT_SCREEN = { enter: '\u001B[?1049h', leave: '\u001B[?1049l', clear: '\u001B[2J\u001B[H' } as const;
 
 /** Switch `stream` (a terminal) to the alternate screen; returns the idempotent way back. */
 export function enterAltScreen(stream: NodeJS.WriteStream = process.stdout): () => void {
   if (!stream.isTTY) return () => undefined;
   stream.write(ALT_SCREEN.enter);
+  // A narrower terminal reflows the last frame, so Ink's erase-the-last-N-lines misses rows and the
+  // next frame lands below a stale header. The alternate screen holds nothing else: clear it all
+  // first (this listener is added before Ink's, so it runs before Ink redraws).
+  const clear = () => stream.write(ALT_SCREEN.clear);
+  stream.on('resize', clear);
   let left = false;
   const leave = () => {
     if (left) return;
     left = true;
+    stream.off('resize', clear);
     process.off('exit', leave);
     // A TTY write is synchronous, so this lands even from the exit handler.
     stream.write(ALT_SCREEN.leave);
