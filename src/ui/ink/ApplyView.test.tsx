@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { cleanup, render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyEvent } from '../../apply/executor.js';
 import { applyEvent, finishProgress, startProgress, visibleRows, type ApplyProgress } from './apply-progress.js';
 import { ApplyView } from './ApplyView.js';
@@ -135,5 +135,23 @@ describe('ApplyView', () => {
     const { rows, hidden } = visibleRows(p, 3);
     expect(rows.map((r) => r.id)).toEqual(['merge:x@1', 'merge:y@1']);
     expect(hidden).toBe(3);
+  });
+
+  it('in a non-UTF-8 locale the spinner, markers and bar are ASCII', () => {
+    vi.stubEnv('LC_ALL', 'C');
+    try {
+      const p = feed(startProgress(2, T0), [
+        [T0, ev('start', 'build:mm@1.0.0/linux/amd64')],
+        [T0, ev('start', 'attest:mm@1.0.0')],
+        [T0 + 100, ev('failed', 'attest:mm@1.0.0', { ms: 100, error: 'no key' })],
+      ]);
+      const lines = frame(p, T0 + 1000, { width: 60, height: 10 });
+      expect(lines.join('\n')).toMatch(/^[\x00-\x7F]*$/);
+      expect(lines[1]).toMatch(/^[|/\\-] build  mm@1\.0\.0\/linux\/amd64 +1\.0s  running$/);
+      expect(lines[2]).toMatch(/^x attest +mm@1\.0\.0 +0\.1s  failed: no key$/);
+      expect(lines.at(-1)).toMatch(/^\[#+\.+\] 1\/2 /);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -1,5 +1,6 @@
 /** The `?` screen: every key of the plan view (and of apply's confirmation). */
 import { Box, Text } from 'ink';
+import { forTerminal } from '../charset.js';
 
 const KEYS: Array<[string, string]> = [
   ['↑ ↓  k j', 'move'],
@@ -17,7 +18,7 @@ export function KeyHelp({ confirm, needsYes = false }: { confirm: boolean; needs
   return (
     <Box flexDirection="column">
       <Text bold>Keys</Text>
-      {keys.map(([k, what]) => <Text key={k}>{`  ${k.padEnd(16)}`}<Text dimColor>{what}</Text></Text>)}
+      {keys.map(([k, what]) => <Text key={k}>{forTerminal(`  ${k.padEnd(16)}`)}<Text dimColor>{forTerminal(what)}</Text></Text>)}
     </Box>
   );
 }

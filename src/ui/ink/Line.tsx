@@ -3,6 +3,7 @@
  * past the screen and make Ink redraw everything (flicker), so every row is exactly one line.
  */
 import { Text } from 'ink';
+import { forTerminal } from '../charset.js';
 
 /** A run of text with one style. */
 export interface Segment {
@@ -51,7 +52,9 @@ export function wrapText(text: string, width: number): string[] {
 
 /** One line of segments, optionally highlighted (the cursor row). */
 export function Line({ segments, width, inverse = false }: { segments: Segment[]; width: number; inverse?: boolean }) {
-  const fitted = fitSegments(segments, width);
+  // Not UTF-8 (LANG=C…): ASCII before fitting (the ⏎ name is longer) and after (the cut's …).
+  const ascii = (segs: Segment[]) => segs.map((seg) => ({ ...seg, text: forTerminal(seg.text) }));
+  const fitted = ascii(fitSegments(ascii(segments), width));
   return (
     <Text wrap="truncate-end" inverse={inverse}>
       {fitted.map((s, i) => <Text key={i} color={s.color} dimColor={s.dim} bold={s.bold}>{s.text}</Text>)}

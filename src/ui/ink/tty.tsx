@@ -13,6 +13,7 @@ import { PlanView, type PlanViewMode } from './PlanView.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { enterAltScreen } from './alt-screen.js';
 import { renderPlanText } from '../plan-text.js';
+import { forTerminal } from '../charset.js';
 
 // Ctrl-C is a key of the views (abort), not a kill. Not `incrementalRendering`: in ink 6.8 it
 // writes lines one row too low once the cursor moves (seen under tmux); the views stay shorter
@@ -46,7 +47,7 @@ const plainColor = () => process.env.FORCE_COLOR !== '0';
 /** `mirror plan` on a terminal: browse the plan until `q`, then leave the whole plan as plain text in the scrollback. */
 export async function browsePlan(plan: Plan): Promise<void> {
   await showPlan(plan, 'browse');
-  process.stdout.write(renderPlanText(plan, { color: plainColor() }));
+  process.stdout.write(forTerminal(renderPlanText(plan, { color: plainColor() })));
 }
 
 /**
@@ -55,7 +56,7 @@ export async function browsePlan(plan: Plan): Promise<void> {
  */
 export async function confirmPlan(plan: Plan, approval: Approval): Promise<boolean> {
   const approved = await showPlan(plan, 'confirm', approval);
-  process.stdout.write(`${approval.header}\n\n${renderPlanText(plan, { color: plainColor() })}${approved ? 'Approved.\n\n' : ''}`);
+  process.stdout.write(forTerminal(`${approval.header}\n\n${renderPlanText(plan, { color: plainColor() })}${approved ? 'Approved.\n\n' : ''}`));
   return approved;
 }
 
