@@ -39,7 +39,9 @@ export function ApplyView({ progress, now, width, height }: ApplyViewProps) {
   const finished = n.done + n.failed + n.skipped;
   const end = progress.outcome;
   // Title, progress bar, final summary and one spare line (a full-screen frame makes Ink redraw everything).
-  const counts = `${finished}/${progress.total} · ${n.done} done · ${n.failed} failed · ${n.skipped} skipped · ${elapsedText(now - progress.startedAt)}`;
+  // Actions not started yet have no row: the counts say how many wait (`0/18` beside 2 rows).
+  const queued = end ? 0 : progress.total - progress.rows.length;
+  const counts = `${finished}/${progress.total} · ${n.done} done · ${n.failed} failed · ${n.skipped} skipped${queued > 0 ? ` · ${queued} queued` : ''} · ${elapsedText(now - progress.startedAt)}`;
   // The bar shares its line with the counts when both fit; on a narrow screen the bar gets a line of
   // its own and the counts and the outcome wrap (cut, they would hide the numbers).
   const together = width - counts.length - 3 >= MIN_BAR;
@@ -52,6 +54,8 @@ export function ApplyView({ progress, now, width, height }: ApplyViewProps) {
   return (
     <Box flexDirection="column">
       <Line width={width} segments={[{ text: `mirror apply — ${progress.total} action${progress.total === 1 ? '' : 's'}`, bold: true }]} />
+      {/* The hidden rows are the oldest finished ones: the line stands where they would be, above. */}
+      {hidden > 0 && <Line width={width} segments={[{ text: `  … ${hidden} earlier`, dim: true }]} />}
       {rows.map((r) => (
         <Box key={r.id} flexDirection="column">
           <Line width={width} segments={rowSegments(r, now, pad)} />
@@ -59,7 +63,6 @@ export function ApplyView({ progress, now, width, height }: ApplyViewProps) {
           {r.status === 'failed' && failedTail > 0 && r.log.slice(-failedTail).map((l, i) => <Line key={i} width={width} segments={[{ text: '    │ ', color: 'red' }, { text: l }]} />)}
         </Box>
       ))}
-      {hidden > 0 && <Line width={width} segments={[{ text: `  … ${hidden} more`, dim: true }]} />}
       <Line width={width} segments={[{ text: `${progressBar(finished, progress.total, barWidth)} `, color: barColor }, { text: together ? counts : '' }]} />
       {countLines.map((l, i) => <Line key={`counts${i}`} width={width} segments={[{ text: l }]} />)}
       {end && outcomeLines.map((l, i) => <Line key={`outcome${i}`} width={width} segments={[{ text: l, bold: true, color: end.failed.length > 0 ? 'red' : 'green' }]} />)}
