@@ -46,6 +46,12 @@ describe('progress', () => {
     expect(r.stdout).not.toContain('Reading upstream');
   });
 
+  it('plan --out says on stderr where the plan went and what to run next', async () => {
+    const r = await mirror(['plan', '--out', 'next.json'], { cwd: world.dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('Saved the plan to next.json. To apply exactly this plan: mirror apply next.json');
+  });
+
   it('in CI, apply --auto-approve prints the plan before the first action, and a heartbeat while a build runs', async () => {
     await world.writeConfig({ ...world.config, apps: { mattermost: world.config.apps.mattermost } });
     const r = await mirror(['apply', '--auto-approve'], { cwd: world.dir, env: { CI: 'true', MIRROR_HEARTBEAT_SECONDS: '1' }, timeoutMs: 120_000 });
