@@ -102,6 +102,10 @@ describe('PlanView', () => {
     await press('?');
     expect(frame().slice(1, 3)).toEqual(['Keys', '  ↑ ↓  k j        move']);
     expect(frame()).toContain('  q               quit');
+    // …and what each marker means (a pending attestation's ✓ is something to do, not done)
+    expect(frame()).toContain('Markers');
+    expect(frame()).toContain('  ✓  attest: SBOM/provenance/signature to attach (not yet done)');
+    expect(frame()).toContain('  !  drift (registry and state disagree) or a preflight problem');
     await press('x');
     expect(frame()[1]).toMatch(/^> ▾ ! mattermost/);
     expect(onDone).not.toHaveBeenCalled();
