@@ -7,7 +7,8 @@ import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../system/duration.js';
 import { applyPlan } from '../services/apply.js';
 import { handleInterrupts, SIGNAL_EXIT_CODE } from '../system/interrupt.js';
-import { createLinePrinter } from '../ui/apply-lines.js';
+import { createLinePrinter, withLogFile } from '../ui/apply-lines.js';
+import type { ApplyEvent } from '../apply/executor.js';
 import { confirmApply, planBeforeActing, writeApplyResult, writeStats, writeStepSummary } from '../ui/apply-report.js';
 import { createRunLogs } from '../apply/run-logs.js';
 import { createHeartbeat, heartbeatMs } from '../ui/heartbeat.js';
@@ -49,13 +50,15 @@ export default class Apply extends BaseCommand {
         'Pass --auto-approve, or save a plan and apply it: mirror plan --out plan.json && mirror apply plan.json');
     }
     const write = (s: string) => process.stdout.write(s);
-    const print = flags.json ? (e: object) => write(`${JSON.stringify(e)}\n`) : createLinePrinter(write, { githubActions: process.env.GITHUB_ACTIONS === 'true' });
+
     // On a terminal the Ink views confirm and show progress; Ink loads only on this path.
     const tty = interactive && !flags.json ? await loadInk(flags['no-color']) : undefined;
     let live: LiveApply | undefined;
     // Every action's full log, under .mirror/logs/<run-id>/ (the views show only tails). Not on a
     // CI build runner (--fragment-out): it writes nothing but its fragment, and its job log has the groups.
     const logs = flags['fragment-out'] ? undefined : createRunLogs(path.join('.mirror', 'logs'));
+    // JSON events of finished actions name their full log (a field added; SPEC's event names are unchanged).
+    const print = flags.json ? (e: ApplyEvent) => write(`${JSON.stringify(withLogFile(e, logs))}\n`) : createLinePrinter(write, { githubActions: process.env.GITHUB_ACTIONS === 'true' });
     const scope = { targets: listFlag(flags.target), platform: flags.platform, only };
     // The plan's reads: a progress line on a terminal's stderr, a line per app in CI; cleared before the plan shows.
     const reads = createPlanProgress(process.stderr, process.env);

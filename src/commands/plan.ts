@@ -4,7 +4,7 @@ import { configFlag, formatFlag, listFlag, noColorFlag, replaceFlag, targetFlag 
 import { writePlanFile } from '../plan/planfile.js';
 import { createPlan } from '../services/plan.js';
 import { createPlanProgress } from '../ui/plan-progress.js';
-import { renderPlan, type PlanFormat } from '../ui/render-plan.js';
+import { renderPlan, savedPlanText, type PlanFormat } from '../ui/render-plan.js';
 
 /** `mirror plan`: show what apply would change. */
 export default class Plan extends BaseCommand {
@@ -37,7 +37,10 @@ export default class Plan extends BaseCommand {
       notice: (m) => { reads.end(); process.stderr.write(`warning: ${m}\n`); }, progress: reads.progress,
     }).finally(() => reads.end());
     if (flags.preflight) plan.preflight = await (await import('../services/preflight.js')).preflight(config, plan);
-    if (flags.out) await writePlanFile(flags.out, plan);
+    if (flags.out) {
+      await writePlanFile(flags.out, plan);
+      process.stderr.write(savedPlanText(flags.out, plan));
+    }
     // Request counts for benchmarks and budgets (bench/plan reads this line).
     if (process.env.MIRROR_STATS === '1') process.stderr.write(`mirror-stats ${JSON.stringify(stats)}\n`);
     // Warnings are in the plan (apps[].warnings); with JSON on stdout, stderr repeats them for people reading CI logs.

@@ -6,6 +6,12 @@
 import type { ApplyEvent, ApplyOutcome } from '../apply/executor.js';
 import { MARKERS } from './plan-summary.js';
 
+/** A done or failed event with `logFile`, the path of the action's full log, when one was written. */
+export function withLogFile(e: ApplyEvent, logs?: { file(actionId: string): string | undefined }): ApplyEvent & { logFile?: string } {
+  const file = (e.event === 'done' || e.event === 'failed') ? logs?.file(e.id) : undefined;
+  return file ? { ...e, logFile: file } : e;
+}
+
 /** A line printer for apply events. */
 export function createLinePrinter(write: (s: string) => void, opts: { githubActions: boolean }) {
   const logs = new Map<string, string[]>();

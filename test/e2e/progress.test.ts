@@ -46,6 +46,12 @@ describe('progress', () => {
     expect(r.stdout).not.toContain('Reading upstream');
   });
 
+  it('plan --out says on stderr where the plan went and what to run next', async () => {
+    const r = await mirror(['plan', '--out', 'next.json'], { cwd: world.dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('Saved the plan to next.json. To apply exactly this plan: mirror apply next.json');
+  });
+
   it('in CI, apply --auto-approve prints the plan before the first action, and a heartbeat while a build runs', async () => {
     await world.writeConfig({ ...world.config, apps: { mattermost: world.config.apps.mattermost } });
     const r = await mirror(['apply', '--auto-approve'], { cwd: world.dir, env: { CI: 'true', MIRROR_HEARTBEAT_SECONDS: '1' }, timeoutMs: 120_000 });
@@ -57,4 +63,29 @@ describe('progress', () => {
     expect(planAt).toBeLessThan(firstStart);
     expect(r.stdout).toMatch(/^still building mattermost@10\.4\.1\/linux\/(amd64|arm64) \[\d+ s, step \d+\/\d+\]$/m);
   }, 150_000);
+
+  it('on a terminal, shrinking the window during a real apply leaves no duplicated header or rows', async () => {
+    // Given the version the CI apply built, rebuilt from source (so real buildah builds run)
+    terminal = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), 'apply', '--replace', 'mattermost@10.4.1'], {
+      cwd: world.dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' }, width: 100, height: 30,
+    });
+    const t = terminal;
+    await t.waitFor('type yes', 30_000);
+    await t.type('yes');
+    await t.keys('Enter');
+    // When the window shrinks to 50×10 while builds run (narrower and shorter than the frame)
+    await t.waitFor(/running$/m, 60_000);
+    await t.resize(50, 10);
+    await new Promise((r) => setTimeout(r, 800));
+    // Then the live view is drawn once: one header, each running build on one row
+    const during = await t.screen();
+    expect(during.split('\n').filter((l) => l.startsWith('mirror apply — ')), during).toHaveLength(1);
+    expect(during.split('\n').filter((l) => /build +mattermost@10\.4\.1\/linux\/amd64/.test(l)), during).toHaveLength(1);
+    // And after the run the scrollback holds one final frame
+    await t.waitFor('[exit 0]', 120_000);
+    const out = await t.scrollback();
+    expect(out.match(/^mirror apply — \d+ actions$/gm), out).toHaveLength(1);
+    expect(out.match(/^\+ build +mattermost@10\.4\.1\/linux\/amd64 /gm), out).toHaveLength(1);
+    expect(out).toContain('Apply: 4 done, 0 failed, 0 skipped.');
+  }, 180_000);
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSeedWorld, type SeedWorld } from '../rig/world.js';
 import { startTerminal, type Terminal } from '../rig/tmux.js';
-import { ROOT } from './cli.js';
+import { mirror, ROOT } from './cli.js';
 
 let world: SeedWorld;
 let terminal: Terminal | undefined;
@@ -49,5 +49,16 @@ describe('a failing apply on a terminal', () => {
     expect(logPath, out).toBeDefined();
     expect(await readFile(path.join(world.dir, logPath!), 'utf8')).toContain('failed after');
     expect(out).toMatch(/^Full logs: \.mirror\/logs\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{4}$/m);
+  }, 120_000);
+
+  it('apply --json: the event of each failed action names its full log file, which holds the failure', async () => {
+    const r = await mirror(['apply', '--auto-approve', '--json'], { cwd: world.dir, timeoutMs: 120_000 });
+    expect(r.exitCode, r.stderr).toBe(1);
+    const failed = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.event === 'failed');
+    expect(failed.length, r.stdout).toBeGreaterThan(0);
+    for (const e of failed) {
+      expect(e.logFile, JSON.stringify(e)).toMatch(/^\.mirror\/logs\/[^/]+\/[^/]+\.log$/);
+      expect(await readFile(path.join(world.dir, e.logFile), 'utf8')).toContain(`mirror: ${e.address} failed after`);
+    }
   }, 120_000);
 });

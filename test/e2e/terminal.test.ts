@@ -67,6 +67,14 @@ describe('mirror on a terminal', () => {
     // When quitting
     await t.keys('q');
     await t.waitFor('[exit 0]');
+    // Then the browser drew on the alternate screen: the scrollback holds the whole plan as plain
+    // text, not its last (filtered, folded) frame
+    const out = await t.scrollback();
+    expect(out).not.toContain('filter: outline');
+    expect(out).not.toContain('↑↓ move');
+    for (const app of ['mattermost', 'mostlymatter', 'outline']) expect(out).toMatch(new RegExp(`^${app} — window `, 'm'));
+    expect(out).toMatch(/^ {2}\+ build +mattermost@10\.3\.2\/linux\/amd64 /m);
+    expect(out).toMatch(/^Plan: 56 builds, 28 merges, 4 tag moves, 30 attestations, 2 imports\.\n+\[exit 0\]/m);
   });
 
   it('plan with NO_COLOR: the cursor row is marked with > (reverse video alone is invisible without colour)', async () => {
@@ -83,6 +91,18 @@ describe('mirror on a terminal', () => {
     expect(screen.split('\n').filter((l) => l.startsWith('>'))).toHaveLength(1);
     await t.keys('q');
     await t.waitFor('[exit 0]');
+  });
+
+  it('plan at 40 columns: the summary line wraps, no … in it', async () => {
+    terminal = await startTerminal([process.execPath, path.join(ROOT, 'bin/run.js'), 'plan', '--config', 'plan.config.json'], {
+      cwd: world.dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' }, width: 40, height: 30,
+    });
+    const screen = await terminal.waitFor(/^Plan: /m);
+    const lines = screen.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('Plan: '));
+    expect(lines.slice(at, at + 3)).toEqual(['Plan: 56 builds, 28 merges, 4 tag moves,', '30 attestations, 2 imports.', expect.stringMatching(/^↑↓ move/)]);
+    await terminal.keys('q');
+    await terminal.waitFor('[exit 0]');
   });
 
   it('apply: q at the confirmation aborts, nothing is applied, exit 1', async () => {
@@ -108,6 +128,13 @@ describe('mirror on a terminal', () => {
     expect(screen).toMatch(/\[█+\] 3\/3 · 3 done · 0 failed · 0 skipped · \d/);
     expect(screen).toContain('Apply: 3 done, 0 failed, 0 skipped.');
     expect((await world.backend.headManifest('mattermost', 'latest'))?.digest).toBe(digests['10.4.1']);
+    // And the scrollback holds what was approved (header and plain plan), then the final frame,
+    // not the confirmation view or intermediate live frames (they were on the alternate screen)
+    const out = await t.scrollback();
+    expect(out).toMatch(/^registry 127\.0\.0\.1:\d+\/mirror · no state yet · scope all apps\n\nmattermost — window /m);
+    expect(out).toMatch(/^Plan: 1 tag move, 2 imports\.\nApproved\.\n\nmirror apply — 3 actions$/m);
+    expect(out).not.toContain('y apply · n/q abort');
+    expect(out.match(/mirror apply — 3 actions/g)).toHaveLength(1);
   });
 
   it('apply: a plan that prunes is not applied on y, only on the typed word yes; the header names registry, state and scope', async () => {

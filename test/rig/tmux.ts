@@ -18,6 +18,8 @@ export interface Terminal {
   keys(...keys: string[]): Promise<void>;
   /** Type text literally. */
   type(text: string): Promise<void>;
+  /** Resize the pane's window (the program gets SIGWINCH, as when a person drags the terminal). */
+  resize(width: number, height: number): Promise<void>;
   /** Kill the tmux server. */
   kill(): Promise<void>;
 }
@@ -50,6 +52,7 @@ export async function startTerminal(argv: string[], opts: { cwd: string; env: Re
     },
     keys: async (...keys) => { await tmux('send-keys', '-t', 'main', ...keys); },
     type: async (text) => { await tmux('send-keys', '-t', 'main', '-l', text); },
+    resize: async (width, height) => { await tmux('resize-window', '-t', 'main', '-x', String(width), '-y', String(height)); },
     kill: async () => { await tmux('kill-server').catch(() => undefined); },
   };
 }

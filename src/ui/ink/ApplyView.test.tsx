@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { cleanup, render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyEvent } from '../../apply/executor.js';
 import { applyEvent, finishProgress, startProgress, visibleRows, type ApplyProgress } from './apply-progress.js';
 import { ApplyView } from './ApplyView.js';
@@ -43,7 +43,7 @@ describe('ApplyView', () => {
       '    │ STEP 3/4: RUN curl -L $MM_PACKAGE | tar -xvz',
       '    │ STEP 4/4: COPY . /',
       '✗ build  mm@0.9.0/linux/amd64     0.3s  failed: buildah build failed (exit 1)',
-      '[███████████████░░░░░░░░░░░░░░░] 2/4 · 1 done · 1 failed · 0 skipped · 12.3s',
+      '[███████████████░░░░░░░░░░░░░░░] 2/4 · 1 done · 1 failed · 0 skipped · 1 queued · 12.3s',
     ]);
   });
 
@@ -56,14 +56,24 @@ describe('ApplyView', () => {
     p = finishProgress(p, { done: Array.from({ length: 12 }, (_, i) => `merge:app${i}@1.0.0`), failed: [], skipped: [] });
     const lines = frame(p, T0 + 65_000, { width: 60, height: 10 });
     expect(lines).toHaveLength(9);
-    // The bar gives up cells so the counts fit the 60 columns
-    expect(lines.slice(-3)).toEqual([
-      '  … 7 more',
+    // The bar gives up cells so the counts fit the 60 columns; the hidden rows are the oldest, so
+    // the line that counts them stands above the rows shown (issue 19: it stood below them)
+    expect(lines[1]).toBe('  … 7 earlier');
+    expect(lines.slice(-2)).toEqual([
       '[██████████] 12/12 · 12 done · 0 failed · 0 skipped · 1m 05s',
       'Apply: 12 done, 0 failed, 0 skipped.',
     ]);
     // The newest finished are the ones shown, in start order
-    expect(lines[1]).toMatch(/^~ merge  app7@1\.0\.0 /);
+    expect(lines[2]).toMatch(/^~ merge  app7@1\.0\.0 /);
+    // At 40 columns the bar takes its own line and the counts and the outcome wrap, never cut
+    const narrow = frame(p, T0 + 65_000, { width: 40, height: 10 });
+    expect(narrow).toHaveLength(9);
+    expect(narrow.slice(-4)).toEqual([
+      `[${'█'.repeat(30)}]`,
+      '12/12 · 12 done · 0 failed · 0 skipped ·',
+      '1m 05s',
+      'Apply: 12 done, 0 failed, 0 skipped.',
+    ]);
   });
 
   it('shows a failed build\'s last 8 log lines under its red row, cut to the width, live and in the final summary', () => {
@@ -108,13 +118,15 @@ describe('ApplyView', () => {
     for (let i = 1; i <= 10; i++) p = applyEvent(p, { event: 'log', id, line: `line ${i}` }, T0);
     p = applyEvent(p, ev('failed', id, { ms: 5, error: 'boom' }), T0);
     const { rows, failedTail, hidden } = visibleRows(p, 6);
-    // 6 lines: the failed row, 4 log lines, and "… 2 more"
+    // 6 lines: "… 2 earlier", the failed row and 4 log lines
     expect(rows.map((r) => r.id)).toEqual([id]);
     expect(failedTail).toBe(4);
     expect(hidden).toBe(2);
-    expect(frame(p, T0, { width: 60, height: 9 }).slice(1, 7)).toEqual([
+    // (80 columns: the counts, now with "1 queued", share the bar's line)
+    expect(frame(p, T0, { width: 80, height: 9 }).slice(1, 7)).toEqual([
+      '  … 2 earlier',
       expect.stringMatching(/^✗ build  mm@1\.0\.0\/linux\/amd64 +0\.0s  failed: boom$/),
-      '    │ line 7', '    │ line 8', '    │ line 9', '    │ line 10', '  … 2 more',
+      '    │ line 7', '    │ line 8', '    │ line 9', '    │ line 10',
     ]);
   });
 
@@ -126,5 +138,31 @@ describe('ApplyView', () => {
     const { rows, hidden } = visibleRows(p, 3);
     expect(rows.map((r) => r.id)).toEqual(['merge:x@1', 'merge:y@1']);
     expect(hidden).toBe(3);
+  });
+
+  it('in a non-UTF-8 locale the spinner, markers and bar are ASCII', () => {
+    vi.stubEnv('LC_ALL', 'C');
+    try {
+      const p = feed(startProgress(2, T0), [
+        [T0, ev('start', 'build:mm@1.0.0/linux/amd64')],
+        [T0, ev('start', 'attest:mm@1.0.0')],
+        [T0 + 100, ev('failed', 'attest:mm@1.0.0', { ms: 100, error: 'no key' })],
+      ]);
+      const lines = frame(p, T0 + 1000, { width: 60, height: 10 });
+      expect(lines.join('\n')).toMatch(/^[\x00-\x7F]*$/);
+      expect(lines[1]).toMatch(/^[|/\\-] build  mm@1\.0\.0\/linux\/amd64 +1\.0s  running$/);
+      expect(lines[2]).toMatch(/^x attest +mm@1\.0\.0 +0\.1s  failed: no key$/);
+      expect(lines.at(-1)).toMatch(/^\[#+\.+\] 1\/2 /);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('a row started after the clock\'s last tick shows 0.0s, never -0.0s; the counts name the queued actions until the end', () => {
+    const p = applyEvent(startProgress(18, T0), ev('start', 'build:mm@1.0.0/linux/amd64'), T0 + 50);
+    const lines = frame(p, T0 + 20, { width: 100, height: 10 });
+    expect(lines[1]).toMatch(/ 0\.0s  running$/);
+    expect(lines.join('\n')).not.toContain('-0.0s');
+    expect(lines.at(-1)).toContain('0/18 · 0 done · 0 failed · 0 skipped · 17 queued · ');
   });
 });

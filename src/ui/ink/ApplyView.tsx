@@ -8,7 +8,10 @@ import { Box } from 'ink';
 import { outcomeLine } from '../apply-lines.js';
 import { MARKERS, MARKER_COLORS } from '../plan-summary.js';
 import { type ActionRow, type ApplyProgress, LOG_TAIL, countRows, elapsedText, progressBar, visibleRows } from './apply-progress.js';
-import { Line, type Segment } from './Line.js';
+import { Line, wrapText, type Segment } from './Line.js';
+
+// Narrower than this, the progress bar says too little to share the counts' line.
+const MIN_BAR = 10;
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -36,13 +39,23 @@ export function ApplyView({ progress, now, width, height }: ApplyViewProps) {
   const finished = n.done + n.failed + n.skipped;
   const end = progress.outcome;
   // Title, progress bar, final summary and one spare line (a full-screen frame makes Ink redraw everything).
-  const { rows, logs, failedTail, hidden } = visibleRows(progress, Math.max(1, height - (end ? 4 : 3)));
+  // Actions not started yet have no row: the counts say how many wait (`0/18` beside 2 rows).
+  const queued = end ? 0 : progress.total - progress.rows.length;
+  const counts = `${finished}/${progress.total} · ${n.done} done · ${n.failed} failed · ${n.skipped} skipped${queued > 0 ? ` · ${queued} queued` : ''} · ${elapsedText(now - progress.startedAt)}`;
+  // The bar shares its line with the counts when both fit; on a narrow screen the bar gets a line of
+  // its own and the counts and the outcome wrap (cut, they would hide the numbers).
+  const together = width - counts.length - 3 >= MIN_BAR;
+  const barWidth = together ? Math.min(30, width - counts.length - 3) : Math.max(0, Math.min(30, width - 2));
+  const countLines = together ? [] : wrapText(counts, width);
+  const outcomeLines = end ? wrapText(outcomeLine(end), width) : [];
+  const { rows, logs, failedTail, hidden } = visibleRows(progress, Math.max(1, height - 3 - countLines.length - outcomeLines.length));
   const pad = Math.min(Math.floor(width / 2), Math.max(0, ...rows.map((r) => r.address.length)));
-  const counts = `${finished}/${progress.total} · ${n.done} done · ${n.failed} failed · ${n.skipped} skipped · ${elapsedText(now - progress.startedAt)}`;
-  const barWidth = Math.max(0, Math.min(30, width - counts.length - 3));
+  const barColor = n.failed > 0 ? 'red' : 'green';
   return (
     <Box flexDirection="column">
       <Line width={width} segments={[{ text: `mirror apply — ${progress.total} action${progress.total === 1 ? '' : 's'}`, bold: true }]} />
+      {/* The hidden rows are the oldest finished ones: the line stands where they would be, above. */}
+      {hidden > 0 && <Line width={width} segments={[{ text: `  … ${hidden} earlier`, dim: true }]} />}
       {rows.map((r) => (
         <Box key={r.id} flexDirection="column">
           <Line width={width} segments={rowSegments(r, now, pad)} />
@@ -50,9 +63,9 @@ export function ApplyView({ progress, now, width, height }: ApplyViewProps) {
           {r.status === 'failed' && failedTail > 0 && r.log.slice(-failedTail).map((l, i) => <Line key={i} width={width} segments={[{ text: '    │ ', color: 'red' }, { text: l }]} />)}
         </Box>
       ))}
-      {hidden > 0 && <Line width={width} segments={[{ text: `  … ${hidden} more`, dim: true }]} />}
-      <Line width={width} segments={[{ text: `${progressBar(finished, progress.total, barWidth)} `, color: n.failed > 0 ? 'red' : 'green' }, { text: counts }]} />
-      {end && <Line width={width} segments={[{ text: outcomeLine(end), bold: true, color: end.failed.length > 0 ? 'red' : 'green' }]} />}
+      <Line width={width} segments={[{ text: `${progressBar(finished, progress.total, barWidth)} `, color: barColor }, { text: together ? counts : '' }]} />
+      {countLines.map((l, i) => <Line key={`counts${i}`} width={width} segments={[{ text: l }]} />)}
+      {end && outcomeLines.map((l, i) => <Line key={`outcome${i}`} width={width} segments={[{ text: l, bold: true, color: end.failed.length > 0 ? 'red' : 'green' }]} />)}
     </Box>
   );
 }

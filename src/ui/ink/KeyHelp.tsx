@@ -1,5 +1,7 @@
 /** The `?` screen: every key of the plan view (and of apply's confirmation). */
 import { Box, Text } from 'ink';
+import { forTerminal } from '../charset.js';
+import { DRIFT_MARKER, MARKERS } from '../plan-summary.js';
 
 const KEYS: Array<[string, string]> = [
   ['↑ ↓  k j', 'move'],
@@ -10,6 +12,18 @@ const KEYS: Array<[string, string]> = [
   ['?', 'this help (any key closes it)'],
 ];
 
+// What each marker means: the plan's rows carry only the symbol. Every row is something to do,
+// so ✓ is an attestation still to attach, not one that is done.
+const MARKER_MEANINGS: Array<[string, string]> = [
+  [MARKERS.build, 'build: a platform image to build'],
+  [MARKERS.merge, 'merge: the multi-platform index to push'],
+  [MARKERS.tag, 'tag move: a floating tag to point at a version'],
+  [MARKERS.attest, 'attest: SBOM/provenance/signature to attach (not yet done)'],
+  [MARKERS.prune, 'prune: a version to delete from the registry'],
+  [MARKERS.import, 'import: an image the registry holds, adopted into the state'],
+  [DRIFT_MARKER, 'drift (registry and state disagree) or a preflight problem'],
+];
+
 /** Key help; `confirm` adds apply's answers. */
 export function KeyHelp({ confirm, needsYes = false }: { confirm: boolean; needsYes?: boolean }) {
   const apply: [string, string] = needsYes ? ['yes ⏎', 'apply this plan (it deletes, replaces or repairs: the word is typed)'] : ['y', 'apply this plan'];
@@ -17,7 +31,9 @@ export function KeyHelp({ confirm, needsYes = false }: { confirm: boolean; needs
   return (
     <Box flexDirection="column">
       <Text bold>Keys</Text>
-      {keys.map(([k, what]) => <Text key={k}>{`  ${k.padEnd(16)}`}<Text dimColor>{what}</Text></Text>)}
+      {keys.map(([k, what]) => <Text key={k}>{forTerminal(`  ${k.padEnd(16)}`)}<Text dimColor>{forTerminal(what)}</Text></Text>)}
+      <Text bold>Markers</Text>
+      {MARKER_MEANINGS.map(([m, what]) => <Text key={what}>{forTerminal(`  ${m}  `)}<Text dimColor>{forTerminal(what)}</Text></Text>)}
     </Box>
   );
 }

@@ -102,6 +102,10 @@ describe('PlanView', () => {
     await press('?');
     expect(frame().slice(1, 3)).toEqual(['Keys', '  ↑ ↓  k j        move']);
     expect(frame()).toContain('  q               quit');
+    // …and what each marker means (a pending attestation's ✓ is something to do, not done)
+    expect(frame()).toContain('Markers');
+    expect(frame()).toContain('  ✓  attest: SBOM/provenance/signature to attach (not yet done)');
+    expect(frame()).toContain('  !  drift (registry and state disagree) or a preflight problem');
     await press('x');
     expect(frame()[1]).toMatch(/^> ▾ ! mattermost/);
     expect(onDone).not.toHaveBeenCalled();
@@ -165,6 +169,28 @@ describe('PlanView', () => {
     const { frame } = view(smallPlan(), { width: 40, height: 30 });
     expect(Math.max(...frame().map((l) => [...l].length))).toBeLessThanOrEqual(40);
     expect(frame()[5]).toBe('        + linux/amd64     new upstream …');
+    // The summary wraps instead of being cut: every count is readable
+    expect(frame().slice(-3)).toEqual(['Plan: 4 builds, 2 merges, 1 tag move, 2', 'attestations.', '↑↓ move · enter fold · / filter · ? hel…']);
+  });
+
+  it('a terminal whose locale is not UTF-8 gets ASCII markers, folds and hints, in the same columns', () => {
+    vi.stubEnv('LC_ALL', 'C');
+    try {
+      const { frame } = view(smallPlan());
+      expect(frame().join('\n')).toMatch(/^[\x00-\x7F]*$/);
+      expect(frame()[1]).toMatch(/^> v ! mattermost {16}4 builds, 2 merges, 1 tag move, 2 attestations - window 10\.4\.1 \. 10\.$/);
+      expect(frame()[3]).toBe('      > latest 10.3.2 > 10.4.1  latest moves 10.3.2 > 10.4.1');
+      expect(frame()[8]).toBe('        * attest                not attested yet');
+      expect(frame().at(-1)).toBe('^v move - enter fold - / filter - ? help - q quit');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('a summary wrapped on a short, narrow screen still leaves the frame shorter than the screen', () => {
+    const { frame } = view(largePlan(200), { width: 30, height: 12 });
+    expect(frame().slice(-3, -1)).toEqual(['Plan: 2000 builds, 1000', 'merges, 1000 attestations.']);
+    expect(frame()).toHaveLength(11);
   });
 
   it('a 200-app plan opens with versions folded and draws only the rows that fit, scrolling with the cursor', async () => {

@@ -9,7 +9,7 @@ import type { Plan } from '../../plan/types.js';
 import type { Approval } from '../approval.js';
 import { MARKER_COLORS, summaryLine } from '../plan-summary.js';
 import { KeyHelp } from './KeyHelp.js';
-import { Line, type Segment } from './Line.js';
+import { Line, wrapText, type Segment } from './Line.js';
 import { type KeyPress, type NavState, navigate, rowsOf, splitKeys } from './plan-navigation.js';
 import { buildPlanTree, initialFolds, labelColumn, markerOf, scrollOffset, type Kind, type Row } from './plan-tree.js';
 
@@ -70,7 +70,9 @@ export function PlanView({ plan, width, height, mode, approval, onDone }: PlanVi
   // as tall as the screen scrolls it, and Ink then redraws the whole screen on every key.
   // Confirm mode adds the approval header, and the `type yes` line for a destructive plan.
   const asking = mode === 'confirm' && approval ? (approval.needsYes ? 2 : 1) : 0;
-  const visible = Math.max(1, height - 4 - asking - (editing || filter ? 1 : 0));
+  // The summary wraps rather than being cut (its numbers are what a narrow terminal must still show).
+  const summary = wrapText(summaryLine(plan), width);
+  const visible = Math.max(1, height - 3 - summary.length - asking - (editing || filter ? 1 : 0));
   const at = Math.max(0, Math.min(state.cursor, rows.length - 1));
   const offset = scrollOffset(offsetRef.current, at, visible, rows.length);
   offsetRef.current = offset;
@@ -103,7 +105,7 @@ export function PlanView({ plan, width, height, mode, approval, onDone }: PlanVi
         </Box>
       )}
       {(editing || filter) && <Line width={width} segments={[{ text: editing ? `/${filter}▏` : `filter: ${filter}`, color: 'cyan' }, { text: editing ? '  enter keeps · esc clears' : '  esc clears', dim: true }]} />}
-      <Line width={width} segments={[{ text: summaryLine(plan), bold: true }]} />
+      {summary.map((l, i) => <Line key={`summary${i}`} width={width} segments={[{ text: l, bold: true }]} />)}
       {needsYes && approval && <Line width={width} segments={answerSegments(approval, state)} />}
       <Line width={width} segments={[{ text: hint, dim: true }]} />
     </Box>

@@ -77,7 +77,9 @@ export function countRows(p: ApplyProgress): Record<ActionRow['status'], number>
 }
 
 /** `0.4s`, `12.3s`, `2m 05s`. */
-export function elapsedText(ms: number): string {
+export function elapsedText(elapsed: number): string {
+  // A row can start a few ms after the clock's last tick: never a negative time (`-0.0s`).
+  const ms = Math.max(0, elapsed);
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   const s = Math.floor(ms / 1000);
   return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
