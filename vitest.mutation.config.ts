@@ -10,7 +10,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // A mutant that stops a promise from settling (a DAG that never finishes, a lock never
+    // released) fails its test here, and Stryker's bail ends the run: cheap. Left to Stryker's own
+    // timeout (timeoutMS in stryker.config.mjs, above this) it would kill and restart the runner,
+    // ~40 s each under load. The slowest scoped test takes ~2 s alone (the oci-backend lease tests);
+    // tests that need more set their own timeout.
+    testTimeout: 10_000,
+    hookTimeout: 30_000,
+    // Every temp file under one dir, removed at the end (as in the main suite).
+    globalSetup: ['test/rig/suite-tmp.ts'],
   },
 });
