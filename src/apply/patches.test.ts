@@ -79,8 +79,8 @@ describe('unpinDigests edges (mutation testing, issue 20)', () => {
 describe('patch messages and templates (mutation testing, issue 20)', () => {
   it('names a patch by its kind: a replace by its first 40 characters, an insert by its anchor', () => {
     expect(describePatch({ unpinDigests: true }, 0)).toBe('patches[0] (unpinDigests)');
-    expect(describePatch({ replace: 'x'.repeat(50), with: 'y' }, 1)).toBe(`patches[1] (replace "${'x'.repeat(40)}")`);
-    expect(describePatch({ after: '^ARG A$', insert: 'ARG B' }, 2)).toBe('patches[2] (after "^ARG A$")');
+    expect(describePatch({ file: 'f', replace: 'x'.repeat(50), with: 'y' }, 1)).toBe(`patches[1] (replace "${'x'.repeat(40)}")`);
+    expect(describePatch({ file: 'f', after: '^ARG A$', insert: 'ARG B' }, 2)).toBe('patches[2] (after "^ARG A$")');
   });
 
   it('renders templates in the replacement and inserted text, never in the file name or the anchor regex', () => {
@@ -102,7 +102,7 @@ describe('patch messages and templates (mutation testing, issue 20)', () => {
     const missing = await applyPatches(dir, [{ file: 'gone', replace: 'a', with: 'b' }], 'Dockerfile', 'apps.mm').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(AbortError);
     expect(missing).toMatchObject({ message: 'apps.mm patches[0] (replace "a"): file gone does not exist in the source.', nextSteps: 'Upstream may have moved it; update the patch.' });
-    const noop = await applyPatches(dir, [{ replace: 'nothing here', with: 'b' }], 'Dockerfile', 'apps.mm').catch((e: unknown) => e);
+    const noop = await applyPatches(dir, [{ file: 'Dockerfile', replace: 'nothing here', with: 'b' }], 'Dockerfile', 'apps.mm').catch((e: unknown) => e);
     expect(noop).toMatchObject({ nextSteps: expect.stringMatching(/^Upstream changed the file; update or remove the patch/) });
   });
 
@@ -111,7 +111,7 @@ describe('patch messages and templates (mutation testing, issue 20)', () => {
     await writeFile(path.join(dir, 'Dockerfile'), 'A\n');
     const open = () => readdirSync('/proc/self/fd').length;
     const before = open();
-    for (let i = 0; i < 20; i++) await applyPatches(dir, [{ replace: i % 2 ? 'B' : 'A', with: i % 2 ? 'A' : 'B' }], 'Dockerfile', 'apps.mm');
+    for (let i = 0; i < 20; i++) await applyPatches(dir, [{ file: 'Dockerfile', replace: i % 2 ? 'B' : 'A', with: i % 2 ? 'A' : 'B' }], 'Dockerfile', 'apps.mm');
     expect(open()).toBeLessThan(before + 10);
   });
 });
