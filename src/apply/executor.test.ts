@@ -97,3 +97,106 @@ describe('executor', () => {
     expect(both.done).toEqual(['merge:v1']);
   });
 });
+
+describe('executor edges (mutation testing, issue 20)', () => {
+  it('limits running actions to parallelism for actions that are not builds too', async () => {
+    let concurrent = 0; let peak = 0;
+    const actions = Array.from({ length: 5 }, (_, i) => act(`merge:${i}`));
+    const outcome = await execute(actions, {
+      parallelism: 2,
+      run: async () => { concurrent++; peak = Math.max(peak, concurrent); await new Promise((r) => setTimeout(r, 10)); concurrent--; return undefined; },
+      emit: () => undefined,
+    });
+    expect(peak).toBe(2);
+    expect(outcome.done).toHaveLength(5);
+  });
+
+  it('builds without a platform share one slot; a dependency outside the list counts as done', async () => {
+    let concurrent = 0; let peak = 0;
+    const actions = [act('build:x'), act('build:y'), act('merge:z', ['build:x', 'build:elsewhere'])];
+    const outcome = await execute(actions, {
+      parallelism: 4,
+      run: async (a) => {
+        const build = a.type === 'build';
+        if (build) { concurrent++; peak = Math.max(peak, concurrent); }
+        await new Promise((r) => setTimeout(r, 10));
+        if (build) concurrent--;
+        return undefined;
+      },
+      emit: () => undefined,
+    });
+    expect(peak).toBe(1);
+    expect({ ...outcome, done: [...outcome.done].sort() }).toEqual({ done: ['build:x', 'build:y', 'merge:z'], failed: [], skipped: [] });
+  });
+
+  it('emits start, then done with the digest and duration, or failed with the first line of the error', async () => {
+    const events: ApplyEvent[] = [];
+    await execute([act('build:ok', [], 'amd'), act('merge:none'), act('build:bad', [], 'arm')], {
+      parallelism: 1,
+      run: async (a) => {
+        if (a.id === 'build:bad') throw new Error('boom\ntrace');
+        return a.id === 'build:ok' ? 'sha256:abc' : undefined;
+      },
+      emit: (e) => events.push(e),
+    });
+    const shape = events.map((e) => {
+      const { time, ms, ...rest } = e as ApplyEvent & { time?: string; ms?: number };
+      expect(Number.isNaN(Date.parse(time!))).toBe(false);
+      if (e.event !== 'start') expect(ms).toBeGreaterThanOrEqual(0);
+      return rest;
+    });
+    expect(shape).toEqual([
+      { event: 'start', id: 'build:ok', type: 'build', address: 'build:ok' },
+      { event: 'done', id: 'build:ok', type: 'build', address: 'build:ok', digest: 'sha256:abc' },
+      { event: 'start', id: 'merge:none', type: 'merge', address: 'merge:none' },
+      { event: 'done', id: 'merge:none', type: 'merge', address: 'merge:none' },
+      { event: 'start', id: 'build:bad', type: 'build', address: 'build:bad' },
+      { event: 'failed', id: 'build:bad', type: 'build', address: 'build:bad', error: 'boom' },
+    ]);
+  });
+
+  it('skips with an event, and a skip blocks what depends on it; a failure blocks transitively', async () => {
+    const events: ApplyEvent[] = [];
+    const outcome = await execute([act('build:a'), act('merge:b', ['build:a']), act('merge:c', ['merge:b']), act('build:d'), act('merge:e', ['build:d'])], {
+      parallelism: 2,
+      run: async (a) => { if (a.id === 'build:d') throw new Error('no'); return undefined; },
+      skip: (a) => (a.id === 'build:a' ? 'excluded' : undefined),
+      emit: (e) => events.push(e),
+    });
+    expect(outcome.skipped).toEqual([
+      { id: 'build:a', reason: 'excluded' },
+      { id: 'merge:b', reason: 'depends on build:a, which was skipped' },
+      { id: 'merge:c', reason: 'depends on merge:b, which was skipped' },
+      { id: 'merge:e', reason: 'depends on build:d, which failed' },
+    ]);
+    expect(events.filter((e) => e.event === 'skipped').map((e) => e.id)).toEqual(['build:a', 'merge:b', 'merge:c', 'merge:e']);
+  });
+
+  it('an interrupt without a reason message reads "interrupted"; one before anything starts runs nothing', async () => {
+    const controller = new AbortController();
+    const outcome = await execute([act('merge:a'), act('merge:b', ['merge:a'])], {
+      parallelism: 2,
+      signal: controller.signal,
+      run: () => new Promise((_, reject) => { controller.abort('no message'); reject(new Error('killed')); }),
+      emit: () => undefined,
+    });
+    expect(outcome).toEqual({ done: [], failed: [], skipped: [{ id: 'merge:a', reason: 'stopped: interrupted' }], stopped: ['merge:a'] });
+    const ran: string[] = [];
+    const early = await execute([act('merge:x')], { parallelism: 1, signal: AbortSignal.abort(), run: async (a) => { ran.push(a.id); return undefined; }, emit: () => undefined });
+    expect(early).toEqual({ done: [], failed: [], skipped: [] });
+    expect(ran).toEqual([]);
+  });
+
+  it('an interrupt waits for running actions to settle before it resolves, and keeps those that finished', async () => {
+    const controller = new AbortController();
+    let settled = false;
+    const outcome = await execute([act('merge:slow'), act('merge:next', ['merge:slow'])], {
+      parallelism: 2,
+      signal: controller.signal,
+      run: async () => { controller.abort(new Error('SIGTERM')); await new Promise((r) => setTimeout(r, 20)); settled = true; return undefined; },
+      emit: () => undefined,
+    });
+    expect(settled).toBe(true);
+    expect(outcome).toEqual({ done: ['merge:slow'], failed: [], skipped: [] });
+  });
+});

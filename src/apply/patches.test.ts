@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyPatches, insertAfter, unpinDigests } from './patches.js';
+import { readdirSync } from 'node:fs';
+import { AbortError } from '../errors.js';
+import { applyPatches, describePatch, insertAfter, renderPatches, unpinDigests } from './patches.js';
 
 const PIN = `sha256:${'ab'.repeat(32)}`;
 
@@ -71,5 +73,45 @@ describe('unpinDigests edges (mutation testing, issue 20)', () => {
     expect(unpinDigests(`FROM a\nFROM node@sha256:${H}`)).toBe('FROM a\nFROM node');
     const run = `RUN echo FROM node@sha256:${H} > notes\n`;
     expect(unpinDigests(run)).toBe(run);
+  });
+});
+
+describe('patch messages and templates (mutation testing, issue 20)', () => {
+  it('names a patch by its kind: a replace by its first 40 characters, an insert by its anchor', () => {
+    expect(describePatch({ unpinDigests: true }, 0)).toBe('patches[0] (unpinDigests)');
+    expect(describePatch({ file: 'f', replace: 'x'.repeat(50), with: 'y' }, 1)).toBe(`patches[1] (replace "${'x'.repeat(40)}")`);
+    expect(describePatch({ file: 'f', after: '^ARG A$', insert: 'ARG B' }, 2)).toBe('patches[2] (after "^ARG A$")');
+  });
+
+  it('renders templates in the replacement and inserted text, never in the file name or the anchor regex', () => {
+    const render = (t: string) => t.replace('{version}', '1.2.3');
+    expect(renderPatches([
+      { file: 'f-{version}', replace: 'v={version}', with: 'w={version}' },
+      { file: 'g', after: '^ARG {version}$', insert: 'ARG V={version}' },
+      { unpinDigests: true },
+    ], render)).toEqual([
+      { file: 'f-{version}', replace: 'v=1.2.3', with: 'w=1.2.3' },
+      { file: 'g', after: '^ARG {version}$', insert: 'ARG V=1.2.3' },
+      { unpinDigests: true },
+    ]);
+  });
+
+  it('says what to do next when the file is missing or the patch changed nothing', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-patch-'));
+    await writeFile(path.join(dir, 'Dockerfile'), 'FROM base\n');
+    const missing = await applyPatches(dir, [{ file: 'gone', replace: 'a', with: 'b' }], 'Dockerfile', 'apps.mm').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(AbortError);
+    expect(missing).toMatchObject({ message: 'apps.mm patches[0] (replace "a"): file gone does not exist in the source.', nextSteps: 'Upstream may have moved it; update the patch.' });
+    const noop = await applyPatches(dir, [{ file: 'Dockerfile', replace: 'nothing here', with: 'b' }], 'Dockerfile', 'apps.mm').catch((e: unknown) => e);
+    expect(noop).toMatchObject({ nextSteps: expect.stringMatching(/^Upstream changed the file; update or remove the patch/) });
+  });
+
+  it('closes the file it wrote (no descriptor left open per patch)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirror-patch-'));
+    await writeFile(path.join(dir, 'Dockerfile'), 'A\n');
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) await applyPatches(dir, [{ file: 'Dockerfile', replace: i % 2 ? 'B' : 'A', with: i % 2 ? 'A' : 'B' }], 'Dockerfile', 'apps.mm');
+    expect(open()).toBeLessThan(before + 10);
   });
 });

@@ -31,6 +31,7 @@ describe('debug redaction edges and the debug line (mutation testing, issue 20)'
     expect(redactHeader('Link', '<http://u:pw@api.local/r?page=2>; rel="next"')).not.toContain('pw@');
     // content-type is shown as is (only the headers that can carry a secret are rewritten)
     expect(redactHeader('content-type', 'http://example/not-a-secret')).toBe('http://example/not-a-secret');
+    expect(redactHeader('docker-content-digest', 'http://u:p@example/x?token=t')).toBe('http://u:p@example/x?token=t');
   });
 
   it('drops headers whose value is undefined', () => {
