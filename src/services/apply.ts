@@ -121,6 +121,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     timeoutMs: opts.lockTimeoutMs ?? 0,
     signal: opts.signal,
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
+    onWait: (holder) => opts.warn?.(`waiting up to ${Math.round((opts.lockTimeoutMs ?? 0) / 1000)} s for the state lock held by ${holder.who} (pid ${holder.pid} on ${holder.host}, ${holder.operation}, since ${holder.created})`),
   }).catch(async (error: unknown) => { await ws.close(); throw error; });
   // Every temp file of the run (checkouts, build storage, the registry auth file) lives in here.
   const runDir = await openRunDir();

@@ -157,15 +157,18 @@ export abstract class LockCore<S extends SeenLock> implements Locker {
   }
 
   /** Take the lock, waiting up to timeoutMs; provably abandoned locks are taken over (see Locker). */
-  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
+  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; onWait?: (holder: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
     const deadline = Date.now() + (opts.timeoutMs ?? 0);
     const attempt = this.taker({ id: randomUUID(), operation, who: whoAmI(this.env), deadline, onTakeover: opts.onTakeover });
+    let waiting = false;
     for (;;) {
       const result = await attempt();
       if ('taken' in result) return this.handle(result.taken);
       if ('again' in result) continue;
       const left = deadline - Date.now();
       if (left <= 0) throw new LockedError(this.state, result.holder);
+      // Once: a run that sits silent for --lock-timeout looks hung.
+      if (!waiting) { waiting = true; opts.onWait?.(result.holder); }
       await lockWait(Math.min(this.pollMs, left), opts.signal, result.holder);
     }
   }

@@ -115,9 +115,10 @@ export interface Locker {
    * Take the lock, waiting up to timeoutMs. Takes over a lock whose holder is provably gone
    * (same host and dead pid, or lease expired) calling onTakeover with the old holder.
    * Throws LockedError naming the holder on timeout. The lease is renewed until release().
+   * onWait is called once, with the holder, when it starts waiting (a silent wait looks hung).
    * An aborted `signal` (Ctrl-C, a cancelled job) ends the wait at once with an AbortError.
    */
-  acquire(operation: string, opts?: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; signal?: AbortSignal }): Promise<LockHandle>;
+  acquire(operation: string, opts?: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; onWait?: (holder: LockInfo) => void; signal?: AbortSignal }): Promise<LockHandle>;
   /** Current holder, if any. */
   current(): Promise<LockInfo | undefined>;
   /** Release a lock by id regardless of holder (`mirror force-unlock`). Throws when the id does not match. */

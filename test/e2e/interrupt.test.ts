@@ -147,7 +147,12 @@ describe('an interrupted apply stops cleanly', () => {
       const child = execa(process.execPath, [path.join(ROOT, 'bin/run.js'), 'apply', '--auto-approve', '--lock-timeout', '120s'], {
         cwd: world.dir, reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env() },
       });
-      await new Promise((r) => setTimeout(r, 1500));
+      // When it says it is waiting for the lock (a fixed sleep raced a slow start-up on a loaded machine)
+      let said = '';
+      child.stderr?.on('data', (chunk: Buffer) => { said += chunk.toString(); });
+      const until = Date.now() + 30_000;
+      while (!said.includes('for the state lock held by') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(said).toMatch(new RegExp(`^warning: waiting up to 120 s for the state lock held by .+ \\(pid ${process.pid} on .+, apply, since `, 'm'));
       const started = Date.now();
       child.kill('SIGTERM');
       const r = await child;

@@ -107,8 +107,11 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect(await locker.current()).toMatchObject({ id: held.info.id, operation: 'apply', pid: process.pid });
       for (const other of [peer(), locker]) {
         const started = Date.now();
-        const error = await other.acquire('plan', { timeoutMs: 250 }).catch((e: unknown) => e);
+        const waitedFor: string[] = [];
+        const error = await other.acquire('plan', { timeoutMs: 250, onWait: (h) => waitedFor.push(h.id) }).catch((e: unknown) => e);
         expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+        // It said once, naming the holder, that it was waiting (not once per poll)
+        expect(waitedFor).toEqual([held.info.id]);
         expect(error).toBeInstanceOf(LockedError);
         expect(error).toBeInstanceOf(AbortError);
         expect((error as Error).message).toMatch(new RegExp(`is locked by .+ \\(pid ${process.pid}.*apply, since .*lock ID ${held.info.id}\\)`));
@@ -121,8 +124,10 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       const held = await locker.acquire('apply');
       await held.release();
       expect(await locker.current()).toBeUndefined();
-      const again = await peer().acquire('apply', { timeoutMs: 250 });
+      const waits: unknown[] = [];
+      const again = await peer().acquire('apply', { timeoutMs: 250, onWait: (h) => waits.push(h) });
       expect(again.info.id).not.toBe(held.info.id);
+      expect(waits).toEqual([]); // a free lock is taken without a word
       await held.release(); // a second release of a lock no longer ours must not free someone else's
       expect((await locker.current())?.id).toBe(again.info.id);
       await again.release();

@@ -56,9 +56,10 @@ export class MemoryLocker implements Locker {
   }
 
   /** Take the lock, waiting up to timeoutMs; an expired lease is taken over. */
-  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
+  async acquire(operation: string, opts: { timeoutMs?: number; onTakeover?: (old: LockInfo) => void; onWait?: (holder: LockInfo) => void; signal?: AbortSignal } = {}): Promise<LockHandle> {
     const deadline = Date.now() + (opts.timeoutMs ?? 0);
     const leaseMs = this.opts.leaseMs ?? 60_000;
+    let waiting = false;
     for (;;) {
       const held = this.cell.held;
       if (held && Date.parse(held.expires) < Date.now()) {
@@ -72,6 +73,7 @@ export class MemoryLocker implements Locker {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new LockedError('memory', this.cell.held);
+      if (!waiting) { waiting = true; opts.onWait?.(this.cell.held); }
       await lockWait(Math.min(this.opts.pollMs ?? 20, left), opts.signal, this.cell.held);
     }
   }
