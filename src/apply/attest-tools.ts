@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { AttestSettings, ResolvedConfig } from '../config/model.js';
-import { parseRegistryUrl } from '../providers/registry/reference.js';
+import { registryAccess } from '../providers/registry/index.js';
 import { createSbomGenerator, type SbomGenerator } from '../providers/attest/sbom.js';
 import type { PayloadSigner } from '../providers/attest/signer.js';
 import { parseSigningKey, readKeyText } from '../providers/attest/signing-key.js';
@@ -39,11 +39,8 @@ export class AttestTools {
   /** The SBOM generator (trivy), reading the registry like mirror does: same insecure flag and credentials. */
   sbomGenerator(): SbomGenerator {
     if (!this.sbom) {
-      const loc = parseRegistryUrl(this.config.registry.url);
-      this.sbom = createSbomGenerator({
-        insecure: loc.kind === 'http' && this.config.registry.insecure,
-        username: this.config.registry.username, password: this.config.registry.password,
-      }, this.env);
+      const { insecureHosts, credentials } = registryAccess(this.config.registry);
+      this.sbom = createSbomGenerator({ insecure: insecureHosts.length > 0, username: credentials?.username, password: credentials?.password }, this.env);
     }
     return this.sbom;
   }

@@ -2,8 +2,6 @@
  * The `mirror apply` service: lock → plan (or a saved plan, checked fresh) → confirm → execute
  * the DAG, recording every step in state → summary. Never sees oclif.
  */
-import path from 'node:path';
-import { loadConfig } from '../config/load.js';
 import type { AppSpec } from '../config/model.js';
 import { AbortError } from '../errors.js';
 import { execute, type ApplyEvent, type ApplyOutcome } from '../apply/executor.js';
@@ -22,10 +20,8 @@ import type { Action, ActionType, Plan } from '../plan/types.js';
 import { createBuilder, unconfinedWarning } from '../providers/builder/index.js';
 import type { Builder } from '../providers/builder/types.js';
 import type { RequestStats } from '../providers/registry/types.js';
-import { createRegistryBackend } from '../providers/registry/index.js';
-import { parseRegistryUrl } from '../providers/registry/reference.js';
 import { matchesTarget } from '../state/addresses.js';
-import { openStateBackend, type StateBackend } from '../state/backend.js';
+import type { StateBackend } from '../state/backend.js';
 import { FragmentStore, NoLocker } from '../state/fragment.js';
 import { redactUrlsIn } from '../system/redact-url.js';
 import { whoAmI } from '../system/who-am-i.js';
@@ -33,12 +29,11 @@ import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
 import { openRunDir } from '../system/run-dir.js';
 import { planAgainst } from './plan.js';
+import { openWorkspace, type WorkspaceOptions } from './workspace.js';
 import { checkPlatform, checkTargets } from '../plan/scope.js';
 
 /** Options of an apply run. */
-export interface ApplyOptions {
-  cwd: string;
-  config?: string;
+export interface ApplyOptions extends WorkspaceOptions {
   planFile?: string;
   targets?: string[];
   only?: ActionType[];
@@ -51,7 +46,6 @@ export interface ApplyOptions {
   replace?: string[];
   parallelism?: number;
   lockTimeoutMs?: number;
-  env?: NodeJS.ProcessEnv;
   /** Show the plan and ask; resolve false to abort. Absent = approved (auto-approve or saved plan). */
   confirm?: (plan: Plan) => Promise<boolean>;
   emit: (event: ApplyEvent) => void;
@@ -116,23 +110,24 @@ function fragmentBackend(opts: ApplyOptions, saved: Plan | undefined, configHash
 
 /** Apply a plan. */
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
-  const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
+  const ws = await openWorkspace(opts);
+  const { config } = ws;
   checkTargets(config, opts.targets ?? []);
   checkPlatform(config, opts.platform, opts.targets);
   // A saved plan is read once: a build runner's fragment and the run itself both start from it.
   const saved = opts.planFile ? await readPlanFile(opts.planFile) : undefined;
-  const backend = opts.fragmentOut ? fragmentBackend(opts, saved, config.hash) : await openStateBackend(config, { env: opts.env });
+  const backend = opts.fragmentOut ? fragmentBackend(opts, saved, config.hash) : await ws.state();
   const { store, locker } = backend;
   const lock = await locker.acquire('apply', {
     timeoutMs: opts.lockTimeoutMs ?? 0,
     signal: opts.signal,
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
-  }).catch(async (error: unknown) => { await backend.close(); throw error; });
+  }).catch(async (error: unknown) => { await ws.close(); throw error; });
   // Every temp file of the run (checkouts, build storage, the registry auth file) lives in here.
   const runDir = await openRunDir();
   const sources = new SourceCache();
   const builders = new Map<string, Promise<Builder>>();
-  const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
+  const registry = ws.openRegistry();
   // The state is read at most once, on first need: the lock is held, so it cannot move meanwhile
   // (an OCI-backed state is a registry round trip per read).
   let stored: Promise<State | undefined> | undefined;
@@ -145,7 +140,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       // A runner has no shared state to compare with; `state merge` checks its fragment's lineage instead.
       if (!opts.fragmentOut) assertFresh(plan, await readState(), config.hash, opts.planFile);
     } else {
-      plan = (await planAgainst(config, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn, notice: opts.warn })).plan;
+      plan = (await planAgainst(ws, await readState(), { targets: opts.targets, env: opts.env, refreshOnly: opts.refreshOnly, replace: opts.replace, warn: opts.warn, notice: opts.warn })).plan;
     }
     if (opts.refreshOnly || plan.refreshOnly) return await refresh(plan, await readState(), store, opts);
     const targets = opts.targets ?? [];
@@ -157,10 +152,6 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     const state = (await readState()) ?? newState();
     const who = whoAmI(opts.env);
     const recorder = new StateRecorder(store, state, who, writeScope(targets, actions));
-    const loc = parseRegistryUrl(config.registry.url);
-    const insecure = loc.kind === 'http' && config.registry.insecure ? [loc.host] : [];
-    const { username, password } = config.registry;
-    const credentials = loc.kind === 'http' && username && password ? { host: loc.host, username, password } : undefined;
     const ctx: ApplyContext = {
       config, plan, registry, recorder, sources, who,
       builder: (app: AppSpec) => {
@@ -169,7 +160,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
         if (!b) {
           if (app.isolation === 'chroot') opts.warn?.(unconfinedWarning(app.name));
           // MIRROR_CACHE_DIR: buildx's layer cache kept across runs (the cron workflow restores it per app and platform).
-          b = createBuilder(app.builder, { insecureRegistries: insecure, credentials, isolation: app.isolation, cacheDir: opts.env?.MIRROR_CACHE_DIR || undefined });
+          b = createBuilder(app.builder, { insecureRegistries: ws.access.insecureHosts, credentials: ws.access.credentials, isolation: app.isolation, cacheDir: opts.env?.MIRROR_CACHE_DIR || undefined });
           builders.set(key, b);
         }
         return b;
@@ -203,6 +194,6 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     await registry.close();
     await runDir.close();
     await lock.release();
-    await backend.close();
+    await ws.close();
   }
 }

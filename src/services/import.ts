@@ -5,7 +5,6 @@
  * upstream commit, builder and attestations. `import APP` adopts window versions and configured
  * floating tags only, and says what it skipped and why.
  */
-import path from 'node:path';
 import semver from 'semver';
 import type { AppSpec, ResolvedConfig } from '../config/model.js';
 import { AbortError } from '../errors.js';
@@ -14,7 +13,6 @@ import { REFERRER_TAG } from '../plan/drift.js';
 import { floatingTagFor } from '../plan/floating.js';
 import { readRegistryVersion, type RegistryVersion } from '../plan/observed.js';
 import { NotFoundError } from '../providers/registry/errors.js';
-import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import { indexAddress, parseAddress, tagAddress } from '../state/addresses.js';
 import type { HistoryEvent, Resource, State } from '../state/types.js';
@@ -109,14 +107,15 @@ export async function importAddress(opts: StateOptions, address: string): Promis
   const target = parseAddress(address);
   if (target.platform) throw new AbortError(`Cannot import ${address} alone: a platform build is imported with its version.`, `Import the version: mirror import ${address.slice(0, address.lastIndexOf('@'))}@${target.version}`);
   let result: ImportResult = { imported: [], skipped: [] };
-  await modifyState(opts, 'import', async (state, config) => {
+  await modifyState(opts, 'import', async (state, ws) => {
+    const { config } = ws;
     const app = config.apps.find((x) => x.name === target.app);
     if (!app) throw new AbortError(`App "${target.app}" is not in the config.`);
     const image = target.image ?? target.app;
     if ((target.image || target.version || target.tag) && !app.images.some((i) => i.name === image)) {
       throw new AbortError(`${address}: app ${app.name} has no image ${image}.`, `Its images: ${app.images.map((i) => i.name).join(', ')}.`);
     }
-    const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
+    const registry = ws.openRegistry();
     const a = new Adoption(state, opts.env);
     try {
       if (target.version || target.tag) await importOne(a, state, registry, app, image, target);

@@ -1,29 +1,23 @@
 /** The `mirror plan` service: config → observation → pure diff. Never sees oclif. */
-import path from 'node:path';
 import type { ResolvedConfig } from '../config/model.js';
-import { loadConfig } from '../config/load.js';
 import { diff } from '../plan/diff.js';
 import type { Plan } from '../plan/types.js';
-import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RequestStats } from '../providers/registry/types.js';
 import type { ConditionalStats } from '../providers/upstream/http.js';
 import { checkTargets } from '../plan/scope.js';
 import { matchesTarget, parseAddress } from '../state/addresses.js';
 import { AbortError } from '../errors.js';
-import { openStateBackend } from '../state/backend.js';
+import { openWorkspace, type Workspace, type WorkspaceOptions } from './workspace.js';
 import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
 import { observe } from './observe.js';
 
 /** Options of a plan run. */
-export interface PlanOptions {
-  cwd: string;
-  config?: string;
+export interface PlanOptions extends WorkspaceOptions {
   targets?: string[];
   refreshOnly?: boolean;
   /** `--replace ADDR`: rebuild these recorded versions from source (APP@VERSION, APP/IMAGE@VERSION). */
   replace?: string[];
-  env?: NodeJS.ProcessEnv;
   /** Upstream warnings (odd tags, failed probes) as they happen. */
   warn?: (message: string) => void;
   /** Warnings about the whole run, before it starts (a GitHub rate limit that cannot cover it). */
@@ -39,17 +33,18 @@ export interface PlanResult {
 
 /** Compute a plan against the real upstreams, registry and state file. */
 export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
-  const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-  const backend = await openStateBackend(config, { env: opts.env });
-  const stored = await backend.store.read().finally(() => backend.close());
-  return planAgainst(config, stored, opts);
+  const ws = await openWorkspace(opts);
+  // The state backend is closed before planning: the plan talks to the registry and upstreams only.
+  const stored = await ws.readState().finally(() => ws.close());
+  return planAgainst(ws, stored, opts);
 }
 
 /**
- * The plan of a config already loaded against a state already read (undefined: no state yet).
+ * The plan of a workspace's config against a state already read (undefined: no state yet).
  * `mirror apply` plans this way under its lock, so the config is imported and the state read once.
  */
-export async function planAgainst(config: ResolvedConfig, stored: State | undefined, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
+export async function planAgainst(ws: Workspace, stored: State | undefined, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
+  const { config } = ws;
   const targets = opts.targets ?? [];
   checkTargets(config, targets);
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
@@ -62,7 +57,7 @@ export async function planAgainst(config: ResolvedConfig, stored: State | undefi
       throw new AbortError(`--replace ${r}: the state records no such version, so there is nothing to replace.`, 'See `mirror state list`; a version missing from the state is built (or imported) by a plain plan.');
     }
   }
-  const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
+  const registry = ws.openRegistry();
   try {
     const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly });
     const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined, replace });

@@ -5,35 +5,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError, StateError } from '../errors.js';
 import { buildAddress, matchesTarget, parseAddress, type ParsedAddress } from '../state/addresses.js';
-import { openStateBackend, type StateBackend } from '../state/backend.js';
+import type { StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
 import { whoAmI } from '../system/who-am-i.js';
 import { newState } from '../state/new-state.js';
 import { assertFragmentScope, parseFragment, type Fragment } from '../state/fragment.js';
 import type { Plan } from '../plan/types.js';
 import type { HistoryEvent, State, StateStore } from '../state/types.js';
+import { withWorkspace, type Workspace, type WorkspaceOptions } from './workspace.js';
 
-/** Where a command finds its config and state. */
-export interface StateOptions {
-  cwd: string;
-  config?: string;
-  env?: NodeJS.ProcessEnv;
+/** Where a command finds its config and state, and how long it waits for the lock. */
+export interface StateOptions extends WorkspaceOptions {
   lockTimeoutMs?: number;
 }
 
 /** Run `fn` with the config and the state backend of the working directory, closing it after. */
-export async function withState<T>(opts: StateOptions, fn: (config: ResolvedConfig, backend: StateBackend) => Promise<T>): Promise<T> {
-  const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-  const backend = await openStateBackend(config, { env: opts.env });
-  try {
-    return await fn(config, backend);
-  } finally {
-    await backend.close();
-  }
+export function withState<T>(opts: StateOptions, fn: (config: ResolvedConfig, backend: StateBackend) => Promise<T>): Promise<T> {
+  return withWorkspace(opts, async (ws) => fn(ws.config, await ws.state()));
 }
 
 /** The state, or an empty one when none exists yet. */
@@ -47,11 +38,12 @@ export function readStoredState(opts: StateOptions): Promise<{ state?: State; lo
 }
 
 /** Do `fn` holding the state lock. */
-async function locked<T>(opts: StateOptions, operation: string, fn: (config: ResolvedConfig, store: StateStore) => Promise<T>): Promise<T> {
-  return withState(opts, async (config, { store, locker }) => {
+async function locked<T>(opts: StateOptions, operation: string, fn: (ws: Workspace, store: StateStore) => Promise<T>): Promise<T> {
+  return withWorkspace(opts, async (ws) => {
+    const { store, locker } = await ws.state();
     const lock = await locker.acquire(operation, { timeoutMs: opts.lockTimeoutMs ?? 0 });
     try {
-      return await fn(config, store);
+      return await fn(ws, store);
     } finally {
       await lock.release();
     }
@@ -86,10 +78,10 @@ export function event(action: string, address: string, env: NodeJS.ProcessEnv | 
  * Change the state under the lock; `change` returns the new state (same lineage and serial).
  * `scope`: the addresses the command names; the store refuses a change to any other record.
  */
-export function modifyState(opts: StateOptions, operation: string, change: (state: State, config: ResolvedConfig) => Promise<State> | State, scope?: readonly string[]): Promise<State> {
-  return locked(opts, operation, async (config, store) => {
+export function modifyState(opts: StateOptions, operation: string, change: (state: State, ws: Workspace) => Promise<State> | State, scope?: readonly string[]): Promise<State> {
+  return locked(opts, operation, async (ws, store) => {
     const current = (await store.read()) ?? newState();
-    return store.write(await change(current, config), { scope });
+    return store.write(await change(current, ws), { scope });
   });
 }
 
@@ -163,7 +155,7 @@ export async function pushState(opts: StateOptions, file: string, force: boolean
   // Not parseState: that wording is for the stored state (its backup, "will not overwrite it").
   if (!read.ok) throw new StateError(`${file} is not a mirror state: ${read.problem}.`, PULLED);
   const pushed = read.state;
-  return locked(opts, 'state push', async (_config, store) => {
+  return locked(opts, 'state push', async (_ws, store) => {
     const current = await store.read();
     if (current && !force) {
       if (current.lineage !== pushed.lineage) throw new StateError(`Refusing to push ${file}: its lineage ${pushed.lineage} differs from the state's ${current.lineage}.`, 'Pass --force to replace the state anyway (a backup is kept).');

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { getTrustedRoot } from '@sigstore/tuf';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from '../config/load.js';
 import type { AppSpec, ResolvedConfig } from '../config/model.js';
 import { AbortError } from '../errors.js';
 import { checkReferrer, type KindVerdict } from '../providers/attest/check.js';
@@ -18,18 +17,14 @@ import { parsePublicKey, readKeyText } from '../providers/attest/signing-key.js'
 import { ATTESTATION_KINDS, wantedKinds, type AttestationKind } from '../providers/attest/types.js';
 import type { TrustPolicy } from '../providers/attest/verify-bundle.js';
 import { NotFoundError } from '../providers/registry/errors.js';
-import { createRegistryBackend } from '../providers/registry/index.js';
 import type { Descriptor, RegistryBackend } from '../providers/registry/types.js';
 import { indexAddress, matchesTarget, parseAddress } from '../state/addresses.js';
-import { openStateBackend } from '../state/backend.js';
+import { openWorkspace, type WorkspaceOptions } from './workspace.js';
 import type { State } from '../state/types.js';
 import { resolveAppWindow } from './observe.js';
 
 /** Options of a verify run. */
-export interface VerifyOptions {
-  cwd: string;
-  config?: string;
-  env?: NodeJS.ProcessEnv;
+export interface VerifyOptions extends WorkspaceOptions {
   /** Only addresses under this one. */
   address?: string;
   /** Public (or private) key PEM as `env:NAME` or a file; default: the configured signing key's public half. */
@@ -168,12 +163,12 @@ async function untracked(config: ResolvedConfig, registry: RegistryBackend, stat
 
 /** Verify every recorded version (or those under `address`), and report window versions the state lacks. */
 export async function verifyAttestations(opts: VerifyOptions): Promise<VerifyReport> {
-  const config = await loadConfig({ cwd: opts.cwd, config: opts.config, env: opts.env });
-  const backend = await openStateBackend(config, { env: opts.env });
-  const state = await backend.store.read().finally(() => backend.close());
+  const ws = await openWorkspace(opts);
+  const { config } = ws;
+  const state = await ws.readState().finally(() => ws.close());
   const recorded = Object.entries(state?.resources ?? {})
     .filter(([a, r]) => r.type === 'index' && r.version && (!opts.address || matchesTarget(a, opts.address)));
-  const registry = createRegistryBackend(config.registry, { env: opts.env, baseDir: path.dirname(config.file) });
+  const registry = ws.openRegistry();
   const policies = new Policies(config, opts);
   const warnings: string[] = [];
   try {

@@ -30,3 +30,26 @@ export function createRegistryBackend(cfg: RegistrySettings, opts: { env?: NodeJ
     chunkBytes: opts.chunkBytes ?? envChunkBytes(opts.env ?? process.env),
   });
 }
+
+/**
+ * What the tools that reach registry.url besides mirror's own client (buildah, trivy) may use:
+ * the host reached without TLS verification (registry.insecure) and the config's credentials
+ * (both username and password). Only for an HTTP registry: an `oci:` layout has no host.
+ */
+export interface RegistryAccess {
+  /** registry.url's host[:port] when registry.insecure; otherwise none. */
+  insecureHosts: string[];
+  /** registry.username/password for registry.url's host, when both are set. */
+  credentials?: { host: string; username: string; password: string };
+}
+
+/** The registry access of these settings: worked out here once for every tool. */
+export function registryAccess(cfg: RegistrySettings): RegistryAccess {
+  const loc = parseRegistryUrl(cfg.url);
+  if (loc.kind !== 'http') return { insecureHosts: [] };
+  const { username, password } = cfg;
+  return {
+    insecureHosts: cfg.insecure ? [loc.host] : [],
+    ...(username && password ? { credentials: { host: loc.host, username, password } } : {}),
+  };
+}
