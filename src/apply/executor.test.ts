@@ -199,4 +199,53 @@ describe('executor edges (mutation testing, issue 20)', () => {
     expect(settled).toBe(true);
     expect(outcome).toEqual({ done: ['merge:slow'], failed: [], skipped: [] });
   });
+
+  /** The outcome, or 'hung' when the executor has not resolved within a second (a lost wake-up). */
+  const settle = <T>(p: Promise<T>) => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 1000))]);
+
+  it('skips listed before what they depend on still settle: a skip or a block wakes the next pass', async () => {
+    // Given dependants listed before the action they wait on, which is skipped
+    const actions = [act('merge:c', ['merge:b']), act('merge:b', ['build:a']), act('build:a')];
+    const outcome = await settle(execute(actions, { parallelism: 1, run: async () => undefined, skip: (a) => (a.id === 'build:a' ? 'excluded' : undefined), emit: () => undefined }));
+    expect(outcome).toEqual({ done: [], failed: [], skipped: [
+      { id: 'build:a', reason: 'excluded' }, { id: 'merge:b', reason: 'depends on build:a, which was skipped' }, { id: 'merge:c', reason: 'depends on merge:b, which was skipped' },
+    ] });
+  });
+
+  it('only builds hold a platform slot: a merge running beside platform-less builds neither takes nor frees theirs', async () => {
+    let builds = 0; let peak = 0;
+    const started: string[] = [];
+    const outcome = await settle(execute([act('merge:m'), act('build:x'), act('build:y')], {
+      parallelism: 3,
+      run: async (a) => {
+        started.push(a.id);
+        if (a.type === 'build') { builds++; peak = Math.max(peak, builds); }
+        await new Promise((r) => setTimeout(r, a.type === 'build' ? 30 : 5));
+        if (a.type === 'build') builds--;
+        return undefined;
+      },
+      emit: () => undefined,
+    }));
+    expect(outcome).not.toBe('hung');
+    expect(started.slice(0, 2)).toEqual(['merge:m', 'build:x']);
+    expect(peak).toBe(1);
+  });
+
+  it('an action cancelled by the interrupt is reported as a skipped event with the reason, and durations are small', async () => {
+    const controller = new AbortController();
+    const events: ApplyEvent[] = [];
+    await execute([act('merge:done'), act('merge:cut')], {
+      parallelism: 1,
+      signal: controller.signal,
+      run: (a) => (a.id === 'merge:done' ? Promise.resolve('sha256:d') : new Promise((_, reject) => { controller.abort(new Error('SIGINT')); reject(new Error('killed')); })),
+      emit: (e) => events.push(e),
+    });
+    expect(events.filter((e) => e.event !== 'start').map((e) => [e.event, e.id, 'reason' in e ? e.reason : undefined])).toEqual([
+      ['done', 'merge:done', undefined], ['skipped', 'merge:cut', 'stopped: SIGINT'],
+    ]);
+    const failed: ApplyEvent[] = [];
+    await execute([act('merge:bad')], { parallelism: 1, run: () => Promise.reject(new Error('x')), emit: (e) => failed.push(e) });
+    for (const e of [...events, ...failed]) if ('ms' in e) expect(e.ms).toBeLessThan(60_000);
+    expect(failed.map((e) => e.event)).toEqual(['start', 'failed']);
+  });
 });

@@ -28,11 +28,11 @@ afterAll(async () => { await registry?.stop(); });
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 
 /** A context for app `app` (one image, two platforms) whose state records `recorded` per platform. */
-function contextWith(image: string, version: string, recorded: Record<string, string>) {
+function contextWith(image: string, version: string, recorded: Record<string, string>, upstream: { tag: string; commit?: string } | null = { tag: `v${version}` }) {
   const state = newState();
   for (const [platform, digest] of Object.entries(recorded)) {
     state.resources[buildAddress('app', image, version, platform)] = {
-      type: 'build', app: 'app', image, version, platform, digest, createdAt: 't', updatedAt: 't', upstream: { tag: `v${version}` },
+      type: 'build', app: 'app', image, version, platform, digest, createdAt: 't', updatedAt: 't', ...(upstream ? { upstream } : {}),
     };
   }
   const recorder = new StateRecorder(new MemoryStateStore(state), state, 'tester@host');
@@ -81,5 +81,29 @@ describe('merge step (real registry)', () => {
     const { ctx, action } = contextWith('half', '3.0.0', { 'linux/amd64': amd.digest });
     await expect(mergeStep(ctx, action)).rejects.toThrow(`Cannot merge ${action.address}: no digest recorded for linux/arm64.`);
     expect(await backend.listTags('half')).not.toContain('3.0.0');
+  });
+});
+
+describe('merge step records (mutation testing, issue 20)', () => {
+  it("records the builds' upstream (commit included), the version tag, and a merge event", async () => {
+    const amd = await pushTestImage(backend, 'rec', { architecture: 'amd64' });
+    const arm = await pushTestImage(backend, 'rec', { architecture: 'arm64' });
+    const { ctx, action, recorder } = contextWith('rec', '4.0.0', { 'linux/amd64': amd.digest, 'linux/arm64': arm.digest }, { tag: 'v4.0.0', commit: 'c0ffee' });
+    const digest = await mergeStep(ctx, action);
+    expect(recorder.state.resources[action.address]).toMatchObject({ tags: ['4.0.0'], upstream: { tag: 'v4.0.0', commit: 'c0ffee' } });
+    expect(recorder.state.history.at(-1)).toMatchObject({ action: 'merge', address: action.address, digest, upstream: { tag: 'v4.0.0', commit: 'c0ffee' } });
+  });
+
+  it("takes the upstream tag from the plan when the builds recorded none (state merged from older fragments)", async () => {
+    const amd = await pushTestImage(backend, 'old', { architecture: 'amd64' });
+    const arm = await pushTestImage(backend, 'old', { architecture: 'arm64' });
+    const { ctx, action, recorder } = contextWith('old', '5.0.0', { 'linux/amd64': amd.digest, 'linux/arm64': arm.digest }, null);
+    await mergeStep(ctx, action);
+    expect(recorder.state.resources[action.address]).toMatchObject({ upstream: { tag: 'v5.0.0' } });
+  });
+
+  it('a missing platform digest says what to do next', async () => {
+    const { ctx, action } = contextWith('none', '6.0.0', {});
+    await expect(mergeStep(ctx, action)).rejects.toMatchObject({ nextSteps: 'Run the builds first (or fold their fragments into state).' });
   });
 });

@@ -62,3 +62,16 @@ describe('assertFresh', () => {
     expect(() => assertFresh(p, state(2, [event(b1, { plan: id })]), HASH, 'p.json')).toThrow(/stale/);
   });
 });
+
+describe('assertFresh edges (mutation testing, issue 20)', () => {
+  it('a plan made against a serial whose state is now gone says it moved to 0', () => {
+    expect(refusal(() => assertFresh(plan({ lineage: null, serial: 3 }), undefined, HASH, 'p.json')).message)
+      .toBe('Saved plan p.json is stale: the state moved from serial 3 to 0 since it was made.');
+  });
+
+  it('an event at the very time the plan was made is not "since" it', () => {
+    const p = plan();
+    const at = event('a@1', { time: p.createdAt });
+    expect(refusal(() => assertFresh(p, state(4, [at]), HASH, 'p.json')).message).toBe('Saved plan p.json is stale: the state moved from serial 3 to 4 since it was made.');
+  });
+});

@@ -4,7 +4,7 @@
  * keyless identity and issuer against a mock Sigstore, statements that are not what their kind
  * must be, and referrers that are missing, doubled, corrupt or about another index.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcToken, startMockSigstore, type MockSigstore } from '../../../test/rig/sigstore.js';
 import { publishVersions } from '../../../test/rig/world.js';
+import { prepareArtifactManifest } from '../registry/artifact.js';
 import { OciLayoutBackend } from '../registry/oci-layout.js';
 import { MediaType, type Descriptor } from '../registry/types.js';
 import { checkPayload, checkReferrer } from './check.js';
@@ -19,7 +20,7 @@ import { attachBundle, attestationsIn, listReferrers } from './referrers.js';
 import { keylessSigner, keySigner, type PayloadSigner } from './signer.js';
 import { parseSigningKey } from './signing-key.js';
 import { cosignSignStatement } from './statement.js';
-import { INTOTO_PAYLOAD_TYPE, PREDICATE_TYPES, SIMPLE_SIGNING_PAYLOAD_TYPE, STATEMENT_TYPE, type AttestationKind } from './types.js';
+import { BUNDLE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE, PREDICATE_TYPES, SIMPLE_SIGNING_PAYLOAD_TYPE, STATEMENT_TYPE, type AttestationKind } from './types.js';
 import { BundleInvalidError, identityPolicy, verifyBundle, type TrustPolicy } from './verify-bundle.js';
 
 const IDENTITY = 'https://github.com/o/r/.github/workflows/mirror.yml@refs/heads/main';
@@ -134,6 +135,14 @@ describe('checkReferrer: the referrers of one kind', () => {
     expect(await checkReferrer(registry, 'app', 'signature', [gone], exp(), policy)).toEqual({ status: 'invalid', reason: 'referrer manifest is missing from the registry', referrer: PLATFORM });
     const [notJson] = await attach(new TextEncoder().encode('{not json'));
     expect(await checkReferrer(registry, 'app', 'signature', [notJson], exp(), policy)).toEqual({ status: 'invalid', reason: 'the bundle is not JSON', referrer: notJson.digest });
+  });
+
+  it('a bundle artifact about no subject at all is invalid, saying so', async () => {
+    const bundle = new TextEncoder().encode(JSON.stringify(await keySigner(key).sign(INTOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(cosignSignStatement(index))))));
+    const manifest = await prepareArtifactManifest(registry, 'app', { type: BUNDLE_MEDIA_TYPE, content: bundle });
+    const put = await registry.putManifest('app', `sha256:${createHash('sha256').update(manifest).digest('hex')}`, manifest, MediaType.OciManifest);
+    expect(await checkReferrer(registry, 'app', 'signature', [{ mediaType: MediaType.OciManifest, digest: put.digest, size: put.size }], exp(), policy))
+      .toEqual({ status: 'invalid', reason: "referrer's subject is undefined, not the index", referrer: put.digest });
   });
 
   it('a bundle signed with another key is invalid with why; a good one is ok naming its referrer', async () => {

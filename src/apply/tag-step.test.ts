@@ -1,0 +1,90 @@
+/**
+ * The tag step and base-image references against a real docker-registry (issue 20's mutation run
+ * found them reached only through CLI tests): a floating tag gets the version's recorded index,
+ * history says where the tag really was, and `{image:NAME}` resolves to the recorded build or the
+ * published index's platform entry, else fails saying what to apply first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushTestImage } from '../../test/rig/oci.js';
+import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
+import { AbortError } from '../errors.js';
+import type { Action } from '../plan/types.js';
+import { createRegistryBackend } from '../providers/registry/index.js';
+import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
+import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
+import { MemoryStateStore } from '../state/memory-store.js';
+import { newState } from '../state/new-state.js';
+import type { State } from '../state/types.js';
+import type { ApplyContext } from './context.js';
+import { StateRecorder } from './recorder.js';
+import { imageRef, tagStep } from './steps.js';
+
+let registry: TestRegistry;
+let backend: RegistryBackend;
+beforeAll(async () => {
+  registry = await startRegistry();
+  backend = createRegistryBackend({ url: registry.url('steps'), insecure: true }, { env: { HOME: '/nonexistent' }, retryBaseMs: 5 });
+});
+afterAll(async () => { await registry?.stop(); });
+
+function contextWith(state: State) {
+  const recorder = new StateRecorder(new MemoryStateStore(state), state, 'tester@host');
+  return { ctx: { registry: backend, recorder } as unknown as ApplyContext, recorder };
+}
+
+/** An index of one amd64 image, pushed under `tag`. */
+async function publishIndex(image: string, tag: string, content: string) {
+  const amd = await pushTestImage(backend, image, { architecture: 'amd64', content });
+  const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ ...amd, platform: { os: 'linux', architecture: 'amd64' } }] }));
+  const put = await backend.putManifest(image, tag, bytes, MediaType.OciIndex);
+  return { index: put.digest, amd: amd.digest };
+}
+
+const tagAction = (image: string, tag: string, version: string): Action => ({
+  id: `tag:${tagAddress('app', image, tag)}`, type: 'tag', address: tagAddress('app', image, tag), app: 'app', image, version, tag, reason: 'test', dependsOn: [],
+});
+
+describe('tag step (real registry)', () => {
+  it("points the tag at the version's recorded index even when the version tag was moved since, and records where it was", async () => {
+    // Given 1.0.0 recorded at index A, its tag since moved by hand to B, and latest on B
+    const a = await publishIndex('t1', '1.0.0', 'a');
+    const b = await publishIndex('t1', '1.0.0', 'b');
+    await backend.putManifest('t1', 'latest', (await backend.getManifest('t1', b.index)).bytes, MediaType.OciIndex);
+    const state = newState();
+    state.resources[indexAddress('app', 't1', '1.0.0')] = { type: 'index', app: 'app', image: 't1', version: '1.0.0', digest: a.index, createdAt: 't', updatedAt: 't' };
+    const { ctx, recorder } = contextWith(state);
+    // When latest is tagged onto 1.0.0
+    const digest = await tagStep(ctx, tagAction('t1', 'latest', '1.0.0'));
+    // Then it serves the recorded index A, and history names B as where it was
+    expect(digest).toBe(a.index);
+    expect((await backend.headManifest('t1', 'latest'))?.digest).toBe(a.index);
+    expect(recorder.state.resources[tagAddress('app', 't1', 'latest')]).toMatchObject({ type: 'tag', version: '1.0.0', tag: 'latest', digest: a.index, mediaType: MediaType.OciIndex });
+    expect(recorder.state.history.at(-1)).toMatchObject({ action: 'tag', address: tagAddress('app', 't1', 'latest'), digest: a.index, previous: b.index });
+  });
+
+  it('without a record, takes what the version tag serves', async () => {
+    const { index } = await publishIndex('t2', '2.0.0', 'c');
+    const { ctx } = contextWith(newState());
+    expect(await tagStep(ctx, tagAction('t2', 'stable', '2.0.0'))).toBe(index);
+    expect((await backend.headManifest('t2', 'stable'))?.digest).toBe(index);
+  });
+});
+
+describe('imageRef (`{image:NAME}` of a build)', () => {
+  it('is the recorded build of that version and platform, else the published index entry, else an error naming what to apply', async () => {
+    const { amd } = await publishIndex('base', '3.0.0', 'base');
+    const state = newState();
+    state.resources[buildAddress('app', 'base', '4.0.0', 'linux/amd64')] = { type: 'build', app: 'app', image: 'base', version: '4.0.0', platform: 'linux/amd64', digest: amd, createdAt: 't', updatedAt: 't' };
+    const { ctx } = contextWith(state);
+    const repo = backend.repository('base');
+    expect(await imageRef(ctx, 'app', 'base', '4.0.0', 'linux/amd64')).toBe(`${repo}@${amd}`);
+    expect(await imageRef(ctx, 'app', 'base', '3.0.0', 'linux/amd64')).toBe(`${repo}@${amd}`);
+    const missing = await imageRef(ctx, 'app', 'base', '3.0.0', 'linux/arm64').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(AbortError);
+    expect(missing).toMatchObject({
+      message: `${buildAddress('app', 'base', '3.0.0', 'linux/arm64')} is needed as a base image but is neither recorded nor published.`,
+      nextSteps: `Apply it first: mirror apply --target ${indexAddress('app', 'base', '3.0.0')}`,
+    });
+    await expect(imageRef(ctx, 'app', 'base', '9.9.9', 'linux/amd64')).rejects.toThrow('is needed as a base image but is neither recorded nor published');
+  });
+});
