@@ -14,12 +14,12 @@ import { pushTestImage } from '../../test/rig/oci.js';
 import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
 import { resolveConfig } from '../config/load.js';
 import { AbortError, BugError } from '../errors.js';
-import type { Action, Plan } from '../plan/types.js';
+import type { ActionOf, Plan } from '../plan/types.js';
 import type { Builder, BuildRequest } from '../providers/builder/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import { buildAddress } from '../state/addresses.js';
-import { MemoryStateStore } from '../state/memory-store.js';
+import { MemoryStateStore } from '../../test/state/memory-store.js';
 import { newState } from '../state/new-state.js';
 import type { ApplyContext } from './context.js';
 import { StateRecorder } from './recorder.js';
@@ -74,7 +74,7 @@ function setup(images: Record<string, unknown>, opts: { commit?: string; tags?: 
   return { ctx, recorder, builder, logs, sources };
 }
 
-const buildAction = (image: string, platform = 'linux/amd64', app = 'app', multi = true): Action => {
+const buildAction = (image: string, platform = 'linux/amd64', app = 'app', multi = true): ActionOf<'build'> => {
   const address = buildAddress(app, multi ? image : app, '1.0.0', platform);
   return { id: `build:${address}`, type: 'build', address, app, image, version: '1.0.0', platform, reason: 'test', dependsOn: [] };
 };

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushTestImage } from '../../test/rig/oci.js';
 import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
 import { AbortError } from '../errors.js';
-import type { Action } from '../plan/types.js';
+import type { ActionOf } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
 import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
-import { MemoryStateStore } from '../state/memory-store.js';
+import { MemoryStateStore } from '../../test/state/memory-store.js';
 import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
 import type { ApplyContext } from './context.js';
@@ -40,7 +40,7 @@ async function publishIndex(image: string, tag: string, content: string) {
   return { index: put.digest, amd: amd.digest };
 }
 
-const tagAction = (image: string, tag: string, version: string): Action => ({
+const tagAction = (image: string, tag: string, version: string): ActionOf<'tag'> => ({
   id: `tag:${tagAddress('app', image, tag)}`, type: 'tag', address: tagAddress('app', image, tag), app: 'app', image, version, tag, reason: 'test', dependsOn: [],
 });
 

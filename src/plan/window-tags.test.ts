@@ -5,7 +5,7 @@
  * may stop being read.
  */
 import { describe, expect, it } from 'vitest';
-import type { UpstreamSource, UpstreamTag } from './types.js';
+import type { UpstreamSource, UpstreamTag } from '../providers/upstream/types.js';
 import { descentTracker, emptyWindowReason, resolveWindow, selectCandidates, shown, unsafeTagReason } from './window.js';
 
 describe('unsafeTagReason', () => {

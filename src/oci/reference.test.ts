@@ -4,7 +4,7 @@
  * and where a tag ends and a port begins.
  */
 import { describe, expect, it } from 'vitest';
-import { AbortError } from '../../errors.js';
+import { AbortError } from '../errors.js';
 import { isDigest, isValidTag, parseImageReference, parseRegistryUrl } from './reference.js';
 
 const H = 'a'.repeat(64);
