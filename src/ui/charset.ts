@@ -24,7 +24,6 @@ const ASCII: Record<string, string> = {
 
 /** `text` in ASCII: known glyphs mapped, anything else non-ASCII as `?`. */
 export function toAscii(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/⏎/g, 'enter').replace(/\uFE0F/g, '').replace(/[^\x00-\x7F]/gu, (c) => ASCII[c] ?? '?');
 }
 
