@@ -72,7 +72,8 @@ describe('apply survives kill -9 and serializes on the lock', () => {
       const r = await mirror(['apply', '--auto-approve', '--lock-timeout', '1s'], { cwd: world.dir });
       expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
       expect(r.exitCode).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^Error: State .* is locked by .*lock ID ${handle.info.id}`));
+      // It said it was waiting (once, naming the holder), then the error names the lock
+      expect(r.stderr).toMatch(new RegExp(`^warning: waiting up to 1 s for the state lock held by .+ \\(pid ${process.pid} on .+, apply, since .+\\)\nError: State .* is locked by .*lock ID ${handle.info.id}`));
       expect(r.stderr).toContain(`mirror force-unlock ${handle.info.id}`);
     } finally { await handle.release(); }
   });

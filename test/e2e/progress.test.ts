@@ -54,7 +54,8 @@ describe('progress', () => {
 
   it('in CI, apply --auto-approve prints the plan before the first action, and a heartbeat while a build runs', async () => {
     await world.writeConfig({ ...world.config, apps: { mattermost: world.config.apps.mattermost } });
-    const r = await mirror(['apply', '--auto-approve'], { cwd: world.dir, env: { CI: 'true', MIRROR_HEARTBEAT_SECONDS: '1' }, timeoutMs: 120_000 });
+    // (a beat every 0.2 s: an unloaded machine builds this image in about a second, which a 1 s beat could miss)
+    const r = await mirror(['apply', '--auto-approve'], { cwd: world.dir, env: { CI: 'true', MIRROR_HEARTBEAT_SECONDS: '0.2' }, timeoutMs: 120_000 });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     const planAt = lines.findIndex((l) => /^Plan: 2 builds, 1 merge, 1 tag move/.test(l));
