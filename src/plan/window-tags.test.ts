@@ -30,7 +30,7 @@ describe('shown', () => {
   it('quotes, escapes everything outside printable ASCII, and cuts after 80 characters', () => {
     expect(shown('v1.0.0')).toBe('"v1.0.0"');
     expect(shown('v1\u202e0')).toBe('"v1\\u202e0"');
-    expect(shown('v1\u00010')).toBe('"v1\\u00010"');
+    expect(shown('v1\u00e9')).toBe('"v1\\u00e9"'); // padded to four hex digits
     expect(shown('x'.repeat(80))).toBe(`"${'x'.repeat(80)}"`);
     expect(shown('x'.repeat(81))).toBe(`"${'x'.repeat(80)}"…`);
   });
