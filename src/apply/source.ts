@@ -12,7 +12,7 @@ import { AbortError, ExternalError } from '../errors.js';
 import { redactUrlsIn, withoutCredentials } from '../system/redact-url.js';
 import { run } from '../system/exec.js';
 import { GIT_ENV } from '../system/git-env.js';
-import { gitRemote } from '../system/git-remote.js';
+import { authenticatedGitRemote } from '../system/git-remote.js';
 import { tempDir } from '../system/run-dir.js';
 
 /** A clean checkout and the commit it resolved to. */
@@ -60,7 +60,7 @@ export class SourceCache {
         await run('git', ['init', '--quiet', dir], { env: { ...GIT_ENV } });
         // A token in source.git goes to git in its environment, not its command line (ps); it must
         // not reach the build log or the error either (git quotes the URL it failed on).
-        const remote = gitRemote(git);
+        const remote = await authenticatedGitRemote(git);
         const args = ['fetch', '--quiet', '--depth', '1', '--no-tags', '--', remote.url, `+${tagRef}:${tagRef}`];
         await run('git', args, {
           cwd: dir, env: { ...GIT_ENV, ...remote.env }, log: log && ((line) => log(redactUrlsIn(line))),

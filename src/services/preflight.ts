@@ -15,7 +15,7 @@ import { probe as headProbe } from '../providers/upstream/http.js';
 import { indexAddress } from '../state/addresses.js';
 import { run } from '../system/exec.js';
 import { GIT_ENV } from '../system/git-env.js';
-import { gitRemote } from '../system/git-remote.js';
+import { authenticatedGitRemote } from '../system/git-remote.js';
 import { openRunDir } from '../system/run-dir.js';
 import { redactUrlsIn, withoutCredentials } from '../system/redact-url.js';
 
@@ -38,7 +38,7 @@ function preflightVars(config: ResolvedConfig, dependsOn: string[], version: str
 /** Whether `refs/tags/<ref>` exists on `git` (one ls-remote, no clone). */
 async function tagExists(git: string, ref: string): Promise<boolean> {
   assertSourceRef(git, ref);
-  const remote = gitRemote(git);
+  const remote = await authenticatedGitRemote(git);
   const out = await run('git', ['ls-remote', '--', remote.url, `refs/tags/${ref}`], { env: { ...GIT_ENV, ...remote.env } });
   return out.trim() !== '';
 }

@@ -11,7 +11,7 @@ import { createGitRepo, git } from '../../test/rig/git.js';
 import { startGitHttp, type GitHttpServer } from '../../test/rig/git-http.js';
 import { SourceCache } from '../apply/source.js';
 import { gitTags } from '../providers/upstream/git-tags.js';
-import { gitRemote } from './git-remote.js';
+import { gitRemote, readsConfigFromEnv } from './git-remote.js';
 
 const SECRET = 'glpat-s3cr3t-t0ken';
 
@@ -20,17 +20,35 @@ describe('gitRemote', () => {
     const r = gitRemote(`https://oauth2:${SECRET}@git.example.com:8443/group/app.git`, {});
     expect(r.url).toBe('https://git.example.com:8443/group/app.git');
     expect(r.env).toEqual({
-      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_COUNT: '2',
+      // first an empty value, which empties the header list (a checkout's own Authorization header)
       GIT_CONFIG_KEY_0: 'http.https://git.example.com:8443/.extraHeader',
-      GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`oauth2:${SECRET}`).toString('base64')}`,
+      GIT_CONFIG_VALUE_0: '',
+      GIT_CONFIG_KEY_1: 'http.https://git.example.com:8443/.extraHeader',
+      GIT_CONFIG_VALUE_1: `Authorization: Basic ${Buffer.from(`oauth2:${SECRET}`).toString('base64')}`,
     });
   });
 
   it('decodes percent-encoded user info and appends after GIT_CONFIG entries already set', () => {
     const r = gitRemote('http://me%40corp:p%3Ass@h/r.git', { GIT_CONFIG_COUNT: '2' });
-    expect(r.env.GIT_CONFIG_COUNT).toBe('3');
-    expect(r.env.GIT_CONFIG_KEY_2).toBe('http.http://h/.extraHeader');
-    expect(Buffer.from(r.env.GIT_CONFIG_VALUE_2.replace('Authorization: Basic ', ''), 'base64').toString()).toBe('me@corp:p:ss');
+    expect(r.env.GIT_CONFIG_COUNT).toBe('4');
+    expect([r.env.GIT_CONFIG_KEY_2, r.env.GIT_CONFIG_VALUE_2]).toEqual(['http.http://h/.extraHeader', '']);
+    expect(r.env.GIT_CONFIG_KEY_3).toBe('http.http://h/.extraHeader');
+    expect(Buffer.from(r.env.GIT_CONFIG_VALUE_3.replace('Authorization: Basic ', ''), 'base64').toString()).toBe('me@corp:p:ss');
+  });
+
+  it('keeps a % that is not an escape as typed instead of failing', () => {
+    const r = gitRemote('https://u:p%zz@h/r.git', {});
+    expect(Buffer.from(r.env.GIT_CONFIG_VALUE_1.replace('Authorization: Basic ', ''), 'base64').toString()).toBe('u:p%zz');
+  });
+
+  it('knows which git reads GIT_CONFIG_COUNT (2.31 and newer)', () => {
+    expect(readsConfigFromEnv('git version 2.39.5')).toBe(true);
+    expect(readsConfigFromEnv('git version 2.31.0')).toBe(true);
+    expect(readsConfigFromEnv('git version 3.0.0')).toBe(true);
+    expect(readsConfigFromEnv('git version 2.30.2')).toBe(false);
+    expect(readsConfigFromEnv('git version 2.25.1')).toBe(false);
+    expect(readsConfigFromEnv('not git')).toBe(false);
   });
 
   it('leaves URLs without credentials, and non-HTTP URLs, as they are', () => {
@@ -82,5 +100,23 @@ describe('git with credentials in the URL (real smart-HTTP server)', () => {
     expect(argv).toMatch(/fetch .*app\.git/);
     expect(argv).toMatch(/ls-remote .*app\.git/);
     expect(argv).not.toContain(SECRET);
+  });
+
+  it('replaces an Authorization header git already has (actions/checkout leaves one), not sends two', async () => {
+    // Given the job's environment already gives git a (wrong) header for every URL
+    const saved = { ...process.env };
+    Object.assign(process.env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from('x-access-token:ghs_other').toString('base64')}` });
+    const seen = server.authorizations.length;
+    try {
+      const pages = [];
+      for await (const page of gitTags({ app: 'app', url }).pages()) pages.push(...page);
+      // Then git sent ours alone (node keeps the first of two Authorization headers: the old one would fail)
+      expect(pages.map((t) => t.tag).sort()).toEqual(['v1.0.0', 'v1.1.0']);
+      expect(server.authorizations.length).toBeGreaterThan(seen);
+    } finally {
+      for (const k of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) {
+        if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+      }
+    }
   });
 });

@@ -2,7 +2,7 @@
 import pLimit from 'p-limit';
 import { summaryLine, UpstreamError } from '../../errors.js';
 import { GIT_ENV } from '../../system/git-env.js';
-import { gitRemote } from '../../system/git-remote.js';
+import { authenticatedGitRemote } from '../../system/git-remote.js';
 import { GIT_PROCESSES } from '../../system/pools.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
 
@@ -32,7 +32,7 @@ export function gitTags(opts: { app: string; url: string }): UpstreamSource {
       // Imported on use: plans without git-tags apps never load execa (~100 ms of start-up).
       const { execa } = await import('execa');
       // Credentials in the URL go to git in its environment, not on its command line (ps).
-      const remote = gitRemote(opts.url);
+      const remote = await authenticatedGitRemote(opts.url);
       const result = await gitLimit(() => execa('git', ['ls-remote', '--tags', '--', remote.url], {
         reject: false, timeout: 60_000, env: { ...GIT_ENV, ...remote.env },
       }));
