@@ -4,6 +4,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { ExternalError } from '../errors.js';
+import { setChildStopper } from './interrupt-exit.js';
 import { currentRunDir } from './run-dir.js';
 
 // Children still running, so a second Ctrl-C can kill them (each by its own pid) before exiting.
@@ -25,6 +26,9 @@ export async function childrenSettled(ms: number): Promise<void> {
   await Promise.race([Promise.allSettled([...live]), limit]);
   clearTimeout(timer);
 }
+
+// A command stopped by a signal (system/interrupt-exit.ts) stops these too, with a short grace.
+setChildStopper(async (signal) => { killChildren(signal); await childrenSettled(1_000); });
 
 /** Options of a child process run. */
 export interface RunOptions {

@@ -22,10 +22,19 @@ export function onInterruptExit(task: () => Promise<unknown>): () => void {
   return () => { beforeExit.delete(task); };
 }
 
+// Set by exec.ts when it loads (so this module never loads execa): stop the children mirror started.
+let stopChildren: ((signal: NodeJS.Signals) => Promise<void>) | undefined;
+
+/** exec.ts registers how to SIGTERM its running children (by pid) and wait briefly for them. */
+export function setChildStopper(stop: (signal: NodeJS.Signals) => Promise<void>): void {
+  stopChildren = stop;
+}
+
 /**
- * Ctrl-C / SIGTERM for every command that does not stop cleanly by itself (all but apply): finish
- * the registered tasks (at most BEFORE_EXIT_MS), remove the run dirs (preflight's clones), say so
- * and exit 130/143. A second signal exits at once, still removing the run dirs.
+ * Ctrl-C / SIGTERM for every command that does not stop cleanly by itself (all but apply): the
+ * children mirror started (git of preflight, import's tools) get SIGTERM, the registered tasks
+ * finish (at most BEFORE_EXIT_MS), the run dirs go (preflight's clones), and the last line says
+ * whether the lock was released; exit 130/143. A second signal exits at once, still removing the run dirs.
  */
 export function exitOnInterrupt(): void {
   let stopping = false;
@@ -35,14 +44,18 @@ export function exitOnInterrupt(): void {
       process.exit(SIGNAL_EXIT_CODE[signal]);
     }
     stopping = true;
-    const tasks = [...beforeExit].map((task) => task().catch(() => undefined));
+    const tasks = [...beforeExit].map((task) => task().then(() => true, () => false));
     beforeExit.clear();
     let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, BEFORE_EXIT_MS); });
-    void Promise.race([Promise.all(tasks), limit]).finally(() => {
+    const limit = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), BEFORE_EXIT_MS); });
+    const children = stopChildren?.('SIGTERM') ?? Promise.resolve();
+    void Promise.all([Promise.race([Promise.all(tasks).then((done) => done.every(Boolean)), limit]), children]).then(([released]) => {
       clearTimeout(timer);
       removeRunDirsSync();
-      process.stderr.write(`Interrupted${tasks.length > 0 ? ': the state lock is released' : ''}.\n`);
+      const lock = tasks.length === 0 ? ''
+        : released ? ': the state lock is released'
+          : ': the state lock could not be released (the next run takes it over when its lease ends, or run mirror force-unlock)';
+      process.stderr.write(`Interrupted${lock}.\n`);
       process.exit(SIGNAL_EXIT_CODE[signal]);
     });
   };
