@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRunLogs, logFileName, newRunId, RUN_LOGS_KEPT } from './run-logs.js';
+import { createRunLogs, logFileName, newRunId, pruneRunLogs, RUN_LOGS_KEPT } from './run-logs.js';
 
 let root: string | undefined;
 afterEach(async () => { if (root) await rm(root, { recursive: true, force: true }); });
@@ -65,5 +65,16 @@ describe('run logs', () => {
     // Then the newest 19 earlier runs, this run and the user's directory remain
     const left = (await readdir(root)).sort();
     expect(left).toEqual([...earlier.slice(25 - (RUN_LOGS_KEPT - 1)), path.basename(logs.dir), 'notes'].sort());
+  });
+
+  it('never prunes a run started within the last day (another apply may still be writing there)', async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'mirror-logs-'));
+    const now = Date.UTC(2026, 10, 30, 12);
+    // 30 runs of the last 30 minutes, and 5 of two days ago
+    const recent = Array.from({ length: 30 }, (_, i) => newRunId(new Date(now - (i + 1) * 60_000)));
+    const old = Array.from({ length: 5 }, (_, i) => newRunId(new Date(now - 2 * 86_400_000 - i * 60_000)));
+    for (const id of [...recent, ...old]) await mkdir(path.join(root, id));
+    expect(pruneRunLogs(root, RUN_LOGS_KEPT, now).sort()).toEqual([...old].sort());
+    expect((await readdir(root)).sort()).toEqual([...recent].sort());
   });
 });

@@ -18,17 +18,27 @@ export function newRunId(now = new Date()): string {
 
 /** How many runs' logs stay under `.mirror/logs` (a cron job must not fill the disk). */
 export const RUN_LOGS_KEPT = 20;
+/** A run younger than this is never pruned: it may still be writing (another config's apply in the same directory). */
+const RUN_LOGS_MIN_AGE_MS = 24 * 60 * 60 * 1000;
 
-const RUN_ID = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z-[0-9a-f]{1,4}$/;
+const RUN_ID = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z-[0-9a-f]{1,4}$/;
+
+/** When a run id says the run started. */
+function startedAt(name: string): number {
+  const m = RUN_ID.exec(name);
+  return m ? Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`) : Number.NaN;
+}
 
 /**
- * Remove the oldest run directories under `root` so at most `keep` remain (run ids sort by time).
- * Only names that are run ids: whatever else someone keeps there is not ours to delete.
+ * Remove the oldest run directories under `root` so at most `keep` remain (run ids sort by time),
+ * sparing runs started within the last day. Only names that are run ids: whatever else someone
+ * keeps there is not ours to delete.
  */
-export function pruneRunLogs(root: string, keep = RUN_LOGS_KEPT): string[] {
+export function pruneRunLogs(root: string, keep = RUN_LOGS_KEPT, now = Date.now()): string[] {
   let names: string[];
   try { names = readdirSync(root); } catch { return []; }
-  const old = names.filter((n) => RUN_ID.test(n)).sort().slice(0, Math.max(0, names.filter((n) => RUN_ID.test(n)).length - keep));
+  const runs = names.filter((n) => RUN_ID.test(n)).sort();
+  const old = runs.slice(0, Math.max(0, runs.length - keep)).filter((n) => now - startedAt(n) > RUN_LOGS_MIN_AGE_MS);
   for (const n of old) {
     try { rmSync(path.join(root, n), { recursive: true, force: true }); } catch { /* left for the next run */ }
   }
