@@ -9,7 +9,7 @@ import { resolveConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/model.js';
 import type { State } from '../state/types.js';
 import { diff } from './diff.js';
-import { emptyRepository, type Observed } from './observed.js';
+import { observedWorld } from '../../test/rig/observed.js';
 
 const D = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 
@@ -29,22 +29,7 @@ const rec = (type: 'build' | 'index' | 'tag', app: string, image: string, digest
   type, app, image, digest, version, createdAt: 't', updatedAt: 't', ...extra,
 });
 
-type Repo = { tags?: Record<string, string | true>; manifests?: string[]; attested?: Array<[string, Array<'sbom' | 'provenance' | 'signature'>]> };
-function world(windows: Record<string, string[]>, repos: Record<string, Repo> = {}): Observed {
-  const observed: Observed = { windows: new Map(), registry: new Map() };
-  for (const [app, versions] of Object.entries(windows)) observed.windows.set(app, versions.map((v) => ({ version: v, tag: `v${v}` })));
-  for (const [image, r] of Object.entries(repos)) {
-    const repo = emptyRepository();
-    for (const [tag, digest] of Object.entries(r.tags ?? {})) {
-      repo.tags.add(tag);
-      if (digest !== true) repo.tagDigests.set(tag, digest);
-    }
-    for (const m of r.manifests ?? []) repo.manifests.set(m, true);
-    if (r.attested) repo.attested = new Map(r.attested);
-    observed.registry.set(image, repo);
-  }
-  return observed;
-}
+const world = observedWorld;
 const reasonOf = (plan: ReturnType<typeof diff>, id: string) => plan.actions.find((a) => a.id === id)?.reason;
 
 describe('"new upstream version" counts only the published versions of this image of this app', () => {

@@ -3,7 +3,7 @@ import { resolveConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/model.js';
 import type { State } from '../state/types.js';
 import { diff } from './diff.js';
-import { emptyRepository, type Observed } from './observed.js';
+import { observedWorld } from '../../test/rig/observed.js';
 
 const D = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 
@@ -24,20 +24,7 @@ function state(resources: State['resources'] = {}): State {
   return { formatVersion: 2, lineage: '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11', serial: 4, resources, history: [] };
 }
 
-function world(windows: Record<string, string[]>, repos: Record<string, { tags?: Record<string, string | true>; manifests?: string[] }> = {}): Observed {
-  const observed: Observed = { windows: new Map(), registry: new Map() };
-  for (const [app, versions] of Object.entries(windows)) observed.windows.set(app, versions.map((v) => ({ version: v, tag: `v${v}` })));
-  for (const [image, r] of Object.entries(repos)) {
-    const repo = emptyRepository();
-    for (const [tag, digest] of Object.entries(r.tags ?? {})) {
-      repo.tags.add(tag);
-      if (digest !== true) repo.tagDigests.set(tag, digest);
-    }
-    for (const m of r.manifests ?? []) repo.manifests.set(m, true);
-    observed.registry.set(image, repo);
-  }
-  return observed;
-}
+const world = observedWorld;
 
 const rec = (type: 'build' | 'index' | 'tag', app: string, image: string, digest: string, version?: string, platform?: string) => ({
   type, app, image, digest, version, platform, createdAt: 't', updatedAt: 't',
