@@ -61,7 +61,7 @@ export function packEntries(entries: MatrixEntry[], maxJobs: number): MatrixEntr
 export function buildMatrix(plan: Plan, opts: MatrixOptions): { include: MatrixEntry[] } {
   const entries = new Map<string, MatrixEntry>();
   for (const action of plan.actions) {
-    if (action.type !== 'build' || !action.version || !action.platform) continue;
+    if (action.type !== 'build') continue;
     const address = `${action.app}@${action.version}/${action.platform}`;
     const existing = entries.get(address);
     if (existing) {

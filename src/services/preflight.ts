@@ -49,7 +49,7 @@ export async function preflight(config: ResolvedConfig, plan: Plan, opts: Prefli
   // One check per version and image, over the platforms the plan builds for it.
   const versions = new Map<string, { app: string; image: string; version: string; platforms: string[] }>();
   for (const a of plan.actions) {
-    if (a.type !== 'build' || !a.version || !a.platform) continue;
+    if (a.type !== 'build') continue;
     const key = indexAddress(a.app, a.image, a.version);
     const entry = versions.get(key) ?? { app: a.app, image: a.image, version: a.version, platforms: [] };
     entry.platforms.push(a.platform);

@@ -69,7 +69,7 @@ export function buildPlanTree(plan: Plan): TreeNode[] {
     const tags = actions.filter((a) => a.type === 'tag').map((a) => tagNode(a, multiImage));
     const byVersion = new Map<string, Action[]>();
     for (const a of actions) {
-      if (a.type === 'tag' || !a.version) continue;
+      if (a.type === 'tag') continue;
       byVersion.set(a.version, [...(byVersion.get(a.version) ?? []), a]);
     }
     const order = [...app.window.filter((v) => byVersion.has(v)), ...[...byVersion.keys()].filter((v) => !app.window.includes(v))];
