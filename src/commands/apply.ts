@@ -6,7 +6,8 @@ import { AbortError } from '../errors.js';
 import { ACTION_TYPES, type ActionType, type Plan } from '../plan/types.js';
 import { parseDuration } from '../system/duration.js';
 import { applyPlan } from '../services/apply.js';
-import { handleInterrupts, SIGNAL_EXIT_CODE } from '../system/interrupt.js';
+import { handleInterrupts } from '../system/interrupt.js';
+import { SIGNAL_EXIT_CODE } from '../system/interrupt-exit.js';
 import { createLinePrinter, withLogFile } from '../ui/apply-lines.js';
 import type { ApplyEvent } from '../apply/executor.js';
 import { confirmApply, planBeforeActing, writeApplyResult, writeStats, writeStepSummary } from '../ui/apply-report.js';
@@ -84,7 +85,7 @@ export default class Apply extends BaseCommand {
     }).finally(() => { reads.end(); heartbeat?.stop(); interrupt.dispose(); return logs?.close(); });
     const stoppedBy = interrupt.received();
     if (!result) {
-      process.stderr.write('Interrupted: 0 done, 0 stopped; run mirror apply to resume.\n');
+      process.stderr.write('Interrupted: 0 done, 0 stopped; run apply again to resume.\n');
       process.exitCode = SIGNAL_EXIT_CODE[stoppedBy ?? 'SIGINT'];
       return;
     }
@@ -105,7 +106,7 @@ export default class Apply extends BaseCommand {
     if (outcome.failed.length > 0) process.exitCode = 1;
     if (stoppedBy) {
       // The last line, after the summary: the lock is released and the temp files are gone by now.
-      process.stderr.write(`Interrupted: ${outcome.done.length} done, ${outcome.stopped?.length ?? 0} stopped; run mirror apply to resume.\n`);
+      process.stderr.write(`Interrupted: ${outcome.done.length} done, ${outcome.stopped?.length ?? 0} stopped; run apply again to resume.\n`);
       process.exitCode = SIGNAL_EXIT_CODE[stoppedBy];
     }
   }

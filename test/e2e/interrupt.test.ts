@@ -117,7 +117,7 @@ describe('an interrupted apply stops cleanly', () => {
     // Then it exits 143 with a clear last line, and 1.0.1 (built before 1.0.0 started) stays recorded
     expect(r.exitCode, r.stdout + r.stderr).toBe(143);
     const last = r.stderr.trim().split('\n').at(-1);
-    expect(last).toMatch(/^Interrupted: \d+ done, 1 stopped; run mirror apply to resume\.$/);
+    expect(last).toMatch(/^Interrupted: \d+ done, 1 stopped; run apply again to resume\.$/);
     const done = Number(/Interrupted: (\d+) done/.exec(last ?? '')?.[1]);
     const state = JSON.parse(await readFile(statePath(), 'utf8'));
     expect(Object.keys(state.resources).length).toBe(done);
@@ -134,7 +134,7 @@ describe('an interrupted apply stops cleanly', () => {
     const auth = await waitForSlowBuild();
     await terminal.keys('C-c');
     const screen = await terminal.waitFor('[exit 130]', 60_000);
-    expect(screen).toMatch(/Interrupted: \d+ done, 1 stopped; run mirror apply to resume\.\n+\[exit 130\]/);
+    expect(screen).toMatch(/Interrupted: \d+ done, 1 stopped; run apply again to resume\.\n+\[exit 130\]/);
     await expectCleanAfterStop(auth);
     await expectConverges();
   }, 240_000);
@@ -158,7 +158,7 @@ describe('an interrupted apply stops cleanly', () => {
       const r = await child;
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(r.exitCode, r.stdout + r.stderr).toBe(143);
-      expect(r.stderr.trim().split('\n').at(-1)).toBe('Interrupted: 0 done, 0 stopped; run mirror apply to resume.');
+      expect(r.stderr.trim().split('\n').at(-1)).toBe('Interrupted: 0 done, 0 stopped; run apply again to resume.');
       // The holder still holds its lock, and nothing was left behind
       expect((await new FileLocker(statePath()).current())?.id).toBe(held.info.id);
       expect(await readdir(privateTmp)).toEqual([]);
@@ -186,7 +186,7 @@ describe('an interrupted apply stops cleanly', () => {
       // Node tears the process down gets Node's default handler back. Only acceptable once the
       // stop was complete: its last line said so.
       expect(r.signal).toBe('SIGINT');
-      expect(r.stderr.trim().split('\n').at(-1), r.stdout + r.stderr).toMatch(/^Interrupted: \d+ done, \d+ stopped; run mirror apply to resume\.$/);
+      expect(r.stderr.trim().split('\n').at(-1), r.stdout + r.stderr).toMatch(/^Interrupted: \d+ done, \d+ stopped; run apply again to resume\.$/);
     } else {
       expect(r.exitCode, r.stdout + r.stderr).toBe(130);
     }
