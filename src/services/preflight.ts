@@ -70,15 +70,18 @@ export async function preflight(config: ResolvedConfig, plan: Plan, opts: Prefli
       const where = `apps.${app.name}${app.images.length > 1 ? `.images.${image.name}` : ''}`;
       const add = (check: PreflightProblem['check'], reason: string) => problems.push({ address, check, reason });
       const urls = new Set<string>();
-      const checkouts = new Map<string, string[]>();
+      // Per source ref, the distinct rendered patch sets (platforms often render the same ones).
+      const checkouts = new Map<string, Map<string, ReturnType<typeof renderPatches>>>();
       for (const platform of v.platforms) {
         const vars = preflightVars(config, image.dependsOn, v.version, tag, platform);
         const render = (t: string) => renderTemplate(t, vars);
         for (const r of app.requires) urls.add(render(r));
         for (const value of Object.values(image.buildArgs).map(render)) if (/^https?:\/\/\S+$/.test(value)) urls.add(value);
         const ref = render(image.source.ref);
-        const patches = JSON.stringify(renderPatches(image.patches, render));
-        checkouts.set(ref, [...new Set([...(checkouts.get(ref) ?? []), patches])]);
+        const patches = renderPatches(image.patches, render);
+        const sets = checkouts.get(ref) ?? new Map();
+        sets.set(JSON.stringify(patches), patches);
+        checkouts.set(ref, sets);
       }
       for (const [ref, patchSets] of checkouts) {
         let exists: boolean;
@@ -92,7 +95,7 @@ export async function preflight(config: ResolvedConfig, plan: Plan, opts: Prefli
         if (image.patches.length === 0) continue;
         try {
           const checkout = await sources.checkout(image.source.git, ref);
-          for (const set of patchSets) await applyPatches(await sources.workingCopy(checkout), JSON.parse(set), image.dockerfile, where);
+          for (const set of patchSets.values()) await applyPatches(await sources.workingCopy(checkout), set, image.dockerfile, where);
         } catch (error) {
           add('patch', message(error));
         }

@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { BugError, StateError } from '../errors.js';
 import { FileStateStore } from './file-store.js';
-import { FileLocker, LockedError } from './lock.js';
+import { FileLocker } from './lock.js';
+import { LockedError } from './lock-core.js';
 import { newState } from './new-state.js';
 import type { LockHandle, LockInfo, State } from './types.js';
 

@@ -13,9 +13,6 @@ import { writeFileAtomic } from './file-store.js';
 import { AGAIN, holderInfo, LockCore, unreadableHolder, type Attempt, type Held, type LockTimings, type Taking } from './lock-core.js';
 import type { LockInfo } from './types.js';
 
-// The lock's error and helpers are LockCore's; these are the names the tests and the memory fake import from here.
-export { holderInfo, LockedError, lockWait } from './lock-core.js';
-
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
 /** Options of a FileLocker (pollMs default 200 ms). */

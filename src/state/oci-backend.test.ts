@@ -10,7 +10,7 @@ import { createRegistryBackend } from '../providers/registry/index.js';
 import type { RegistryBackend } from '../providers/registry/types.js';
 import { openStateBackend } from './backend.js';
 import { describeStoreConformance } from '../../test/state/conformance.js';
-import { LockedError } from './lock.js';
+import { LockedError } from './lock-core.js';
 import { newState } from './new-state.js';
 import { fetchArtifact, LOCK_TYPE, parseStateRef, prepareArtifact, putArtifact, STATE_TYPE, type OciTarget } from './oci-artifact.js';
 import { openOciBackend } from './oci-backend.js';

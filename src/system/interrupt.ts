@@ -13,8 +13,6 @@ import { removeRunDirsSync, removeSecretDirsSync } from './run-dir.js';
 /** How long a hard exit gives the builds it stops to tear down their containers. */
 const HARD_EXIT_GRACE_MS = 2_000;
 
-export { SIGNAL_EXIT_CODE, type StopSignal } from './interrupt-exit.js';
-
 /** An installed interrupt handler. */
 export interface Interrupt {
   /** Aborted on the first SIGINT/SIGTERM. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AbortError, BugError, StateError } from '../../src/errors.js';
-import { LockedError } from '../../src/state/lock.js';
+import { LockedError } from '../../src/state/lock-core.js';
 import { newState } from '../../src/state/new-state.js';
 import type { LockInfo, Locker, State, StateStore } from '../../src/state/types.js';
 

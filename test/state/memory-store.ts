@@ -1,7 +1,7 @@
 /** In-memory StateStore + Locker: the fake for planner unit tests; passes the same conformance suite. */
 import { randomUUID } from 'node:crypto';
 import { AbortError } from '../../src/errors.js';
-import { holderInfo, LockedError, lockWait } from '../../src/state/lock.js';
+import { holderInfo, LockedError, lockWait } from '../../src/state/lock-core.js';
 import { StateSchema, type LockHandle, type LockInfo, type Locker, type State, type StateStore, type WriteOptions } from '../../src/state/types.js';
 import { assertInScope, assertSuccessor, successorOf } from '../../src/state/write-guard.js';
 

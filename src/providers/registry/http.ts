@@ -15,7 +15,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
 import { createDispatcher } from '../../system/dispatcher.js';
-import { KEEP_ALIVE_AFTER_HEAD, KEEP_ALIVE_MS, REGISTRY_CONNECTIONS } from '../../system/pools.js';
+import { KEEP_ALIVE_AFTER_HEAD, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { preferredChallenge } from '../../system/www-authenticate.js';
@@ -126,7 +126,7 @@ export class RegistryHttp {
   private pool?: Dispatcher;
   private ready?: Promise<Dispatcher>;
   /** Token realms and blob CDNs on other hosts: verified TLS, same proxy settings. */
-  private readonly realmAgent: Dispatcher;
+  private realm?: Dispatcher;
   /** Only for a token realm on the insecure registry's own host. */
   private insecureRealm?: Dispatcher;
   private readonly limit: LimitFunction;
@@ -138,7 +138,12 @@ export class RegistryHttp {
   constructor(private readonly opts: RegistryHttpOptions) {
     this.originValue = `https://${opts.host}`;
     this.limit = pLimit(opts.concurrency ?? REGISTRY_CONNECTIONS);
-    this.realmAgent = createDispatcher({ env: opts.env });
+  }
+
+  /** Token realms and blob redirects on other hosts: a pool made on first use (a registry without either never needs it). */
+  private realmAgent(): Dispatcher {
+    this.realm ??= createDispatcher({ env: this.opts.env });
+    return this.realm;
   }
 
   private insecureRealmAgent(): Dispatcher {
@@ -159,7 +164,7 @@ export class RegistryHttp {
       const tls = !this.opts.insecure || (await speaksTls(this.opts.host));
       this.originValue = `${tls ? 'https' : 'http'}://${this.opts.host}`;
       this.pool = createDispatcher({
-        env: this.opts.env, connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, keepAliveTimeout: KEEP_ALIVE_MS, insecure: tls && this.opts.insecure,
+        env: this.opts.env, connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, insecure: tls && this.opts.insecure,
       });
       return this.pool;
     })();
@@ -232,7 +237,7 @@ export class RegistryHttp {
     try {
       debugHttp('registry', method, url.href, undefined, headers);
       const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
-      res = await request(url, { method, headers, body, dispatcher: sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent, headersTimeout: 30_000 });
+      res = await request(url, { method, headers, body, dispatcher: sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent(), headersTimeout: 30_000 });
       // The token is in the body, which is never logged.
       debugHttp('registry', method, url.href, res.statusCode, res.headers);
     } catch (error) {
@@ -357,7 +362,7 @@ export class RegistryHttp {
     let res: Dispatcher.ResponseData;
     try {
       debugHttp('registry', 'GET', url.href, undefined, {});
-      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: this.realmAgent, headersTimeout: 60_000, bodyTimeout: 120_000 });
+      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: this.realmAgent(), headersTimeout: 60_000, bodyTimeout: 120_000 });
       debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
       throw new RegistryUnavailableError(req.reference, `${url.host}, where registry ${this.opts.host} sends ${req.reference}, is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Run again later.', undefined, { cause: error });
@@ -382,6 +387,6 @@ export class RegistryHttp {
 
   /** Close sockets. */
   async close(): Promise<void> {
-    await Promise.all([this.pool?.close(), this.realmAgent.close(), this.insecureRealm?.close()]);
+    await Promise.all([this.pool?.close(), this.realm?.close(), this.insecureRealm?.close()]);
   }
 }
