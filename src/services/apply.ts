@@ -24,7 +24,7 @@ import { redactUrlsIn } from '../system/redact-url.js';
 import { whoAmI } from '../system/who-am-i.js';
 import type { State, StateStore } from '../state/types.js';
 import { newState } from '../state/new-state.js';
-import { openRunDir } from '../system/run-dir.js';
+import { openRunDir, type RunDir } from '../system/run-dir.js';
 import { planAgainst, type PlanOptions } from './plan.js';
 import { openWorkspace, type WorkspaceOptions } from './workspace.js';
 import { checkPlatform, checkTargets } from '../plan/scope.js';
@@ -123,16 +123,19 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
     onWait: (holder) => opts.warn?.(`waiting up to ${Math.round((opts.lockTimeoutMs ?? 0) / 1000)} s for the state lock held by ${holder.who} (pid ${holder.pid} on ${holder.host}, ${holder.operation}, since ${holder.created})`),
   }).catch(async (error: unknown) => { await ws.close(); throw error; });
-  // Every temp file of the run (checkouts, build storage, the registry auth file) lives in here.
-  const runDir = await openRunDir();
   const sources = new SourceCache();
   const builders = new Map<string, Promise<Builder>>();
-  const registry = ws.openRegistry();
+  // Opened inside the try: a failure to make them (a full or unwritable TMPDIR) still releases the lock.
+  let runDir: RunDir | undefined;
+  let registry: ReturnType<typeof ws.openRegistry> | undefined;
   // The state is read at most once, on first need: the lock is held, so it cannot move meanwhile
   // (an OCI-backed state is a registry round trip per read).
   let stored: Promise<State | undefined> | undefined;
   const readState = () => (stored ??= store.read());
   try {
+    // Every temp file of the run (checkouts, build storage, the registry auth file) lives in here.
+    runDir = await openRunDir();
+    registry = ws.openRegistry();
     let plan: Plan;
     if (saved && opts.planFile) {
       if (opts.replace?.length) throw new AbortError(`--replace is decided when planning: ${opts.planFile} is applied exactly as saved.`, `Make the plan with it: mirror plan --replace ${opts.replace[0]} --out ${opts.planFile}`);
@@ -181,11 +184,19 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     });
     return { plan, outcome, stats: registry.stats() };
   } finally {
-    await Promise.all([...builders.values()].map(async (b) => (await b.catch(() => undefined))?.close()));
-    await sources.cleanup();
-    await registry.close();
-    await runDir.close();
-    await lock.release();
-    await ws.close();
+    // Best effort, in order, each on its own: a build stopped by Ctrl-C may still be writing in its
+    // storage, and a cleanup that throws must neither hide the run's result nor keep the lock
+    // (what is left in the run dir is swept by the next run: its owner is gone).
+    const step = (what: string, work: () => Promise<unknown> | undefined) => Promise.resolve().then(work)
+      .catch((error: unknown) => opts.warn?.(`cleanup (${what}): ${error instanceof Error ? error.message : String(error)}`));
+    await step('builders', () => Promise.all([...builders.values()].map(async (b) => (await b.catch(() => undefined))?.close())));
+    await step('sources', () => sources.cleanup());
+    await step('registry client', () => registry?.close());
+    await step('run dir', () => runDir?.close());
+    try {
+      await lock.release();
+    } finally {
+      await ws.close();
+    }
   }
 }

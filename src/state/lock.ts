@@ -76,7 +76,13 @@ export class FileLocker extends LockCore<SeenFile> {
       await mkdir(path.dirname(this.file), { recursive: true });
       return this.tryCreate(info);
     }
-    try { await handle.writeFile(JSON.stringify(info, null, 2)); await handle.sync(); } finally { await handle.close(); }
+    try {
+      try { await handle.writeFile(JSON.stringify(info, null, 2)); await handle.sync(); } finally { await handle.close(); }
+    } catch (error) {
+      // A full disk: an empty lock file would block every command for a lease. It is ours: remove it.
+      await unlink(this.file).catch(() => undefined);
+      throw error;
+    }
     return true;
   }
 

@@ -130,7 +130,12 @@ export class BuildahBuilder implements Builder {
 
   async close(): Promise<void> {
     const files = await this.files?.catch(() => undefined);
-    for (const dir of [this.opts.root, this.opts.runroot, this.opts.ownedDir, files?.dir]) if (dir) await rm(dir, { recursive: true, force: true });
+    // The auth file's dir first: a storage root a stopped build still writes in may fail to go,
+    // and must not keep the credentials on disk. Each removal is tried whatever the others do.
+    const results = await Promise.allSettled([files?.dir, this.opts.root, this.opts.runroot, this.opts.ownedDir]
+      .map((dir) => (dir ? rm(dir, { recursive: true, force: true, maxRetries: 2 }) : undefined)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async build(req: BuildRequest): Promise<BuildResult> {
