@@ -54,23 +54,28 @@ export function selectCandidates(tags: UpstreamTag[], filter: WindowFilter, warn
   // The default pattern admits a prerelease suffix only when prereleases are wanted.
   const pattern = new RegExp(filter.tagPattern ?? (filter.includePrereleases ? PRERELEASE_TAG_PATTERN : DEFAULT_TAG_PATTERN));
   const byVersion = new Map<string, WindowVersion>();
+  // Each version is parsed once and sorted by its parsed form: semver.rcompare on strings parses
+  // both sides on every comparison, and the window is selected again after every page.
+  const parsed = new Map<string, semver.SemVer>();
   for (const t of tags) {
     if (t.draft) continue;
     const unsafe = unsafeTagReason(t.tag);
     if (unsafe) { warn(`skipped tag ${shown(t.tag)}: ${unsafe}`); continue; }
     const m = pattern.exec(t.tag);
     if (!m) continue; // not this app's release naming (e.g. `v10.4.1` next to `v10.4.1-limitless`)
-    const version = m[1] === undefined ? undefined : semver.valid(m[1]);
-    if (!version) { warn(`skipped tag ${shown(t.tag)}: "${m[1] ?? ''}" is not a semver version`); continue; }
-    if (semver.prerelease(version) || t.prerelease) {
+    const sv = m[1] === undefined ? null : semver.parse(m[1]);
+    if (!sv) { warn(`skipped tag ${shown(t.tag)}: "${m[1] ?? ''}" is not a semver version`); continue; }
+    const version = sv.version;
+    if (sv.prerelease.length > 0 || t.prerelease) {
       if (!filter.includePrereleases) continue;
     }
     if (filter.versions && !semver.satisfies(version, filter.versions, { includePrerelease: filter.includePrereleases })) continue;
     const existing = byVersion.get(version);
     if (existing) { warn(`tags ${shown(existing.tag)} and ${shown(t.tag)} both give version ${version}; keeping ${shown(existing.tag)}`); continue; }
     byVersion.set(version, { version, tag: t.tag, ...(t.commit ? { commit: t.commit } : {}) });
+    parsed.set(version, sv);
   }
-  return [...byVersion.values()].sort((a, b) => semver.rcompare(a.version, b.version));
+  return [...byVersion.values()].sort((a, b) => parsed.get(b.version)!.compare(parsed.get(a.version)!));
 }
 
 /**
@@ -162,18 +167,19 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
     return true;
   };
 
+  // Only a listing by version can stop early; any other order is read to the end before selecting.
+  const descends = opts.source.order === 'version-desc';
   for (;;) {
     let cands = candidates();
-    const full = () => cands.length >= opts.maxVersions
-      && opts.source.order === 'version-desc' && listing.below(cands[opts.maxVersions - 1].version);
+    const full = () => descends && cands.length >= opts.maxVersions && listing.below(cands[opts.maxVersions - 1].version);
     while (!exhausted && !full()) {
       const next = await pages.next();
       if (next.done) { exhausted = true; break; }
       requests++;
       raw.push(...next.value);
-      if (opts.source.order === 'version-desc') listing.add(next.value);
-      cands = candidates();
+      if (descends) { listing.add(next.value); cands = candidates(); }
     }
+    if (!descends) cands = candidates();
     const top = cands.slice(0, opts.maxVersions);
     const unchecked = top.filter((c) => !accepted.has(c.version));
     const ok = await Promise.all(unchecked.map(async (c) => [c, await checkAvailable(c)] as const));

@@ -35,5 +35,5 @@ export async function observeAttestations(opts: ObservationRound): Promise<void>
   // The first look alone: it learns whether the registry has the referrers API, so the rest do not each probe.
   const [first, ...rest] = checks;
   if (first) await look(first);
-  await Promise.all(rest.map((c) => opts.limit(() => look(c))));
+  await Promise.all(rest.map(look));
 }

@@ -9,7 +9,6 @@
  *    `latest moves 10.3.0 → 10.3.1`. Newest first; usually the first HEAD matches.
  * 2. Recorded platform builds of versions whose index is missing or drifted (resume without rebuilding).
  */
-import type { LimitFunction } from 'p-limit';
 import type { AppSpec } from '../../config/model.js';
 import { floatingTagFor } from '../floating.js';
 import type { ObservedRepository } from '../observed.js';
@@ -28,7 +27,6 @@ export interface ImageRound {
   repo: ObservedRepository;
   state: State;
   registry: RegistryBackend;
-  limit: LimitFunction;
   /** HEADs already under way (startEarlyHeads), by tag. */
   early?: Map<string, Promise<string | undefined>>;
   /** The state's index records of this image (plan/recorded.ts), grouped once for all images. */
@@ -40,11 +38,11 @@ export interface ImageRound {
  * they are HEADed as soon as the listing has them, while the upstream is still answering: one
  * round trip off every plan. Their digests are used only if the window turns out to want them.
  */
-export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, limit: LimitFunction): Map<string, Promise<string | undefined>> {
+export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend): Map<string, Promise<string | undefined>> {
   const early = new Map<string, Promise<string | undefined>>();
   for (const tag of app.floatingTags) {
     if (tag.includes('{') || !repo.tags.has(tag)) continue;
-    const head = limit(async () => (await registry.headManifest(image, tag))?.digest);
+    const head = registry.headManifest(image, tag).then((found) => found?.digest);
     head.catch(() => undefined); // awaited (and its failure thrown) in round 1, or not needed at all
     early.set(tag, head);
   }
@@ -53,7 +51,7 @@ export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepos
 
 /** Rounds 1, 1b and 2 for one image, filling `repo` in place. */
 export async function observeImage(r: ImageRound): Promise<void> {
-  const { app, image, window, repo, state, registry, limit } = r;
+  const { app, image, window, repo, state, registry } = r;
 
   // Round 1: tags whose digest matters.
   const wanted = new Set<string>();
@@ -70,7 +68,7 @@ export async function observeImage(r: ImageRound): Promise<void> {
   }
   await Promise.all([...wanted].filter((tag) => repo.tags.has(tag) && !repo.tagDigests.has(tag)).map(async (tag) => {
     const head = r.early?.get(tag);
-    if (!head) return limit(() => learnTagDigest(registry, image, repo, tag));
+    if (!head) return learnTagDigest(registry, image, repo, tag);
     const digest = await head;
     if (digest) repo.tagDigests.set(tag, digest);
   }));
@@ -88,7 +86,7 @@ export async function observeImage(r: ImageRound): Promise<void> {
       if (!current || current === repo.tagDigests.get(versions[0]) || recorded.has(current)) continue;
       for (const version of versions.slice(1)) {
         if (!repo.tags.has(version)) continue;
-        if (!repo.tagDigests.has(version)) await limit(() => learnTagDigest(registry, image, repo, version));
+        if (!repo.tagDigests.has(version)) await learnTagDigest(registry, image, repo, version);
         if (repo.tagDigests.get(version) === current) break;
       }
     }
@@ -104,9 +102,7 @@ export async function observeImage(r: ImageRound): Promise<void> {
       const rec = state.resources[buildAddress(app.name, image, version, platform)];
       if (!rec || repo.manifests.has(rec.digest)) continue;
       repo.manifests.set(rec.digest, false);
-      digestHeads.push(limit(async () => {
-        repo.manifests.set(rec.digest, (await registry.headManifest(image, rec.digest)) !== undefined);
-      }));
+      digestHeads.push(registry.headManifest(image, rec.digest).then((found) => { repo.manifests.set(rec.digest, found !== undefined); }));
     }
   }
   await Promise.all(digestHeads);

@@ -9,7 +9,6 @@
  * distinct tagged manifest (version tags are read by GET directly: digest and content at once)
  * and one GET per platform manifest — about (1 + platforms) × versions in the registry.
  */
-import type { LimitFunction } from 'p-limit';
 import { REFERRER_TAG } from '../drift.js';
 import type { ManifestContent, ObservedRepository } from '../observed.js';
 import { isVersionTag, selectByPolicy } from '../retention.js';
@@ -48,18 +47,18 @@ async function read(registry: RegistryBackend, image: string, reference: string)
 }
 
 /** Every tag's digest and the content graph of one repository. */
-async function observeRepository(registry: RegistryBackend, image: string, repo: ObservedRepository, limit: LimitFunction): Promise<void> {
+async function observeRepository(registry: RegistryBackend, image: string, repo: ObservedRepository): Promise<void> {
   const contents = repo.contents ?? new Map<string, ManifestContent>();
   repo.contents = contents;
-  await Promise.all(tagsWithoutDigest(repo).map((tag) => limit(async () => {
+  await Promise.all(tagsWithoutDigest(repo).map(async (tag) => {
     if (!isVersionTag(tag)) return learnTagDigest(registry, image, repo, tag); // usually a version's digest: no GET needed
     const m = await read(registry, image, tag);
     if (m) { repo.tagDigests.set(tag, m.descriptor.digest); contents.set(m.descriptor.digest, manifestContent(m.bytes)); }
-  })));
-  const fetch = (digests: Iterable<string>) => Promise.all([...new Set(digests)].filter((d) => !contents.has(d)).map((digest) => limit(async () => {
+  }));
+  const fetch = (digests: Iterable<string>) => Promise.all([...new Set(digests)].filter((d) => !contents.has(d)).map(async (digest) => {
     const m = await read(registry, image, digest);
     if (m) contents.set(digest, manifestContent(m.bytes));
-  })));
+  }));
   await fetch([...repo.tagDigests].filter(([tag]) => repo.tags.has(tag) && !REFERRER_TAG.test(tag)).map(([, d]) => d));
   await fetch([...contents.values()].flatMap((c) => (c.manifests ?? []).map((m) => m.digest)));
 }
@@ -74,7 +73,7 @@ export async function observeRetention(opts: RetentionObservation): Promise<void
     if (!prunes) return;
     await Promise.all(app.images.map(async (image) => {
       const repo = opts.repos.get(image.name);
-      if (repo) await observeRepository(opts.registry, image.name, repo, opts.limit);
+      if (repo) await observeRepository(opts.registry, image.name, repo);
     }));
   }));
 }

@@ -1,5 +1,8 @@
-/** What each later round of the plan's observation gets: observe's own maps, filled in place. */
-import type { LimitFunction } from 'p-limit';
+/**
+ * What each later round of the plan's observation gets: observe's own maps, filled in place.
+ * Rounds start every registry read at once; the registry client's connection pool
+ * (REGISTRY_CONNECTIONS) is the one queue they wait in.
+ */
 import type { AppSpec } from '../../config/model.js';
 import type { ObservedRepository } from '../observed.js';
 import type { RegistryBackend } from '../../providers/registry/types.js';
@@ -13,5 +16,4 @@ export interface ObservationRound {
   registry: RegistryBackend;
   windows: Map<string, WindowVersion[]>;
   repos: Map<string, ObservedRepository>;
-  limit: LimitFunction;
 }

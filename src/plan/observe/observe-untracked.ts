@@ -11,15 +11,13 @@ import type { ImageRound } from './observe-image.js';
 
 /** Fill `repo.untracked` (and the tag's digest) for every untracked window version of one image in the registry. */
 export async function observeUntrackedImage(r: ImageRound): Promise<void> {
-  const { app, image, window, repo, state, registry, limit } = r;
+  const { app, image, window, repo, state, registry } = r;
   await Promise.all(window.map(async ({ version }) => {
     if (!repo.tags.has(version) || state.resources[indexAddress(app.name, image, version)]) return;
-    await limit(async () => {
-      const fetched = await registry.getManifest(image, version).catch((error: unknown) => { if (error instanceof NotFoundError) return undefined; throw error; });
-      if (!fetched) { repo.tags.delete(version); return; } // deleted since the listing: the plan builds it
-      repo.untracked ??= new Map();
-      repo.untracked.set(version, readRegistryVersion(fetched.descriptor, fetched.bytes));
-      repo.tagDigests.set(version, fetched.descriptor.digest);
-    });
+    const fetched = await registry.getManifest(image, version).catch((error: unknown) => { if (error instanceof NotFoundError) return undefined; throw error; });
+    if (!fetched) { repo.tags.delete(version); return; } // deleted since the listing: the plan builds it
+    repo.untracked ??= new Map();
+    repo.untracked.set(version, readRegistryVersion(fetched.descriptor, fetched.bytes));
+    repo.tagDigests.set(version, fetched.descriptor.digest);
   }));
 }

@@ -5,7 +5,6 @@
  * The old pipeline HEADed every version; a listing already says which are absent.
  */
 import path from 'node:path';
-import pLimit from 'p-limit';
 import type { AppSpec, ResolvedConfig } from '../../config/model.js';
 import { emptyRepository, type Observed, type ObservedRepository } from '../observed.js';
 import { recordedByImage, recordedOf } from '../recorded.js';
@@ -19,7 +18,6 @@ import { observeAttestations } from './observe-attestations.js';
 import { observeUntrackedImage } from './observe-untracked.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
 import { observeImage, startEarlyHeads } from './observe-image.js';
-import { REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import type { State } from '../../state/types.js';
 
 /** Inputs of an observation. */
@@ -79,7 +77,6 @@ export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: Node
 export async function observe(opts: ObserveOptions): Promise<Observation> {
   const { config, state, registry } = opts;
   const apps = config.apps.filter((a) => !opts.apps || opts.apps.has(a.name));
-  const registryLimit = pLimit(REGISTRY_CONNECTIONS);
   const warnings = new Map<string, string[]>();
   let upstreamRequests = 0;
   const env = opts.env ?? process.env;
@@ -108,22 +105,22 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     tick();
     return resolved.versions;
   };
-  const listingOf = (image: string) => registryLimit(async () => {
+  const listingOf = async (image: string) => {
     const repo = emptyRepository();
     repo.tags = new Set(await registry.listTags(image));
     repos.set(image, repo);
     tick();
     return repo;
-  });
+  };
   try {
     await Promise.all([budgets, ...apps.map(async (app) => {
       const listed = Promise.all(app.images.map(async (image) => {
         const repo = await listingOf(image.name);
-        return { repo, early: startEarlyHeads(app, image.name, repo, registry, registryLimit) };
+        return { repo, early: startEarlyHeads(app, image.name, repo, registry) };
       }));
       const [window, listings] = await Promise.all([windowOf(app), listed]);
       await Promise.all(app.images.map(async (image, i) => {
-        const round = { app, image: image.name, window, ...listings[i], state, registry, limit: registryLimit, recorded: recordedOf(recorded, app.name, image.name) };
+        const round = { app, image: image.name, window, ...listings[i], state, registry, recorded: recordedOf(recorded, app.name, image.name) };
         // Round 0: window versions the registry holds and the state does not (adopt or rebuild); a GET each.
         if (!opts.refresh) await observeUntrackedImage(round);
         await observeImage(round);
@@ -137,16 +134,16 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   const images = apps.flatMap((app) => app.images.map((image) => ({ app, image: image.name })));
 
   // Round 2b: attestations of recorded, undrifted window versions (refresh-only proposes nothing).
-  if (!opts.refresh) await observeAttestations({ apps, state, registry, windows, repos, limit: registryLimit });
+  if (!opts.refresh) await observeAttestations({ apps, state, registry, windows, repos });
 
   // Round 3 (retention policies only; refresh-only proposes nothing): every tag's digest and what tagged manifests reference.
-  if (!opts.refresh) await observeRetention({ apps, state, registry, windows, repos, limit: registryLimit });
+  if (!opts.refresh) await observeRetention({ apps, state, registry, windows, repos });
 
   // Refresh: a digest for every remaining tag, so drift beyond the window can be reported exactly.
   if (opts.refresh) {
     await Promise.all(images.flatMap(({ image }) => {
       const repo = repos.get(image) ?? emptyRepository();
-      return tagsWithoutDigest(repo).map((tag) => registryLimit(() => learnTagDigest(registry, image, repo, tag)));
+      return tagsWithoutDigest(repo).map((tag) => learnTagDigest(registry, image, repo, tag));
     }));
   }
 

@@ -15,6 +15,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { request, type Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
 import { createDispatcher } from '../../system/dispatcher.js';
+import { requestBuffered, type BufferedAnswer, type BufferedOptions } from '../../system/http-buffered.js';
 import { KEEP_ALIVE_AFTER_HEAD, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
@@ -294,7 +295,7 @@ export class RegistryHttp {
       const auth = await this.authHeader(req);
       if (auth) headers.authorization = auth;
       const backoff = base * 2 ** attempt * (0.5 + Math.random());
-      let res: Dispatcher.ResponseData;
+      let res: BufferedAnswer;
       let body: Buffer;
       this.count(req.kind);
       try {
@@ -303,12 +304,12 @@ export class RegistryHttp {
         if (url.origin !== this.origin) throw new RegistryError(req.reference, `registry ${this.opts.host} sent mirror to another host (${url.host}); refusing to follow with credentials.`);
         debugHttp('registry', req.method, url.href, undefined, headers);
         const sent = typeof req.body === 'function' ? req.body() : req.body;
-        res = await pool.request({
+        res = await requestBuffered(pool, {
           origin: this.origin, method: req.method, path: url.pathname + url.search, headers, body: sent,
           headersTimeout: req.headersTimeoutMs ?? 60_000, bodyTimeout: 120_000, ...KEEP_ALIVE_AFTER_HEAD,
-        });
+        }, this.bodyLimit(req));
         debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
-        body = await this.readBody(res, req);
+        body = res.body;
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -359,30 +360,24 @@ export class RegistryHttp {
       throw new RegistryError(req.reference, `registry ${this.opts.host} redirected ${req.reference} to a URL that is not HTTPS (${url.host}); refusing it.`);
     }
     this.count(`${req.kind}:redirected`);
-    let res: Dispatcher.ResponseData;
+    let res: BufferedAnswer;
     try {
       debugHttp('registry', 'GET', url.href, undefined, {});
-      res = await request(url, { method: 'GET', headers: { 'user-agent': 'mirror' }, dispatcher: this.realmAgent(), headersTimeout: 60_000, bodyTimeout: 120_000 });
+      res = await requestBuffered(this.realmAgent(), {
+        origin: url.origin, method: 'GET', path: url.pathname + url.search, headers: { 'user-agent': 'mirror' }, headersTimeout: 60_000, bodyTimeout: 120_000,
+      }, this.bodyLimit(req));
       debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {
+      if (error instanceof RegistryError) throw error;
       throw new RegistryUnavailableError(req.reference, `${url.host}, where registry ${this.opts.host} sends ${req.reference}, is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Run again later.', undefined, { cause: error });
     }
-    return { status: res.statusCode, headers: res.headers, body: await this.readBody(res, req) };
+    return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
-  private async readBody(res: Dispatcher.ResponseData, req: RegistryRequest): Promise<Buffer> {
+  /** The largest answer accepted for `req`, and the error for a longer one. */
+  private bodyLimit(req: RegistryRequest): BufferedOptions {
     const max = req.maxBodyBytes ?? this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > max) {
-        res.body.destroy();
-        throw new RegistryError(req.reference, `Registry ${this.opts.host} sent more than ${max} bytes for ${req.reference}; refusing it.`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
+    return { maxBytes: max, tooLarge: () => new RegistryError(req.reference, `Registry ${this.opts.host} sent more than ${max} bytes for ${req.reference}; refusing it.`) };
   }
 
   /** Close sockets. */

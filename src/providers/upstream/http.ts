@@ -3,11 +3,11 @@
  * page, a truncated body or a changed shape becomes an UpstreamError naming the app and the URL,
  * never a crash deep in the planner.
  */
-import { request } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
 import { sharedDispatcher } from '../../system/dispatcher.js';
+import { BodyBrokeOffError, requestBuffered } from '../../system/http-buffered.js';
 import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { KEPT_HEADERS, type AnswerCache, type CachedAnswer } from './answer-cache.js';
@@ -43,6 +43,24 @@ function describeIssue(issue: { path: PropertyKey[]; message: string }): string 
 }
 
 const ATTEMPTS = 4;
+
+/** Origin and path of an absolute URL, as a dispatcher takes them. */
+function target(url: string): { origin: string; path: string } {
+  const u = new URL(url);
+  return { origin: u.origin, path: u.pathname + u.search };
+}
+
+/**
+ * The largest upstream answer read: a GitHub page of 100 releases with long notes is a few MB.
+ * Anything far beyond that is not an API page, and holding it would only exhaust memory.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+const answerLimit = (app: string, url: string) => ({
+  maxBytes: MAX_ANSWER_BYTES,
+  tooLarge: () => new UpstreamError(app, url, `answered more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, which is not an API page.`, 'Check the upstream settings of this app.'),
+});
+/** A HEAD answer has no body; a server that sends one anyway is not read past a little. */
+const PROBE_LIMIT = { maxBytes: 1024 * 1024, tooLarge: () => new Error('a HEAD answer with a body') };
 const transient = (status: number) => status === 429 || status >= 500;
 
 /** Wait before attempt n+1: Retry-After when the server said (capped at 10 s), else exponential backoff. */
@@ -69,9 +87,14 @@ export async function getJson<S extends z.ZodType>(
     else if (cached?.lastModified) headers['if-modified-since'] = cached.lastModified;
     try {
       debugHttp('upstream', 'GET', url, undefined, headers);
-      res = await request(url, { method: 'GET', headers, dispatcher: sharedDispatcher(), headersTimeout: 30_000, bodyTimeout: 30_000 });
+      res = await requestBuffered(sharedDispatcher(), { ...target(url), method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 30_000 }, answerLimit(app, url));
       debugHttp('upstream', 'GET', url, res.statusCode, res.headers);
     } catch (error) {
+      if (error instanceof BodyBrokeOffError) {
+        if (!last) { await sleep(backoff(attempt)); continue; }
+        throw new UpstreamError(app, url, `broke off while sending its answer (${error.message}).`, 'Run again; if it persists the upstream is unwell.');
+      }
+      if (error instanceof UpstreamError) throw error;
       debugHttp('upstream', 'GET', url, (error as NodeJS.ErrnoException).code ?? 'error');
       const cert = certificateError(error);
       // A certificate does not get better by asking again; registry.insecure never applies here.
@@ -81,20 +104,13 @@ export async function getJson<S extends z.ZodType>(
       throw new UpstreamError(app, url, `is not reachable (${code}).`, 'Check the URL and the network, then run again.', { cause: error });
     }
     if (res.statusCode === 304 && cached) {
-      await res.body.dump().catch(() => undefined);
       const answer = schemaAnswer(schema, cached.data, { ...res.headers, ...cached.headers });
       if (answer) { if (opts.stats) opts.stats.notModified += 1; return answer; }
       cached = undefined; // an entry that no longer validates: ask again without a condition
       attempt -= 1;
       continue;
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (error) {
-      if (!last) { await sleep(backoff(attempt)); continue; }
-      throw new UpstreamError(app, url, `broke off while sending its answer (${(error as Error).message}).`, 'Run again; if it persists the upstream is unwell.');
-    }
+    const text = res.body.toString('utf8');
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const specific = opts.onStatus?.(res.statusCode, res.headers);
       if (specific) throw specific;
@@ -172,12 +188,11 @@ async function probeOnce(url: string, maxRedirects: number): Promise<{ ok: boole
     let res;
     try {
       debugHttp('upstream', 'HEAD', current, undefined);
-      res = await request(current, { method: 'HEAD', dispatcher: sharedDispatcher(), headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 });
+      res = await requestBuffered(sharedDispatcher(), { ...target(current), method: 'HEAD', headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 }, PROBE_LIMIT);
       debugHttp('upstream', 'HEAD', current, res.statusCode, res.headers);
     } catch (error) {
       return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable', transient: true };
     }
-    await res.body.dump().catch(() => undefined);
     const location = headerOf(res.headers, 'location');
     if (res.statusCode >= 300 && res.statusCode < 400 && location) {
       current = new URL(location, current).href;
