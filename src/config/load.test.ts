@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +71,39 @@ describe('config loading', () => {
     const xdg = await tempDir();
     await loadConfig({ cwd: dir, env: { XDG_CACHE_HOME: xdg } });
     expect((await readdir(path.join(xdg, 'mirror/config'))).length).toBeGreaterThan(0);
+  });
+
+  it('loads TypeScript as users write it: sucrase for plain TypeScript, Babel for top-level await and import.meta', async () => {
+    // Given a project with an ESM package and a second .ts file
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'package.json'), '{"type":"module"}');
+    await mkdir(path.join(dir, 'node_modules/esm-ports'), { recursive: true });
+    await writeFile(path.join(dir, 'node_modules/esm-ports/package.json'), '{"name":"esm-ports","type":"module","exports":"./index.js"}');
+    await writeFile(path.join(dir, 'node_modules/esm-ports/index.js'), 'export const port = 5000;\n');
+    await writeFile(path.join(dir, 'apps.ts'), `export const repository: string = 'acme/alpha';\n`);
+    const body = JSON.stringify(minimal).replace('"127.0.0.1:5000/mirror"', '`127.0.0.1:${port}/mirror`').replace('"acme/alpha"', 'repository');
+    // And a config with types, an interface, an enum, satisfies, a package import and a relative .ts import
+    await writeFile(path.join(dir, 'typed.ts'), [
+      `import { port } from 'esm-ports';`, `import { repository } from './apps.ts';`,
+      'interface Named { name: string }', 'enum Tier { Gold = 1 }', `const named = { name: 'x' } satisfies Named;`,
+      `export default ${body.replace('{', '{ tier: undefined as Tier | undefined,')} as unknown;`, 'void named;', '',
+    ].join('\n').replace('tier: undefined as Tier | undefined,', ''));
+    // When it is loaded, then it loads the fast way (sucrase's cache folder), not through Babel
+    const typed = await loadConfig({ cwd: dir, config: 'typed.ts', env: {} });
+    expect(typed.registry.url).toBe('127.0.0.1:5000/mirror');
+    expect(typed.apps[0].upstream).toMatchObject({ repository: 'acme/alpha' });
+    expect((await readdir(path.join(dir, '.mirror/cache/config/sucrase'))).length).toBeGreaterThan(0);
+    expect((await readdir(path.join(dir, '.mirror/cache/config'))).filter((f) => f !== 'sucrase')).toEqual([]);
+
+    // Given configs sucrase cannot run: top-level await, and import.meta
+    await writeFile(path.join(dir, 'tla.ts'), `import { repository } from './apps.ts';\nconst { port } = await import('esm-ports');\nexport default ${body};\n`);
+    await writeFile(path.join(dir, 'meta.ts'), `import { port } from 'esm-ports';\nimport { repository } from './apps.ts';\nconst here: string = import.meta.url;\nexport default { ...${body}, registry: { url: here.startsWith('file:') ? \`127.0.0.1:\${port}/mirror\` : 'wrong', insecure: true } };\n`);
+    for (const name of ['tla.ts', 'meta.ts']) {
+      // When each is loaded, then it loads all the same, through Babel
+      const config = await loadConfig({ cwd: dir, config: name, env: {} });
+      expect(config.registry.url, name).toBe('127.0.0.1:5000/mirror');
+    }
+    expect((await readdir(path.join(dir, '.mirror/cache/config'))).filter((f) => f !== 'sucrase').length).toBeGreaterThan(0);
   });
 
   it('finds mirror.config.* in the working directory and says how to start when none exists', async () => {

@@ -1,9 +1,10 @@
 /**
  * Find, import and validate the config: parse → normalize → ResolvedConfig or ConfigError.
- * TypeScript configs go through jiti, imported only then so JSON/JS configs cost nothing extra.
- * Its transpile cache lives under mirror's cache directory (system/cache-dir.ts), safe to delete.
+ * TypeScript configs go through jiti (sucrase, else Babel), imported only then so JSON/JS configs
+ * cost nothing extra. The transpile cache lives under mirror's cache directory (system/cache-dir.ts), safe to delete.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,13 +39,37 @@ function lineColumn(text: string, offset: number): string {
   return `${before.length}:${before[before.length - 1].length + 1}`;
 }
 
+/**
+ * Import a TypeScript config with jiti (its resolution of relative .ts imports and packages).
+ * jiti transpiles with Babel, which costs ~300 ms of CPU to load and warm up on every plan
+ * without a cache (a fresh CI runner): a fifth of a cron plan. sucrase strips the types and turns
+ * the imports into requires in ~100 ms, and reads every config that is plain TypeScript. A config
+ * using import.meta, or anything else sucrase cannot transpile or run, is loaded again with Babel,
+ * whose errors (with file:line:column) are the ones a user sees; its top level then runs twice.
+ * Each transpiler keeps its output (keyed by the file's content) in its own folder of mirror's
+ * cache, so a cache hit loads neither and one's output is never read by the other's retry.
+ */
 async function importTs(file: string, env: NodeJS.ProcessEnv, cache = true): Promise<unknown> {
   const { createJiti } = await import('jiti');
-  // jiti keeps the transpiled config (keyed by its content) in mirror's cache: transpiling
-  // loads Babel, a third of a plan's CPU time; a cache hit skips it.
-  const fsCache = cache ? path.join(mirrorCacheDir(env, path.dirname(file)), 'config') : false;
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache });
-  return jiti.import(file, { default: true });
+  const cacheRoot = cache ? path.join(mirrorCacheDir(env, path.dirname(file)), 'config') : undefined;
+  const fast = createJiti(import.meta.url, {
+    moduleCache: false,
+    fsCache: cacheRoot ? path.join(cacheRoot, 'sucrase') : false,
+    transform: (opts) => {
+      // sucrase leaves import.meta as it is, and jiti would then run the module from a data: URL,
+      // where import.meta.url no longer names the file: such a config goes to Babel.
+      if (/\bimport\s*\.\s*meta\b/.test(opts.source)) throw new Error('import.meta: transpiled by Babel');
+      // Required here, on a cache miss only (jiti's transform is synchronous).
+      const { transform } = createRequire(import.meta.url)('sucrase') as typeof import('sucrase');
+      return { code: transform(opts.source, { transforms: opts.ts ? ['typescript', 'imports'] : ['imports'], filePath: opts.filename }).code };
+    },
+  });
+  try {
+    return await fast.import(file, { default: true });
+  } catch {
+    const babel = createJiti(import.meta.url, { moduleCache: false, fsCache: cacheRoot ?? false });
+    return babel.import(file, { default: true });
+  }
 }
 
 /**
