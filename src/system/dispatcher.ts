@@ -9,7 +9,8 @@
  * was handed another), never from process.env behind its back, so a test or a library user can
  * run two clients with two settings side by side.
  */
-import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent } from './undici.js';
 import { KEEP_ALIVE_MS, UPSTREAM_CONNECTIONS } from './pools.js';
 
 /** What a dispatcher is made for. */
@@ -52,7 +53,10 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
  */
 export function proxiedFetch(env: NodeJS.ProcessEnv): typeof fetch {
   const dispatcher = createDispatcher({ env });
-  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) => undiciFetch(input as never, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    const { fetch: undiciFetch } = await import('undici'); // its index, only when a signature is made
+    return undiciFetch(input as never, { ...(init as object), dispatcher });
+  }) as unknown as typeof fetch;
 }
 
 let shared: Dispatcher | undefined;

@@ -9,7 +9,8 @@
  * GITHUB_TOKEN (needs `delete:packages`, or `packages: write` for a workflow's own packages);
  * the API is GITHUB_API_URL (set in GitHub Actions; GitHub Enterprise), else api.github.com.
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { requestBuffered } from '../../system/http-buffered.js';
 import { debugHttp } from '../../system/debug.js';
 import { nextLink } from '../../system/http-common.js';
 import { DeniedError, RegistryError, RegistryUnavailableError } from './errors.js';
@@ -35,12 +36,16 @@ export class GithubPackages {
     debugHttp('registry', method, url, undefined, headers);
     let res;
     try {
-      res = await request(url, { method, headers, dispatcher: this.opts.dispatcher, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      const u = new URL(url);
+      res = await requestBuffered(this.opts.dispatcher, { origin: u.origin, method, path: u.pathname + u.search, headers, headersTimeout: 30_000, bodyTimeout: 30_000 }, {
+        maxBytes: 64 * 1024 * 1024, tooLarge: () => new RegistryError(reference, `the GitHub API ${u.host} answered more than 64 MiB for ${reference}.`),
+      });
     } catch (error) {
+      if (error instanceof RegistryError) throw error;
       throw new RegistryUnavailableError(reference, `the GitHub API ${new URL(url).host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check GITHUB_API_URL and the network.', undefined, { cause: error });
     }
     debugHttp('registry', method, url, res.statusCode, res.headers);
-    const text = await res.body.text();
+    const text = res.body.toString('utf8');
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw new DeniedError(reference, `The GitHub API refused to ${method === 'DELETE' ? 'delete' : 'list'} package versions for ${reference} (${res.statusCode}).`,
         this.opts.token ? 'GITHUB_TOKEN needs delete:packages (a workflow: permissions packages: write, on its own packages).' : 'Set GITHUB_TOKEN: ghcr.io deletes go through the GitHub Packages API.', res.statusCode);

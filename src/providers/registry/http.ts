@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
 import { createDispatcher } from '../../system/dispatcher.js';
 import { requestBuffered, type BufferedAnswer, type BufferedOptions } from '../../system/http-buffered.js';
@@ -81,6 +81,8 @@ export interface RegistryHttpOptions {
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
+/** A token answer is a few KB of JSON (a JWT); anything far larger is not one. */
+const TOKEN_ANSWER_BYTES = 1024 * 1024;
 const RETRY_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** The challenge to answer from WWW-Authenticate field values (RFC 7235; Bearer preferred when several are offered). */
@@ -238,14 +240,17 @@ export class RegistryHttp {
     try {
       debugHttp('registry', method, url.href, undefined, headers);
       const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
-      res = await request(url, { method, headers, body, dispatcher: sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent(), headersTimeout: 30_000 });
+      res = await requestBuffered(sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent(), {
+        origin: url.origin, method, path: url.pathname + url.search, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000,
+      }, { maxBytes: TOKEN_ANSWER_BYTES, tooLarge: () => new RegistryError(reference, `token service of registry ${this.opts.host} answered more than ${TOKEN_ANSWER_BYTES} bytes.`) });
       // The token is in the body, which is never logged.
       debugHttp('registry', method, url.href, res.statusCode, res.headers);
     } catch (error) {
+      if (error instanceof RegistryError) throw error;
       if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
       throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
     }
-    const text = await res.body.text();
+    const text = res.body.toString('utf8');
     if (res.statusCode === 401 || res.statusCode === 403) throw this.unauthorized(reference, creds);
     if (res.statusCode !== 200) throw new RegistryError(reference, `token service of registry ${this.opts.host} answered HTTP ${res.statusCode}.`);
     try {
