@@ -36,6 +36,7 @@ const { values: opt, positionals } = parseArgs({
     'cpu-prof': { type: 'string' }, // directory: one extra cold run under node --cpu-prof
     'skip-old': { type: 'boolean', default: false },
     world: { type: 'string', default: 'steady' }, // steady: the state records the registry's versions; migration: no state
+    baseline: { type: 'string' }, // another checkout (built): its plans interleaved with these, for an A/B on a busy machine
   },
 });
 const APPS = Number(positionals[0] ?? 200);
@@ -112,11 +113,11 @@ try {
   // mirror plan, cold (no upstream answer cache: the first plan on a runner) then warm (the cache
   // of the previous plan: conditional requests). A token, as in CI: GitHub does not count its 304s.
   upstream.setMaxPerPage(PER_PAGE);
-  const planOnce = async (cold, nodeArgs = []) => {
+  const planOnce = async (cold, nodeArgs = [], checkout = root) => {
     if (cold) await rm(cacheDir, { recursive: true, force: true });
     upstream.resetRequests();
     upstream.github.setRateLimit(5000);
-    const r = await timed(process.execPath, [...nodeArgs, path.join(root, 'bin/run.js'), 'plan', '--json'], { cwd: dir, env });
+    const r = await timed(process.execPath, [...nodeArgs, path.join(checkout, 'bin/run.js'), 'plan', '--json'], { cwd: dir, env });
     if (r.code !== 0) throw new Error(`mirror plan failed: ${r.stderr}`);
     const stats = JSON.parse(/mirror-stats (.*)/.exec(r.stderr)[1]);
     const plan = JSON.parse(r.stdout);
@@ -125,10 +126,13 @@ try {
     return { ...r, stats, upstreamRequests: pages.length, budgetReads: upstream.requests.length - pages.length, rateUsed: upstream.github.rateLimit().used, summary: plan.summary };
   };
   process.stderr.write(`load average before: ${load()}\n`);
+  // With --baseline, each run of this checkout follows one of the baseline, so both see the same load.
+  const base = opt.baseline ? path.resolve(opt.baseline) : undefined;
+  const baseCold = []; const baseWarm = [];
   const cold = [];
-  for (let i = 0; i < RUNS; i++) cold.push(await planOnce(true));
+  for (let i = 0; i < RUNS; i++) { if (base) baseCold.push(await planOnce(true, [], base)); cold.push(await planOnce(true)); }
   const warm = [];
-  for (let i = 0; i < RUNS; i++) warm.push(await planOnce(false));
+  for (let i = 0; i < RUNS; i++) { if (base) { await planOnce(true, [], base); await planOnce(false, [], base); baseWarm.push(await planOnce(false, [], base)); await planOnce(true); await planOnce(false); } warm.push(await planOnce(false)); }
   // Profiles: one cold plan and one warm plan, one .cpuprofile each, in the order run.
   if (opt['cpu-prof']) for (const c of [true, false]) await planOnce(c, ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opt['cpu-prof'])}`]);
   const best = cold[0];
@@ -162,6 +166,7 @@ try {
     `bench/plan — ${WORLD} world (${WORLD === 'steady' ? 'the registry\'s versions recorded in the state' : 'no state: untracked versions are read and imported'}), ${APPS} apps × ${RELEASES} releases (${PER_PAGE} per page), window 10 × 2 platforms, ${inRegistry.length} versions/app in the registry, ${RTT} ms round trip`,
     `plan (cold cache): median ${planMs.toFixed(0)} ms over ${RUNS} runs (${cold.map((r) => r.ms.toFixed(0)).join(', ')}); CPU (user+sys) median ${median(cold.map((r) => r.cpuMs)).toFixed(0)} ms (${cold.map((r) => r.cpuMs.toFixed(0)).join(', ')})`,
     `plan (warm cache): median ${warmMs.toFixed(0)} ms over ${RUNS} runs (${warm.map((r) => r.ms.toFixed(0)).join(', ')}); CPU median ${median(warm.map((r) => r.cpuMs)).toFixed(0)} ms; upstream answers ${w.stats.upstream?.notModified ?? "n/a"} × 304, ${w.stats.upstream?.fresh ?? "n/a"} × 200; GitHub rate limit spent ${w.rateUsed}`,
+    ...(base ? [`baseline ${base}, interleaved: cold median ${median(baseCold.map((r) => r.ms)).toFixed(0)} ms, CPU ${median(baseCold.map((r) => r.cpuMs)).toFixed(0)} ms (${baseCold.map((r) => r.cpuMs.toFixed(0)).join(', ')}); warm median ${median(baseWarm.map((r) => r.ms)).toFixed(0)} ms, CPU ${median(baseWarm.map((r) => r.cpuMs)).toFixed(0)} ms (${baseWarm.map((r) => r.cpuMs.toFixed(0)).join(', ')}); this checkout warm CPU (${warm.map((r) => r.cpuMs.toFixed(0)).join(', ')})`] : []),
     `peak RSS ${rss.toFixed(0)} MB`,
     `plan result: ${JSON.stringify(best.summary)}`,
     `registry requests: ${best.stats.registry.requests} (${byKind}) for ${APPS} repositories${registryProxy ? `; connections opened over the ${RUNS * 2} plans: registry ${registryProxy.connections()}, upstream ${upstreamProxy.connections()}` : ''}`,
