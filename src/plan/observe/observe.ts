@@ -19,6 +19,7 @@ import { observeUntrackedImage } from './observe-untracked.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
 import { observeImage, startEarlyHeads } from './observe-image.js';
 import type { State } from '../../state/types.js';
+import { githubApiBase } from '../../system/github-api.js';
 
 /** Inputs of an observation. */
 export interface ObserveOptions {
@@ -155,7 +156,7 @@ async function checkGithubBudgets(apps: AppSpec[], env: NodeJS.ProcessEnv, notic
   const hosts = new Map<string, { apiUrl?: string; apps: number }>();
   for (const app of apps) {
     if (app.upstream.type !== 'github-releases') continue;
-    const key = app.upstream.apiUrl ?? 'https://api.github.com';
+    const key = githubApiBase(app.upstream.apiUrl); // one budget read per API, however its URL is spelt
     hosts.set(key, { apiUrl: app.upstream.apiUrl, apps: (hosts.get(key)?.apps ?? 0) + 1 });
   }
   const token = env.GITHUB_TOKEN || undefined;

@@ -14,6 +14,7 @@ import { requestBuffered } from '../../system/http-buffered.js';
 import { debugHttp } from '../../system/debug.js';
 import { nextLink } from '../../system/http-common.js';
 import { DeniedError, RegistryError, RegistryUnavailableError } from './errors.js';
+import { githubHeaders } from '../../system/github-api.js';
 
 /** How to reach the API. */
 export interface GithubPackagesOptions {
@@ -31,8 +32,7 @@ export class GithubPackages {
   constructor(private readonly opts: GithubPackagesOptions) {}
 
   private async call(method: 'GET' | 'DELETE', url: string, reference: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: unknown }> {
-    const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'mirror' };
-    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const headers = githubHeaders(this.opts.token);
     debugHttp('registry', method, url, undefined, headers);
     let res;
     try {

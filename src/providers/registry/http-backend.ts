@@ -12,6 +12,7 @@ import { GithubPackages } from './github-packages.js';
 import { RegistryHttp, type RegistryResponse } from './http.js';
 import { isDigest, isValidTag } from '../../oci/reference.js';
 import { MANIFEST_ACCEPT, MediaType, type BlobFile, type BlobPutOutcome, type Descriptor, type FetchedManifest, type PutManifestResult, type RegistryBackend, type RequestStats } from './types.js';
+import { githubApiBase } from '../../system/github-api.js';
 
 /** sha256 digest of bytes. */
 export function sha256(bytes: Uint8Array): string {
@@ -170,7 +171,7 @@ export class HttpRegistryBackend implements RegistryBackend {
     }
     // ghcr.io refuses registry-API deletes (405 UNSUPPORTED): its packages API deletes instead.
     this.packagesApi ??= new GithubPackages({
-      apiUrl: (this.opts.env ?? process.env).GITHUB_API_URL?.replace(/\/+$/, '') || 'https://api.github.com',
+      apiUrl: githubApiBase((this.opts.env ?? process.env).GITHUB_API_URL),
       token: (this.opts.env ?? process.env).GITHUB_TOKEN, dispatcher: createDispatcher({ env: this.opts.env }),
     });
     this.http.countKind('packages:DELETE');

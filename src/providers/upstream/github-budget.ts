@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { getJson } from './http.js';
+import { githubApiBase, githubHeaders } from '../../system/github-api.js';
 
 const RateLimitSchema = z.object({
   resources: z.object({ core: z.object({ limit: z.number(), remaining: z.number(), reset: z.number() }) }),
@@ -20,11 +21,8 @@ export interface GithubBudget {
 
 /** The budget, or undefined when it cannot be read (GitHub Enterprise without rate limiting answers 404). */
 export async function githubBudget(apiUrl: string | undefined, token: string | undefined): Promise<GithubBudget | undefined> {
-  const base = (apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
-  const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
-  if (token) headers.authorization = `Bearer ${token}`;
   try {
-    return (await getJson('(rate limit)', `${base}/rate_limit`, RateLimitSchema, { headers })).data.resources.core;
+    return (await getJson('(rate limit)', `${githubApiBase(apiUrl)}/rate_limit`, RateLimitSchema, { headers: githubHeaders(token) })).data.resources.core;
   } catch {
     return undefined; // the plan's own requests will say what is wrong with the API
   }

@@ -4,6 +4,7 @@ import { UpstreamError } from '../../errors.js';
 import { headerOf, linkRel, nextLink } from '../../system/http-common.js';
 import { getJson, type GetJsonOptions } from './http.js';
 import type { UpstreamSource, UpstreamTag } from './types.js';
+import { githubApiBase, githubHeaders } from '../../system/github-api.js';
 
 const ReleasesSchema = z.array(z.object({
   tag_name: z.string(),
@@ -64,10 +65,8 @@ export interface GithubOptions {
  * after newer versions comes first and the newest versions can be on any page.
  */
 export function githubReleases(opts: GithubOptions): UpstreamSource {
-  const base = (opts.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
-  const url = `${base}/repos/${opts.repository}/releases?per_page=${opts.perPage ?? 100}`;
-  const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const url = `${githubApiBase(opts.apiUrl)}/repos/${opts.repository}/releases?per_page=${opts.perPage ?? 100}`;
+  const headers = githubHeaders(opts.token);
   return {
     url,
     order: 'any',
