@@ -61,6 +61,8 @@ export interface UpstreamEmulator {
     rateLimit(): { limit: number; remaining: number; used: number };
     /** Answer `GET /rate_limit` this many ms late (a slow first answer: who waits on it shows). */
     delayRateLimit(ms: number): void;
+    /** Answer releases pages this many ms late (a slow upstream: what does not wait on it shows). */
+    delayReleases(ms: number): void;
   };
   gitlab: {
     /** `commits`: the commit each tag points at in a real fixture repository (else a made-up id). Without `updated` times the list is taken as most recently updated first. */
@@ -141,7 +143,7 @@ export async function startUpstreamEmulator(): Promise<UpstreamEmulator> {
   // Rate limit of the GitHub API, one bucket as for one token or address. Per GitHub's "Best
   // practices for using the REST API" (use conditional requests): a 304 does not count against the
   // primary limit when the request was authorized with an Authorization header; every other answer does.
-  const rate = { limit: 5000, remaining: 5000, reset: 0, delayMs: 0 };
+  const rate = { limit: 5000, remaining: 5000, reset: 0, delayMs: 0, releasesDelayMs: 0 };
   const rateHeaders = () => ({
     'x-ratelimit-limit': String(rate.limit), 'x-ratelimit-remaining': String(rate.remaining), 'x-ratelimit-used': String(rate.limit - rate.remaining),
     'x-ratelimit-reset': String(rate.reset || Math.floor(Date.now() / 1000) + 3600), 'x-ratelimit-resource': 'core',
@@ -255,7 +257,7 @@ export async function startUpstreamEmulator(): Promise<UpstreamEmulator> {
     requests.push(seen);
     res.on('finish', () => { seen.status = res.statusCode; seen.answeredAt = Date.now(); });
     const gh = /^\/repos\/([^/]+\/[^/]+)\/releases$/.exec(url.pathname);
-    if (gh && req.method === 'GET') return github(req, res, url, gh[1]);
+    if (gh && req.method === 'GET') return void setTimeout(() => github(req, res, url, gh[1]), rate.releasesDelayMs);
     if (url.pathname === '/rate_limit' && req.method === 'GET') return void setTimeout(() => githubRateLimit(res), rate.delayMs);
     // GitLab wants the project path URL-encoded as one segment; a raw slash means the client forgot.
     const gl = /^\/api\/v4\/projects\/([^/]+)\/repository\/tags$/.exec(url.pathname);
@@ -274,6 +276,7 @@ export async function startUpstreamEmulator(): Promise<UpstreamEmulator> {
       setRateLimit: (limit) => { rate.limit = limit; rate.remaining = limit; rate.reset = 0; },
       rateLimit: () => ({ limit: rate.limit, remaining: rate.remaining, used: rate.limit - rate.remaining }),
       delayRateLimit: (ms) => { rate.delayMs = ms; },
+      delayReleases: (ms) => { rate.releasesDelayMs = ms; },
     },
     gitlab: {
       setTags: (project, list, ids) => { tags.set(project, list); tagCommits.set(project, ids ?? {}); },

@@ -9,6 +9,7 @@
  *    `latest moves 10.3.0 → 10.3.1`. Newest first; usually the first HEAD matches.
  * 2. Recorded platform builds of versions whose index is missing or drifted (resume without rebuilding).
  */
+import semver from 'semver';
 import type { AppSpec } from '../../config/model.js';
 import { floatingTagFor } from '../floating.js';
 import type { ObservedRepository } from '../observed.js';
@@ -34,18 +35,28 @@ export interface ImageRound {
 }
 
 /**
- * Floating tags that name no version (`latest`) are wanted whenever the window is not empty, so
- * they are HEADed as soon as the listing has them, while the upstream is still answering: one
- * round trip off every plan. Their digests are used only if the window turns out to want them.
+ * HEADs that can start as soon as the listing is in, while the upstream is still answering (over
+ * a real network the window waits for every releases page, since GitHub lists by date): one
+ * round trip and more off every plan, as the registry's pool would otherwise idle meanwhile.
+ * - Floating tags that name no version (`latest`): wanted whenever the window is not empty.
+ * - Recorded versions the registry lists, newest first, at most maxVersions of them: round 1's
+ *   drift check of window versions. The window holds at most that many versions, so on a steady
+ *   cron plan each of these is one round 1 would send; a version that has just left the window
+ *   costs one HEAD whose answer is not used.
+ * Their digests are used only if the window turns out to want them.
  */
-export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend): Map<string, Promise<string | undefined>> {
+export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, recorded: RecordedImage): Map<string, Promise<string | undefined>> {
   const early = new Map<string, Promise<string | undefined>>();
-  for (const tag of app.floatingTags) {
-    if (tag.includes('{') || !repo.tags.has(tag)) continue;
+  const start = (tag: string) => {
     const head = registry.headManifest(image, tag).then((found) => found?.digest);
     head.catch(() => undefined); // awaited (and its failure thrown) in round 1, or not needed at all
     early.set(tag, head);
+  };
+  for (const tag of app.floatingTags) {
+    if (!tag.includes('{') && repo.tags.has(tag)) start(tag);
   }
+  const listed = recorded.versions.filter((v) => repo.tags.has(v) && !early.has(v) && semver.valid(v));
+  for (const version of listed.sort(semver.rcompare).slice(0, app.maxVersions)) start(version);
   return early;
 }
 

@@ -117,7 +117,7 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     await Promise.all([budgets, ...apps.map(async (app) => {
       const listed = Promise.all(app.images.map(async (image) => {
         const repo = await listingOf(image.name);
-        return { repo, early: startEarlyHeads(app, image.name, repo, registry) };
+        return { repo, early: startEarlyHeads(app, image.name, repo, registry, recordedOf(recorded, app.name, image.name)) };
       }));
       const [window, listings] = await Promise.all([windowOf(app), listed]);
       await Promise.all(app.images.map(async (image, i) => {

@@ -1,0 +1,92 @@
+/**
+ * The plan's drift HEADs of recorded versions start with the registry listing, not after the
+ * upstream's last releases page: over a real network the registry pool would otherwise idle while
+ * GitHub answers (issue 16). In-process observe() against a real registry and the GitHub emulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type TestRegistry } from '../../../test/rig/registry.js';
+import { pushTestImage } from '../../../test/rig/oci.js';
+import { startUpstreamEmulator, type UpstreamEmulator } from '../../../test/rig/upstream.js';
+import { resolveConfig } from '../../config/load.js';
+import { createRegistryBackend } from '../../providers/registry/index.js';
+import type { RegistryBackend } from '../../providers/registry/types.js';
+import { indexAddress } from '../../state/addresses.js';
+import { newState } from '../../state/new-state.js';
+import type { State } from '../../state/types.js';
+import { observe } from './observe.js';
+
+let registry: TestRegistry;
+let upstream: UpstreamEmulator;
+let backend: RegistryBackend;
+const digests = new Map<string, string>();
+
+beforeAll(async () => {
+  [registry, upstream] = await Promise.all([startRegistry(), startUpstreamEmulator()]);
+  backend = createRegistryBackend({ url: registry.url('early'), insecure: true }, { env: { HOME: '/nonexistent' } });
+  // Upstream has 1.0.0 … 1.4.0; the registry holds 1.0.0 … 1.2.0 as the last apply left them.
+  upstream.github.setReleases('early/app', ['1.4.0', '1.3.0', '1.2.0', '1.1.0', '1.0.0'].map((v) => ({ tag_name: `v${v}` })));
+  for (const v of ['1.0.0', '1.1.0', '1.2.0']) digests.set(v, (await pushTestImage(backend, 'app', { architecture: 'amd64', tag: v, content: v })).digest);
+}, 60_000);
+afterAll(async () => {
+  await backend?.close();
+  await Promise.all([registry?.stop(), upstream?.stop()]);
+});
+
+function recorded(versions: string[]): State {
+  const state = newState();
+  const at = '2026-11-01T00:00:00Z';
+  for (const version of versions) {
+    state.resources[indexAddress('app', 'app', version)] = {
+      type: 'index', app: 'app', image: 'app', version, digest: digests.get(version) ?? '', platforms: ['linux/amd64'], createdAt: at, updatedAt: at,
+    };
+  }
+  return state;
+}
+
+describe('early drift HEADs', () => {
+  it('HEADs the recorded versions while the releases page is still on its way, and the plan uses those answers', async () => {
+    // Given a GitHub API that answers releases 800 ms late, and a window of 2 versions
+    const config = resolveConfig({
+      registry: { url: registry.url('early'), insecure: true },
+      defaults: { maxVersions: 2, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
+      apps: { app: { upstream: { type: 'github-releases', repository: 'early/app', apiUrl: upstream.url }, source: { git: 'https://git.invalid/app.git', ref: 'v{version}' } } },
+    }, '/nonexistent/mirror.config.json', {});
+    const heads: Array<{ reference: string; at: number }> = [];
+    const spy: RegistryBackend = Object.create(backend) as RegistryBackend;
+    spy.headManifest = (image, reference) => { heads.push({ reference, at: Date.now() }); return backend.headManifest(image, reference); };
+    upstream.github.delayReleases(800);
+    upstream.resetRequests();
+    try {
+      // When the plan observes a state recording all three registry versions
+      const { observed } = await observe({ config, state: recorded(['1.0.0', '1.1.0', '1.2.0']), registry: spy, env: {} });
+      // Then the newest two recorded versions (as many as the window holds) were HEADed before the releases page arrived
+      const page = upstream.requests.find((q) => q.url.includes('/releases'));
+      expect(page?.answeredAt).toBeDefined();
+      const early = heads.filter((h) => h.at < (page?.answeredAt ?? 0)).map((h) => h.reference);
+      expect(early.sort()).toEqual(['1.1.0', '1.2.0']);
+      // And no tag was HEADed twice: round 1 took the early answers
+      expect(heads.map((h) => h.reference).sort()).toEqual(['1.1.0', '1.2.0']);
+      // And the window (1.4.0, 1.3.0) holds neither, so their digests are learnt but drive nothing
+      expect(observed.windows.get('app')?.map((w) => w.version)).toEqual(['1.4.0', '1.3.0']);
+    } finally {
+      upstream.github.delayReleases(0);
+    }
+  });
+
+  it('a recorded version in the window is checked for drift from its early HEAD', async () => {
+    // Given a window of 4 (1.4.0 … 1.1.0): 1.1.0 and 1.2.0 are recorded and in it
+    const config = resolveConfig({
+      registry: { url: registry.url('early'), insecure: true },
+      defaults: { maxVersions: 4, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
+      apps: { app: { upstream: { type: 'github-releases', repository: 'early/app', apiUrl: upstream.url }, source: { git: 'https://git.invalid/app.git', ref: 'v{version}' } } },
+    }, '/nonexistent/mirror.config.json', {});
+    const heads: string[] = [];
+    const spy: RegistryBackend = Object.create(backend) as RegistryBackend;
+    spy.headManifest = (image, reference) => { heads.push(reference); return backend.headManifest(image, reference); };
+    const { observed } = await observe({ config, state: recorded(['1.1.0', '1.2.0']), registry: spy, env: {} });
+    // Then each recorded window version was HEADed once, and its digest is the one in the registry
+    expect(heads.sort()).toEqual(['1.1.0', '1.2.0']);
+    expect(observed.registry.get('app')?.tagDigests.get('1.2.0')).toBe(digests.get('1.2.0'));
+    expect(observed.registry.get('app')?.tagDigests.get('1.1.0')).toBe(digests.get('1.1.0'));
+  });
+});
