@@ -15,6 +15,7 @@ import { BodyBrokeOffError, requestBuffered } from './http-buffered.js';
 let server: Server;
 let origin: string;
 let cutOffs = 0;
+let neverAnswered = 0;
 const agent = new Agent({ connections: 4 });
 const limits = { maxBytes: 1024, tooLarge: () => new Error('too large') };
 
@@ -25,6 +26,8 @@ beforeAll(async () => {
       res.setHeader('Link', ['<http://x/?page=2>; rel="next"', '<http://x/?page=9>; rel="last"']);
       res.setHeader('Content-Type', 'application/json');
       res.end('{"ok":true}');
+    } else if (req.url === '/never') {
+      neverAnswered += 1; // holds the request open: only an abort ends it
     } else if (req.url === '/big') {
       res.end(Buffer.alloc(4096, 'a'));
     } else if (req.url === '/cut') {
@@ -69,6 +72,27 @@ describe('requestBuffered', () => {
     const error = await requestBuffered(agent, { origin, path: '/cut', method: 'GET' }, limits).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BodyBrokeOffError);
     expect((error as BodyBrokeOffError).code).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
+  });
+
+  it('an abort ends a request still waiting for its answer, with the signal\'s reason', async () => {
+    const abort = new AbortController();
+    const pending = requestBuffered(agent, { origin, path: '/never', method: 'GET' }, { ...limits, signal: abort.signal }).catch((e: unknown) => e);
+    await expect.poll(() => neverAnswered).toBe(1);
+    const started = Date.now();
+    abort.abort(new Error('stopped by Ctrl-C'));
+    const error = await pending;
+    expect((error as Error).message).toBe('stopped by Ctrl-C');
+    expect(error).not.toBeInstanceOf(BodyBrokeOffError);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('an already aborted signal sends nothing', async () => {
+    const abort = new AbortController();
+    abort.abort(new Error('already stopped'));
+    const before = neverAnswered;
+    await expect(requestBuffered(agent, { origin, path: '/never', method: 'GET' }, { ...limits, signal: abort.signal })).rejects.toThrow('already stopped');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(neverAnswered).toBe(before);
   });
 
   it('a refused connection is the transport\'s own error (nothing arrived)', async () => {

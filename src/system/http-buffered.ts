@@ -30,55 +30,69 @@ export class BodyBrokeOffError extends Error {
   }
 }
 
-/** Options of one exchange. */
+/** Limits of one exchange. */
 export interface BufferedOptions {
   /** Largest body accepted; a longer one aborts the exchange with `tooLarge()`. */
   maxBytes: number;
   tooLarge: () => Error;
+  /** Aborts the exchange (Ctrl-C); it then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
  * Send `opts` through `dispatcher` and resolve with the whole answer. Rejects with the transport's
- * error before the headers, with a BodyBrokeOffError after them, or with `tooLarge()`.
+ * error before the headers, with a BodyBrokeOffError after them, with `tooLarge()`, or with the
+ * signal's reason once it aborts.
  */
 export function requestBuffered(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, limits: BufferedOptions): Promise<BufferedAnswer> {
+  const { signal } = limits;
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<BufferedAnswer>((resolve, reject) => {
     let statusCode = 0;
     let headers: AnswerHeaders = {};
     let started = false;
     let settled = false;
     let size = 0;
+    let controller: Dispatcher.DispatchController | undefined;
     const chunks: Buffer[] = [];
-    let tooLargeError: Error | undefined;
-    const fail = (error: unknown) => {
+    const settle = (done: () => void) => {
       if (settled) return;
       settled = true;
-      reject(started && error !== tooLargeError ? new BodyBrokeOffError(error) : error);
+      signal?.removeEventListener('abort', onAbort);
+      done();
     };
+    // Our own verdicts (too large, aborted) as they are; the transport's, after the headers, as a broken-off body.
+    const fail = (error: unknown, ours = false) => settle(() => reject(started && !ours ? new BodyBrokeOffError(error) : error));
+    function onAbort() {
+      fail(signal?.reason, true);
+      controller?.abort(signal?.reason);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
     const handler: Dispatcher.DispatchHandler = {
       // Its presence is what marks the handler as undici 7's controller API to every dispatcher.
-      onRequestStart() {},
-      onResponseStart(_controller, status, fields) {
+      onRequestStart(c) {
+        controller = c;
+        if (settled) c.abort(signal?.reason);
+      },
+      onResponseStart(_c, status, fields) {
         started = true;
         statusCode = status;
         headers = fields as AnswerHeaders;
       },
-      onResponseData(controller, chunk) {
+      onResponseData(c, chunk) {
         size += chunk.length;
         if (size > limits.maxBytes) {
-          tooLargeError = limits.tooLarge();
-          fail(tooLargeError);
-          controller.abort(tooLargeError);
+          const error = limits.tooLarge();
+          fail(error, true);
+          c.abort(error);
           return;
         }
         chunks.push(chunk);
       },
       onResponseEnd() {
-        if (settled) return;
-        settled = true;
-        resolve({ statusCode, headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
+        settle(() => resolve({ statusCode, headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
       },
-      onResponseError(_controller, error) {
+      onResponseError(_c, error) {
         fail(error);
       },
     };

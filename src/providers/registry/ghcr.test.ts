@@ -59,6 +59,24 @@ describe('GHCR-like registry', () => {
       await b.close();
     });
 
+  it('a prune of several versions lists the package\'s versions once, then deletes each by id', async () => {
+    // Given four single-platform images in tobi/listing/app (the rig's API pages one version at a time, newest first)
+    const b = backend(userReg, 'tobi/listing', { username: 'tobi', password: 'pw' });
+    const images = [];
+    for (const arch of ['amd64', 'arm64', 's390x', 'ppc64le']) images.push(await pushTestImage(b, 'app', { architecture: arch, content: `listing ${arch}` }));
+    const before = userReg.apiRequests.length;
+    // When the three oldest are deleted, one after the other
+    for (const image of images.slice(0, 3)) await b.deleteManifest('app', image.digest);
+    // Then the four pages were read once (not once per delete), and three DELETEs by id went out
+    const api = userReg.apiRequests.slice(before);
+    const pages = api.filter((r) => r.method === 'GET' && r.path.includes('/versions'));
+    expect(pages).toHaveLength(4);
+    expect(api.filter((r) => r.method === 'DELETE' && r.status === 204)).toHaveLength(3);
+    expect(await b.headManifest('app', images[3].digest)).toMatchObject({ digest: images[3].digest });
+    for (const image of images.slice(0, 3)) expect(await b.headManifest('app', image.digest)).toBeUndefined();
+    await b.close();
+  });
+
   it('a registry that is not named as a GitHub registry keeps its 405: mirror never asks GitHub about another registry\'s digests', async () => {
     const b = backend(userReg, 'tobi/mirror', { username: 'tobi', password: 'pw', env: { MIRROR_GITHUB_PACKAGES_HOSTS: '' } });
     const img = await pushTestImage(b, 'kept', { architecture: 'amd64' });

@@ -28,6 +28,8 @@ const MAX_PAGES = 50;
 /** The GitHub Packages API, for container package versions. */
 export class GithubPackages {
   private readonly ownerKinds = new Map<string, 'orgs' | 'users'>();
+  /** Version ids by digest, per package versions URL (see deleteDigest). */
+  private readonly versionIds = new Map<string, Promise<Map<string, number> | undefined>>();
 
   constructor(private readonly opts: GithubPackagesOptions) {}
 
@@ -73,29 +75,61 @@ export class GithubPackages {
   /**
    * Delete the package version whose name is `digest` in `repositoryPath` (`owner/pkg/…`).
    * Returns false when no such version exists (already gone).
+   *
+   * The versions are listed once per package and run (all pages; GitHub lists newest first and a
+   * prune deletes the oldest), and each delete goes by the version's id, which a delete does not
+   * change: a prune of k versions costs one listing, not k (pages cannot be resumed instead, since
+   * a delete shifts every later page by one). A digest the listing lacks is looked for once more
+   * in a fresh listing before it counts as gone.
    */
   async deleteDigest(repositoryPath: string, digest: string, reference: string): Promise<boolean> {
     const [owner, ...rest] = repositoryPath.split('/');
     if (!owner || rest.length === 0) throw new RegistryError(reference, `${reference} has no package under an owner (expected ghcr.io/OWNER/PACKAGE).`);
     const kind = await this.ownerKind(owner, reference);
     const base = `${this.opts.apiUrl}/${kind}/${encodeURIComponent(owner)}/packages/container/${encodeURIComponent(rest.join('/'))}/versions`;
+    for (const fresh of [false, true]) {
+      if (fresh) this.versionIds.delete(base);
+      const ids = await this.listing(base, reference);
+      const id = ids?.get(digest);
+      if (id === undefined) {
+        if (ids && !fresh) continue;
+        return false; // no such package, or not listed even afresh
+      }
+      if (Number.isNaN(id)) throw new RegistryError(reference, `The GitHub API listed ${digest} without a numeric id.`);
+      ids?.delete(digest);
+      const del = await this.call('DELETE', `${base}/${id}`, reference);
+      if (del.status === 404) return false;
+      if (del.status !== 204) throw new RegistryError(reference, `The GitHub API answered HTTP ${del.status} deleting ${reference}.`, undefined, del.status);
+      return true;
+    }
+    return false;
+  }
+
+  /** The package's version ids by digest (undefined: no such package), listed once and shared by concurrent deletes. */
+  private listing(base: string, reference: string): Promise<Map<string, number> | undefined> {
+    let listed = this.versionIds.get(base);
+    if (!listed) {
+      listed = this.listVersions(base, reference);
+      this.versionIds.set(base, listed);
+      listed.catch(() => this.versionIds.delete(base)); // a failed listing is asked again by the next delete
+    }
+    return listed;
+  }
+
+  private async listVersions(base: string, reference: string): Promise<Map<string, number> | undefined> {
+    const ids = new Map<string, number>();
     let url: string | undefined = `${base}?per_page=100`;
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const res = await this.call('GET', url, reference);
-      if (res.status === 404) return false;
+      if (res.status === 404) return undefined;
       if (res.status !== 200 || !Array.isArray(res.json)) throw new RegistryError(reference, `The GitHub API answered HTTP ${res.status} listing the versions of ${reference}.`);
-      const found = (res.json as Array<{ id?: unknown; name?: unknown }>).find((v) => v.name === digest);
-      if (found) {
-        if (typeof found.id !== 'number') throw new RegistryError(reference, `The GitHub API listed ${digest} without a numeric id.`);
-        const del = await this.call('DELETE', `${base}/${found.id}`, reference);
-        if (del.status === 404) return false;
-        if (del.status !== 204) throw new RegistryError(reference, `The GitHub API answered HTTP ${del.status} deleting ${reference}.`, undefined, del.status);
-        return true;
+      for (const v of res.json as Array<{ id?: unknown; name?: unknown }>) {
+        if (typeof v.name === 'string') ids.set(v.name, typeof v.id === 'number' ? v.id : Number.NaN); // NaN: refused if it is the one deleted
       }
       const next = nextLink(res.headers.link);
       // The token goes with every page: never to another host.
       url = next && new URL(next, url).origin === new URL(this.opts.apiUrl).origin ? new URL(next, url).href : undefined;
     }
-    return false;
+    return ids;
   }
 }
