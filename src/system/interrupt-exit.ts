@@ -16,7 +16,13 @@ const beforeExit = new Set<() => Promise<unknown>>();
 /** How long those tasks get: a lock release is one write; a hung registry must not hold the exit. */
 const BEFORE_EXIT_MS = 3_000;
 
-/** Run `task` if the command is stopped by a signal; call the returned function once it is moot. */
+/** What a task resolves to when the command held nothing to release (stopped before it got the lock). */
+export const NOTHING_HELD = Symbol('nothing held');
+
+/**
+ * Run `task` if the command is stopped by a signal; call the returned function once it is moot.
+ * The task resolves once the lock is released, or with NOTHING_HELD when there was none to release.
+ */
 export function onInterruptExit(task: () => Promise<unknown>): () => void {
   beforeExit.add(task);
   return () => { beforeExit.delete(task); };
@@ -44,15 +50,16 @@ export function exitOnInterrupt(): void {
       process.exit(SIGNAL_EXIT_CODE[signal]);
     }
     stopping = true;
-    const tasks = [...beforeExit].map((task) => task().then(() => true, () => false));
+    const tasks = [...beforeExit].map((task) => task().then((r) => (r === NOTHING_HELD ? 'none' as const : true), () => false));
     beforeExit.clear();
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), BEFORE_EXIT_MS); });
     const children = stopChildren?.('SIGTERM') ?? Promise.resolve();
-    void Promise.all([Promise.race([Promise.all(tasks).then((done) => done.every(Boolean)), limit]), children]).then(([released]) => {
+    const outcome = Promise.all(tasks).then((done) => (done.every((d) => d === 'none') ? 'none' as const : done.every(Boolean)));
+    void Promise.all([Promise.race([outcome, limit]), children]).then(([released]) => {
       clearTimeout(timer);
       removeRunDirsSync();
-      const lock = tasks.length === 0 ? ''
+      const lock = tasks.length === 0 || released === 'none' ? ''
         : released ? ': the state lock is released'
           : ': the state lock could not be released (the next run takes it over when its lease ends, or run mirror force-unlock)';
       process.stderr.write(`Interrupted${lock}.\n`);
