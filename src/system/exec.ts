@@ -4,7 +4,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import pidtree from 'pidtree';
-import { ExternalError } from '../errors.js';
+import { AbortError, ExternalError } from '../errors.js';
 import { setChildStopper } from './interrupt-exit.js';
 import { currentRunDir } from './run-dir.js';
 
@@ -12,20 +12,44 @@ import { currentRunDir } from './run-dir.js';
 // the value says whether the child's own children go with it (RunOptions.stopDescendants).
 const live = new Map<ResultPromise, boolean>();
 
+// Stops in progress: the descendants they signalled may outlive the child (childrenSettled waits for them).
+const stopping = new Set<Promise<void>>();
+
+const alive = (pid: number) => {
+  try { process.kill(pid, 0); return true; } catch (error) { return (error as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
 /**
  * Stop `child` and, with `descendants`, the processes it started, each by its pid: listed before the
- * child is signalled (once it is gone they belong to init and can no longer be told apart).
+ * child is signalled (once it is gone they belong to init and can no longer be told apart). Resolves
+ * when they are gone too (at most 5 s): a killed git's index-pack still writes into the checkout
+ * that the run dir removal is about to delete.
  */
-async function stop(child: ResultPromise, signal: NodeJS.Signals, descendants: boolean): Promise<void> {
-  const below = descendants && child.pid !== undefined ? await pidtree(child.pid).catch(() => []) : [];
-  child.kill(signal);
-  for (const pid of below) {
-    try { process.kill(pid, signal); } catch { /* already gone */ }
-  }
+function stop(child: ResultPromise, signal: NodeJS.Signals, descendants: boolean): Promise<void> {
+  const done = (async () => {
+    const below = descendants && child.pid !== undefined ? await pidtree(child.pid).catch(() => []) : [];
+    child.kill(signal);
+    for (const pid of below) {
+      try { process.kill(pid, signal); } catch { /* already gone */ }
+    }
+    const until = Date.now() + 5_000;
+    while (below.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  })();
+  stopping.add(done);
+  void done.finally(() => stopping.delete(done));
+  return done;
 }
 
-/** Send `signal` to every child process mirror started that is still running (by pid, never a group). */
+// Set once the process is on its way out (killChildren): a step that was between two commands
+// (a fetch just done, its checkout next) must not start one after the others were stopped.
+let exiting = false;
+
+/**
+ * Send `signal` to every child process mirror started that is still running (by pid, never a
+ * group). Only for a process that is exiting: no child starts after it.
+ */
 export function killChildren(signal: NodeJS.Signals): void {
+  exiting = true;
   for (const [child, descendants] of live) void stop(child, signal, descendants);
 }
 
@@ -37,7 +61,7 @@ export function killChildren(signal: NodeJS.Signals): void {
 export async function childrenSettled(ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
-  await Promise.race([Promise.allSettled([...live]), limit]);
+  await Promise.race([Promise.allSettled([...live.keys(), ...stopping]), limit]);
   clearTimeout(timer);
 }
 
@@ -69,6 +93,7 @@ export async function run(command: string, args: string[], opts: RunOptions = {}
   // Inside a run, children keep their temp files in the run dir too (buildah leaves its own when killed).
   // Interrupted (Ctrl-C): start nothing new; a child spawned only to be killed could still act.
   opts.signal?.throwIfAborted();
+  if (exiting) throw new AbortError(`Not starting ${opts.label ?? command}: mirror is exiting (interrupted).`);
   const runDir = currentRunDir();
   const env = runDir && !opts.env?.TMPDIR ? { ...opts.env, TMPDIR: runDir } : opts.env;
   const descendants = opts.stopDescendants === true;
