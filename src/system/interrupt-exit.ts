@@ -1,7 +1,8 @@
 /**
- * Ctrl-C / SIGTERM for the commands that do not stop cleanly by themselves (all but apply, whose
- * run stops through system/interrupt.ts). Kept apart from that module: it loads execa, which a
- * plan must not pay for at start-up; this one needs only the run dirs.
+ * Ctrl-C / SIGTERM: the one signal installer (onStopSignals), and the policy of the commands that
+ * do not stop cleanly by themselves (all but apply, whose run stops through system/interrupt.ts).
+ * Kept apart from that module: it loads execa, which a plan must not pay for at start-up; this
+ * one needs only the run dirs.
  */
 import { removeRunDirsSync } from './run-dir.js';
 
@@ -10,6 +11,38 @@ export type StopSignal = 'SIGINT' | 'SIGTERM';
 
 /** Exit code of a process stopped by a signal (128 + its number), as shells report it. */
 export const SIGNAL_EXIT_CODE: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Installed signal handlers. */
+export interface StopSignals {
+  /** The first signal received, if any. */
+  received(): StopSignal | undefined;
+  /** Remove the handlers (the default death by signal is back). */
+  remove(): void;
+}
+
+/**
+ * Install SIGINT/SIGTERM handlers that escalate: the n-th signal runs `stages[n-1]`; a signal after
+ * the last stage means "now": the run dirs go (credentials first) and the process exits 130/143.
+ */
+export function onStopSignals(stages: ReadonlyArray<(signal: StopSignal) => void>): StopSignals {
+  let first: StopSignal | undefined;
+  let count = 0;
+  const handler = (signal: StopSignal) => {
+    first ??= signal;
+    const stage = stages[count++];
+    if (stage) { stage(signal); return; }
+    removeRunDirsSync();
+    process.exit(SIGNAL_EXIT_CODE[signal]);
+  };
+  const onInt = () => handler('SIGINT');
+  const onTerm = () => handler('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    received: () => first,
+    remove: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); },
+  };
+}
 
 // What a command stopped by a signal finishes before it exits (a held state lock is released).
 const beforeExit = new Set<() => Promise<unknown>>();
@@ -43,13 +76,7 @@ export function setChildStopper(stop: (signal: NodeJS.Signals) => Promise<void>)
  * whether the lock was released; exit 130/143. A second signal exits at once, still removing the run dirs.
  */
 export function exitOnInterrupt(): void {
-  let stopping = false;
-  const handler = (signal: StopSignal) => {
-    if (stopping) {
-      removeRunDirsSync();
-      process.exit(SIGNAL_EXIT_CODE[signal]);
-    }
-    stopping = true;
+  onStopSignals([(signal) => {
     const tasks = [...beforeExit].map((task) => task().then((r) => (r === NOTHING_HELD ? 'none' as const : true), () => false));
     beforeExit.clear();
     let timer: NodeJS.Timeout | undefined;
@@ -65,7 +92,5 @@ export function exitOnInterrupt(): void {
       process.stderr.write(`Interrupted${lock}.\n`);
       process.exit(SIGNAL_EXIT_CODE[signal]);
     });
-  };
-  process.on('SIGINT', () => handler('SIGINT'));
-  process.on('SIGTERM', () => handler('SIGTERM'));
+  }]);
 }
