@@ -90,10 +90,10 @@ export interface RunOptions {
 
 /** Run a command; resolves with stdout, throws ExternalError on a non-zero exit. */
 export async function run(command: string, args: string[], opts: RunOptions = {}): Promise<string> {
-  // Inside a run, children keep their temp files in the run dir too (buildah leaves its own when killed).
   // Interrupted (Ctrl-C): start nothing new; a child spawned only to be killed could still act.
   opts.signal?.throwIfAborted();
   if (exiting) throw new AbortError(`Not starting ${opts.label ?? command}: mirror is exiting (interrupted).`);
+  // Inside a run, children keep their temp files in the run dir too (buildah leaves its own when killed).
   const runDir = currentRunDir();
   const env = runDir && !opts.env?.TMPDIR ? { ...opts.env, TMPDIR: runDir } : opts.env;
   const descendants = opts.stopDescendants === true;
