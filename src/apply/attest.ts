@@ -50,7 +50,7 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
       const source: SbomSource = repository.startsWith('oci:')
         ? { type: 'layout', dir: repository.slice('oci:'.length), digest: first.digest }
         : { type: 'registry', reference: `${repository}@${rec.digest}`, platform: first.platform };
-      const spdx = await tools.sbomGenerator().generate(source);
+      const spdx = await tools.sbomGenerator().generate(source, ctx.signal);
       return { type: INTOTO_PAYLOAD_TYPE, body: sbomStatement([subjectOf(repository, rec.digest), subjectOf(repository, first.digest)], spdx) };
     },
     provenance: async () => ({ type: INTOTO_PAYLOAD_TYPE, body: provenanceStatement(await provenanceInput(ctx, tools, app, image, rec, platforms, subjects)) }),
@@ -61,6 +61,8 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
   const failures: string[] = [];
   // An adopted version gets what can honestly be added (signature, SBOM); mirror made no provenance for it.
   for (const kind of kindsFor(app.attest, rec.origin)) {
+    // Interrupted: attach nothing more; what is attached is recorded below, the rest is the next run's.
+    if (ctx.signal?.aborted) { failures.push(`${KIND_LABELS[kind]}: stopped`); continue; }
     try {
       const { type, body } = await payloads[kind]();
       const bundle = await signer.sign(type, Buffer.from(JSON.stringify(body)));

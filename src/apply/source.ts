@@ -47,6 +47,9 @@ export class SourceCache {
   private readonly clones = new Map<string, Promise<Checkout>>();
   private readonly dirs: string[] = [];
 
+  /** `signal`: the run's interrupt; its git processes are stopped (by pid) when it aborts, like the builds. */
+  constructor(private readonly signal?: AbortSignal) {}
+
   /** Shallow-fetch tag `ref` of `git` once (the tag only: never a branch or commit of that name). */
   checkout(git: string, ref: string, log?: (line: string) => void): Promise<Checkout> {
     assertSourceRef(git, ref);
@@ -57,21 +60,23 @@ export class SourceCache {
         const dir = await tempDir('mirror-src-');
         this.dirs.push(dir);
         const tagRef = `refs/tags/${ref}`;
-        await run('git', ['init', '--quiet', dir], { env: { ...GIT_ENV } });
+        // Stopped with the run; a stopped fetch takes git's remote helper (the download) with it.
+        const stopping = { signal: this.signal, stopDescendants: true };
+        await run('git', ['init', '--quiet', dir], { env: { ...GIT_ENV }, ...stopping });
         // A token in source.git goes to git in its environment, not its command line (ps); it must
         // not reach the build log or the error either (git quotes the URL it failed on).
         const remote = await authenticatedGitRemote(git);
         const args = ['fetch', '--quiet', '--depth', '1', '--no-tags', '--', remote.url, `+${tagRef}:${tagRef}`];
         await run('git', args, {
-          cwd: dir, env: { ...GIT_ENV, ...remote.env }, log: log && ((line) => log(redactUrlsIn(line))),
+          cwd: dir, env: { ...GIT_ENV, ...remote.env }, ...stopping, log: log && ((line) => log(redactUrlsIn(line))),
           nextSteps: `Check that ${withoutCredentials(git)} has the tag "${ref}" (source.ref in the config; a branch of that name is never used).`,
         }).catch((error: unknown) => {
           if (!(error instanceof ExternalError)) throw error;
           throw new ExternalError('git', args.map((a) => withoutCredentials(a)), redactUrlsIn(error.stderr), error.nextSteps);
         });
         // No detached-HEAD advice: in a failed build's log it reads as the cause and hides git's real error.
-        await run('git', ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', `${tagRef}^{commit}`], { cwd: dir, env: { ...GIT_ENV } });
-        const commit = (await run('git', ['rev-parse', 'HEAD'], { cwd: dir })).trim();
+        await run('git', ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', `${tagRef}^{commit}`], { cwd: dir, env: { ...GIT_ENV }, ...stopping });
+        const commit = (await run('git', ['rev-parse', 'HEAD'], { cwd: dir, ...stopping })).trim();
         return { dir, commit };
       })();
       this.clones.set(key, clone);

@@ -123,7 +123,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     onTakeover: (old) => opts.warn?.(`took over the state lock of ${old.who} (pid ${old.pid} on ${old.host}, since ${old.created}): its holder is gone`),
     onWait: (holder) => opts.warn?.(`waiting up to ${Math.round((opts.lockTimeoutMs ?? 0) / 1000)} s for the state lock held by ${holder.who} (pid ${holder.pid} on ${holder.host}, ${holder.operation}, since ${holder.created})`),
   }).catch(async (error: unknown) => { await ws.close(); throw error; });
-  const sources = new SourceCache();
+  const sources = new SourceCache(opts.signal);
   const builders = new Map<string, Promise<Builder>>();
   // Opened inside the try: a failure to make them (a full or unwritable TMPDIR) still releases the lock.
   let runDir: RunDir | undefined;

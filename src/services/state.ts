@@ -10,7 +10,7 @@ import { AbortError, StateError } from '../errors.js';
 import { buildAddress, matchesTarget, parseAddress, type ParsedAddress } from '../state/addresses.js';
 import type { StateBackend } from '../state/backend.js';
 import { readStateText } from '../state/format.js';
-import { onInterruptExit } from '../system/interrupt-exit.js';
+import { NOTHING_HELD, onInterruptExit } from '../system/interrupt-exit.js';
 import { whoAmI } from '../system/who-am-i.js';
 import { newState } from '../state/new-state.js';
 import { assertFragmentScope, parseFragment, type Fragment } from '../state/fragment.js';
@@ -42,14 +42,28 @@ export function readStoredState(opts: StateOptions): Promise<{ state?: State; lo
 async function locked<T>(opts: StateOptions, operation: string, fn: (ws: Workspace, store: StateStore) => Promise<T>): Promise<T> {
   return withWorkspace(opts, async (ws) => {
     const { store, locker } = await ws.state();
-    const lock = await locker.acquire(operation, { timeoutMs: opts.lockTimeoutMs ?? 0 });
-    // Ctrl-C while holding it: released before the process exits (system/interrupt.ts).
-    const forget = onInterruptExit(() => lock.release());
+    // Acquire and release are one unit for Ctrl-C/SIGTERM (system/interrupt-exit.ts), registered
+    // before the lock is first written: a signal while acquiring (an OCI lock's settle delay, a
+    // takeover, a wait) stops the acquire and releases whatever it took before the process exits.
+    const stop = new AbortController();
+    const acquiring = locker.acquire(operation, { timeoutMs: opts.lockTimeoutMs ?? 0, signal: stop.signal });
+    const forget = onInterruptExit(async () => {
+      stop.abort(new Error('interrupted'));
+      const lock = await acquiring.catch(() => undefined);
+      if (!lock) return NOTHING_HELD;
+      await lock.release();
+    });
     try {
-      return await fn(ws, store);
+      const lock = await acquiring;
+      try {
+        // Interrupted while acquiring: the handler releases it; change nothing meanwhile.
+        if (stop.signal.aborted) throw new AbortError('Interrupted.');
+        return await fn(ws, store);
+      } finally {
+        await lock.release();
+      }
     } finally {
       forget();
-      await lock.release();
     }
   });
 }

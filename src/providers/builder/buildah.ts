@@ -154,7 +154,7 @@ export class BuildahBuilder implements Builder {
     const layout = await tempDir('mirror-oci-');
     try {
       await run('buildah', [...globalArgs(opts), 'push', '--quiet', tag, `oci:${layout}:image`], { env: ENV, log: req.log, signal: req.signal });
-      return await uploadLayout(layout, req.registry, req.image, req.mountFrom);
+      return await uploadLayout(layout, req.registry, req.image, req.mountFrom, req.signal);
     } finally {
       await rm(layout, { recursive: true, force: true });
       await run('buildah', [...globalArgs(opts), 'rmi', tag], { env: ENV }).catch(() => undefined);

@@ -31,6 +31,8 @@ export interface UploadTarget {
   reference: string;
   /** Blobs larger than this go in chunks of this size (at least the registry's minimum). */
   chunkBytes: number;
+  /** Ctrl-C: the request in flight is aborted and no chunk or resume follows. */
+  signal?: AbortSignal;
 }
 
 /** Default chunk size: large enough that a layer is a few requests, small enough to resume cheaply. */
@@ -59,7 +61,7 @@ function failed(t: UploadTarget, res: RegistryResponse, what: string): RegistryE
 
 /** Upload `blob` into the session at `location` (from the POST that started it); `minChunk` from OCI-Chunk-Min-Length. */
 export async function uploadBlobFile(t: UploadTarget, blob: BlobFile, location: string, minChunk = 0): Promise<void> {
-  const base = { repository: t.repository, reference: t.reference, headersTimeoutMs: UPLOAD_HEADERS_TIMEOUT_MS };
+  const base = { repository: t.repository, reference: t.reference, headersTimeoutMs: UPLOAD_HEADERS_TIMEOUT_MS, signal: t.signal };
   if (blob.size <= t.chunkBytes) {
     const put = await t.http.send({
       ...base, method: 'PUT', path: sessionPath(location, blob.digest), kind: 'blob:PUT',
@@ -74,6 +76,7 @@ export async function uploadBlobFile(t: UploadTarget, blob: BlobFile, location: 
   let offset = 0;
   let resumes = 0;
   while (offset < blob.size) {
+    t.signal?.throwIfAborted();
     const end = Math.min(offset + chunk, blob.size) - 1;
     const from = offset;
     let res: RegistryResponse | undefined;
@@ -84,7 +87,7 @@ export async function uploadBlobFile(t: UploadTarget, blob: BlobFile, location: 
         body: () => createReadStream(blob.file, { start: from, end }),
       });
     } catch (error) {
-      if (resumes >= RESUMES) throw error;
+      if (resumes >= RESUMES || t.signal?.aborted) throw error;
     }
     if (res?.status === 202) {
       location = headerOf(res.headers, 'location') ?? location;

@@ -243,7 +243,7 @@ export class HttpRegistryBackend implements RegistryBackend {
     if (put.status !== 201) throw this.unexpected(put, 'upload', ref);
   }
 
-  async putBlobFile(image: string, blob: BlobFile, mountFrom: string[] = []): Promise<BlobPutOutcome> {
+  async putBlobFile(image: string, blob: BlobFile, mountFrom: string[] = [], signal?: AbortSignal): Promise<BlobPutOutcome> {
     if (await this.hasBlob(image, blob.digest)) return 'present';
     const repository = this.repo(image);
     const ref = this.ref(image, blob.digest);
@@ -266,7 +266,7 @@ export class HttpRegistryBackend implements RegistryBackend {
     const location = headerOf(session.headers, 'location');
     if (!location) throw new RegistryError(ref, `Registry ${this.opts.host} started an upload without a Location.`);
     const minChunk = Number(headerOf(session.headers, 'oci-chunk-min-length') ?? 0);
-    await uploadBlobFile({ http: this.http, host: this.opts.host, repository, reference: ref, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES },
+    await uploadBlobFile({ http: this.http, host: this.opts.host, repository, reference: ref, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, signal },
       blob, location, Number.isFinite(minChunk) ? minChunk : 0);
     return 'uploaded';
   }

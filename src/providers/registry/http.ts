@@ -50,6 +50,8 @@ export interface RegistryRequest {
   noRetry?: boolean;
   /** Wait this long for the answer's headers (a large upload sends for minutes first). */
   headersTimeoutMs?: number;
+  /** Abort the request (Ctrl-C during a blob upload); it is not retried then. */
+  signal?: AbortSignal;
   /** Largest body accepted for this request (manifests: 4 MiB), else the transport's limit. */
   maxBodyBytes?: number;
   /**
@@ -312,11 +314,11 @@ export class RegistryHttp {
         res = await requestBuffered(pool, {
           origin: this.origin, method: req.method, path: url.pathname + url.search, headers, body: sent,
           headersTimeout: req.headersTimeoutMs ?? 60_000, bodyTimeout: 120_000, ...KEEP_ALIVE_AFTER_HEAD,
-        }, this.bodyLimit(req));
+        }, { ...this.bodyLimit(req), signal: req.signal });
         debugHttp('registry', req.method, url.href, res.statusCode, res.headers);
         body = res.body;
       } catch (error) {
-        if (error instanceof RegistryError) throw error;
+        if (error instanceof RegistryError || req.signal?.aborted) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? '';
         if (RETRY_CODES.has(code) && attempt < retries && !req.noRetry) { await sleep(backoff); continue; }
         throw this.unreachable(req, error);

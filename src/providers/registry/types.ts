@@ -99,7 +99,7 @@ export interface RegistryBackend {
    * Upload a blob from a file, streamed: skipped when present, mounted from the first of
    * `mountFrom` (other images of this registry) that holds it, else sent (monolithic or chunked).
    */
-  putBlobFile(image: string, blob: BlobFile, mountFrom?: string[]): Promise<BlobPutOutcome>;
+  putBlobFile(image: string, blob: BlobFile, mountFrom?: string[], signal?: AbortSignal): Promise<BlobPutOutcome>;
   /** Request counters since creation. */
   stats(): RequestStats;
   /** Release sockets. */
