@@ -28,7 +28,7 @@ afterAll(async () => { await registry?.stop(); });
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 
 /** A context for app `app` (one image, two platforms) whose state records `recorded` per platform. */
-function contextWith(image: string, version: string, recorded: Record<string, string>, upstream: { tag: string; commit?: string } | null = { tag: `v${version}` }) {
+function contextWith(image: string, version: string, recorded: Record<string, string>, upstream: { tag: string; commit?: string } | null = { tag: `v${version}` }, platforms = PLATFORMS) {
   const state = newState();
   for (const [platform, digest] of Object.entries(recorded)) {
     state.resources[buildAddress('app', image, version, platform)] = {
@@ -38,7 +38,7 @@ function contextWith(image: string, version: string, recorded: Record<string, st
   const recorder = new StateRecorder(new MemoryStateStore(state), state, 'tester@host');
   const ctx = {
     registry: backend, recorder,
-    config: { apps: [{ name: 'app', platforms: PLATFORMS, images: [{ name: image }] }] },
+    config: { apps: [{ name: 'app', platforms, images: [{ name: image }] }] },
     plan: { apps: [{ name: 'app', tags: { [version]: `v${version}` } }] },
   } as unknown as ApplyContext;
   const action: Action = {
@@ -105,5 +105,34 @@ describe('merge step records (mutation testing, issue 20)', () => {
   it('a missing platform digest says what to do next', async () => {
     const { ctx, action } = contextWith('none', '6.0.0', {});
     await expect(mergeStep(ctx, action)).rejects.toMatchObject({ nextSteps: 'Run the builds first (or fold their fragments into state).' });
+  });
+});
+
+describe('merge step with platform variants (mutation testing, issue 20)', () => {
+  it('keeps the variant of each image config in the index (linux/arm/v7 next to linux/arm64/v8)', async () => {
+    // Given builds recorded for linux/arm/v7 and for linux/arm64 whose image says variant v8
+    const v7 = await pushTestImage(backend, 'variant', { architecture: 'arm', variant: 'v7' });
+    const v8 = await pushTestImage(backend, 'variant', { architecture: 'arm64', variant: 'v8' });
+    const { ctx, action } = contextWith('variant', '1.0.0', { 'linux/arm/v7': v7.digest, 'linux/arm64': v8.digest }, undefined, ['linux/arm/v7', 'linux/arm64']);
+    // When merged, then the index entries say arm/v7 and arm64/v8: a runtime on an armv7 board picks the right one
+    await mergeStep(ctx, action);
+    const index = JSON.parse(Buffer.from((await backend.getManifest('variant', '1.0.0')).bytes).toString());
+    expect(index.manifests.map((m: { platform: unknown }) => m.platform)).toEqual([
+      { os: 'linux', architecture: 'arm', variant: 'v7' }, { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    ]);
+  });
+
+  it('refuses an image of another variant than the one recorded (linux/arm/v6 recorded, the image is arm/v7)', async () => {
+    const v7 = await pushTestImage(backend, 'variant-wrong', { architecture: 'arm', variant: 'v7' });
+    const { ctx, action } = contextWith('variant-wrong', '1.0.0', { 'linux/arm/v6': v7.digest }, undefined, ['linux/arm/v6']);
+    await expect(mergeStep(ctx, action)).rejects.toThrow(`${v7.digest} recorded for linux/arm/v6 of ${action.address} is an linux/arm/v7 image; refusing to publish it.`);
+    expect(await backend.listTags('variant-wrong')).not.toContain('1.0.0');
+  });
+
+  it('refuses a 64-bit arm image recorded for 32-bit linux/arm (a platform is not a prefix of another architecture)', async () => {
+    const arm64 = await pushTestImage(backend, 'arm-prefix', { architecture: 'arm64' });
+    const { ctx, action } = contextWith('arm-prefix', '1.0.0', { 'linux/arm': arm64.digest }, undefined, ['linux/arm']);
+    await expect(mergeStep(ctx, action)).rejects.toThrow(`${arm64.digest} recorded for linux/arm of ${action.address} is an linux/arm64 image; refusing to publish it.`);
+    expect(await backend.listTags('arm-prefix')).not.toContain('1.0.0');
   });
 });

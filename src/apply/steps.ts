@@ -118,7 +118,8 @@ export async function mergeStep(ctx: ApplyContext, action: ActionOf<'merge'>): P
     upstream ??= rec.upstream;
     const entry = await platformOf(ctx, image.name, rec.digest);
     const actual = platformString(entry) ?? 'unknown-platform';
-    if (!actual.startsWith(platform)) throw new AbortError(`${rec.digest} recorded for ${platform} of ${action.address} is an ${actual} image; refusing to publish it.`);
+    // `linux/arm64` admits the image's `linux/arm64/v8`, but `linux/arm` must not admit `linux/arm64`.
+    if (actual !== platform && !actual.startsWith(`${platform}/`)) throw new AbortError(`${rec.digest} recorded for ${platform} of ${action.address} is an ${actual} image; refusing to publish it.`);
     entries.push(entry);
   }
   const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries };

@@ -31,12 +31,13 @@ export function tarWithFile(name: string, content: string): Uint8Array {
 const json = (v: unknown) => new Uint8Array(Buffer.from(JSON.stringify(v)));
 
 /** Push a single-platform image by digest (and under `tag` when given). */
-export async function pushTestImage(backend: RegistryBackend, image: string, opts: { architecture: string; os?: string; tag?: string; content?: string }): Promise<Descriptor> {
+export async function pushTestImage(backend: RegistryBackend, image: string, opts: { architecture: string; os?: string; variant?: string; tag?: string; content?: string }): Promise<Descriptor> {
   const os = opts.os ?? 'linux';
-  const layer = tarWithFile('hello.txt', opts.content ?? `${image} ${os}/${opts.architecture}\n`);
+  const variant = opts.variant ? { variant: opts.variant } : {};
+  const layer = tarWithFile('hello.txt', opts.content ?? `${image} ${os}/${opts.architecture}${opts.variant ? `/${opts.variant}` : ''}\n`);
   const layerDigest = sha256(layer);
   const config = json({
-    architecture: opts.architecture, os, created: '2026-01-01T00:00:00Z',
+    architecture: opts.architecture, os, ...variant, created: '2026-01-01T00:00:00Z',
     config: { Labels: { 'org.opencontainers.image.title': image } },
     rootfs: { type: 'layers', diff_ids: [layerDigest] }, history: [{ created: '2026-01-01T00:00:00Z', created_by: 'mirror test rig' }],
   });
@@ -49,7 +50,7 @@ export async function pushTestImage(backend: RegistryBackend, image: string, opt
   });
   const digest = sha256(manifest);
   const put = await backend.putManifest(image, opts.tag ?? digest, manifest, MediaType.OciManifest);
-  return { ...put, platform: { os, architecture: opts.architecture } };
+  return { ...put, platform: { os, architecture: opts.architecture, ...variant } };
 }
 
 /** Push an index over platform manifests under a tag. */
