@@ -113,10 +113,13 @@ export function emptyWindowReason(tags: UpstreamTag[], filter: WindowFilter, dro
   if (matching.length === 0) return `the window is empty: upstream returned ${noun(published.length)}, none matches tagPattern ${pattern} (e.g. ${examples}${published.length > 3 ? ', …' : ''})`;
   const head = `the window is empty: upstream returned ${noun(published.length)}, ${matching.length} match${matching.length === 1 ? 'es' : ''} tagPattern`;
   if (droppedByRequires > 0) return `${head}, and every candidate was dropped because a required URL did not answer (see the warnings above)`;
+  // Tags the pattern captures but that give no semver version (`v1.0`), or are unsafe, are not prereleases.
+  const usable = selectCandidates(matching, { tagPattern: pattern, includePrereleases: true }, () => undefined);
+  if (usable.length === 0) return `${head}, none is a usable version (see the warnings above)`;
   const stable = selectCandidates(matching, { ...filter, versions: undefined }, () => undefined);
   if (stable.length === 0) return `${head}, none is a stable release${filter.includePrereleases ? '' : ' (prereleases are excluded; includePrereleases: true admits them)'}`;
-  if (filter.versions) return `${head}, none satisfies versions ${filter.versions} (newest: ${stable[0].version})`;
-  return `${head}, none is a usable version (see the warnings above)`;
+  // Usable stable versions and no drop by requires: only the versions range can have emptied the window.
+  return `${head}, none satisfies versions ${filter.versions} (newest: ${stable[0].version})`;
 }
 
 /** Inputs of window resolution. */
