@@ -47,9 +47,13 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
   const now = () => new Date().toISOString();
 
   return new Promise((resolve) => {
+    // Called after each pass: with nothing running, nothing more can start. Interrupted, what has not
+    // started stays pending (the next apply plans it again). Otherwise an action still pending waits
+    // on a dependency cycle (only a hand-edited plan has one): reported, not waited on forever.
     const finishIfIdle = () => {
-      // Interrupted: what has not started stays pending (the next apply plans it again).
-      if (running === 0 && (opts.signal?.aborted || [...status.values()].every((s) => s !== 'pending' && s !== 'running'))) resolve(outcome);
+      if (running > 0) return;
+      if (!opts.signal?.aborted) for (const a of actions) if (status.get(a.id) === 'pending') markSkipped(a, 'never ready: its dependencies form a cycle');
+      resolve(outcome);
     };
     const markSkipped = (a: Action, reason: string, satisfied = false) => {
       status.set(a.id, satisfied ? 'satisfied' : 'skipped');
@@ -76,8 +80,8 @@ export async function execute(actions: Action[], opts: ExecuteOptions): Promise<
           if (running >= opts.parallelism) continue;
           // One build per platform at a time: a native runner builds one image at a time well, two badly.
           if (a.type === 'build' && busyPlatforms.has(a.platform)) continue;
+          // No new pass for a start: a running action unblocks nothing until it settles, which pumps again.
           start(a);
-          progressed = true;
         }
       }
       finishIfIdle();
