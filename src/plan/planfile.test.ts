@@ -1,5 +1,5 @@
 /** Saved plans: written atomically, read back exactly, and anything else refused naming the file. */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,5 +46,28 @@ describe('plan files', () => {
     expect((await refusal(other)).message).toMatch(new RegExp(`^Plan file .*other\\.json is not a mirror plan \\(formatVersion 1\\): actions: .+\\.$`));
     await writeFile(other, 'null');
     expect((await refusal(other)).message).toMatch(/is not a mirror plan \(formatVersion 1\): /);
+  });
+
+  it('every refusal of a file this mirror cannot use says to make the plan again', async () => {
+    const broken = path.join(dir, 'broken.json');
+    await writeFile(broken, '{');
+    expect((await refusal(broken)).nextSteps).toBe('Run `mirror plan --out FILE` again.');
+    const other = path.join(dir, 'other.json');
+    await writeFile(other, JSON.stringify({ ...smallPlan(), actions: 'none' }));
+    expect((await refusal(other)).nextSteps).toBe('Run `mirror plan --out FILE` again.');
+  });
+
+  it('a formatVersion that is not a number is not a plan, not a newer one ("2" > 1 in JavaScript)', async () => {
+    const file = path.join(dir, 'text-version.json');
+    await writeFile(file, JSON.stringify({ ...smallPlan(), formatVersion: '2' }));
+    expect((await refusal(file)).message).toMatch(/is not a mirror plan \(formatVersion 1\): formatVersion: /);
+  });
+
+  it('writes the plan readable by other users whatever the umask (CI hands it to other jobs)', async () => {
+    const before = process.umask(0);
+    try {
+      await writePlanFile(path.join(dir, 'plan.json'), smallPlan());
+    } finally { process.umask(before); }
+    expect((await stat(path.join(dir, 'plan.json'))).mode & 0o777).toBe(0o644);
   });
 });
