@@ -62,5 +62,4 @@ describe('plan files', () => {
     await writeFile(file, JSON.stringify({ ...smallPlan(), formatVersion: '2' }));
     expect((await refusal(file)).message).toMatch(/is not a mirror plan \(formatVersion 1\): formatVersion: /);
   });
-
 });
