@@ -175,6 +175,7 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
     const full = () => cands.length >= opts.maxVersions && listing.below(cands[opts.maxVersions - 1].version);
     while (!exhausted && !full()) {
       const next = await pages.next();
+      // Stryker disable next-line BooleanLiteral: a finished iterator answers done again; the flag only saves asking it
       if (next.done) { exhausted = true; break; }
       requests++;
       raw.push(...next.value);
