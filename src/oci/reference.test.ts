@@ -83,6 +83,7 @@ describe('reference edges (mutation testing, issue 20)', () => {
   it('a password holding an unencoded @ is not echoed either', () => {
     const e = refusal(() => parseRegistryUrl('https://ci:p@ss@ghcr.io/org'));
     expect(e.message).toBe('registry.url "***@ghcr.io/org" is not host[:port]/namespace.');
+    expect(refusal(() => parseRegistryUrl('@ghcr.io/org')).message).toBe('registry.url "***@ghcr.io/org" is not host[:port]/namespace.');
   });
 
   it('strips several trailing slashes, and a scheme only at the start', () => {

@@ -40,8 +40,8 @@ export function parseRegistryUrl(url: string): RegistryLocation {
   if (!HOST_RE.test(host) || (namespace && !PATH_RE.test(namespace))) {
     // `user:password@host` is a common mistake; the error must not print the password, which may
     // itself hold an unencoded `@` (everything up to the last one goes).
-    // Stryker disable next-line Regex: `.*@` matches from the start anyway (greedy, and the first match is taken)
-    const shown = url.replace(/^.*@/, '***@');
+    const at = url.lastIndexOf('@');
+    const shown = at >= 0 ? `***@${url.slice(at + 1)}` : url;
     const upper = !url.includes('@') && HOST_RE.test(host) && PATH_RE.test(namespace.toLowerCase());
     const hint = url.includes('@') ? 'Credentials go in registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD), not in the URL. '
       : upper ? `Repository paths are lower case (${host}/${namespace.toLowerCase()}). ` : '';

@@ -20,7 +20,6 @@ export function knownTags(app: AppSpec, image: string, window: WindowVersion[], 
   const known = new Set<string>([...window.map((w) => w.version), ...floating]);
   for (const r of Object.values(state.resources)) {
     if (r.app !== app.name || r.image !== image) continue;
-    // Stryker disable next-line ConditionalExpression: a record without a version adds undefined, which no tag name matches
     if (r.type === 'index' && r.version) known.add(r.version);
     // Stryker disable next-line ConditionalExpression,LogicalOperator: only tag records carry a tag; another record adds undefined, which no tag name matches
     if (r.type === 'tag' && r.tag) known.add(r.tag);
