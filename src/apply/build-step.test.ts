@@ -5,11 +5,11 @@
  * sees exactly the request buildah or buildx would get and what the step records afterwards.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitRepo, type FixtureRepo } from '../../test/rig/git.js';
+import { createGitRepo, git, type FixtureRepo } from '../../test/rig/git.js';
 import { pushTestImage } from '../../test/rig/oci.js';
 import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
 import { resolveConfig } from '../config/load.js';
@@ -57,11 +57,11 @@ function recordingBuilder(): Builder & { requests: BuildRequest[] } {
   };
 }
 
-function setup(images: Record<string, unknown>, opts: { commit?: string; tags?: Record<string, string> } = {}) {
+function setup(images: Record<string, unknown>, opts: { commit?: string; tags?: Record<string, string>; source?: { git: string; ref?: string } } = {}) {
   const config = resolveConfig({
     registry: { url: 'localhost:5000/ns' },
     defaults: { attest: { sbom: false, provenance: false, sign: false } },
-    apps: { app: { upstream: { type: 'github-releases', repository: 'a/app' }, source: { git: repo.url }, images } },
+    apps: { app: { upstream: { type: 'github-releases', repository: 'a/app' }, source: opts.source ?? { git: repo.url }, images } },
   }, path.join(dir, 'mirror.config.json'), {});
   const plan = { apps: [{ name: 'app', tags: opts.tags ?? { '1.0.0': 'v1.0.0' }, ...(opts.commit ? { commits: { '1.0.0': opts.commit } } : {}) }] } as unknown as Plan;
   const state = newState();
@@ -130,5 +130,41 @@ describe('build step (real git source and registry)', () => {
     const bug = await buildStep(noPlanTag, buildAction('app', 'linux/amd64', 'app', false)).catch((e: unknown) => e);
     expect(bug).toBeInstanceOf(BugError);
     expect((bug as Error).message).toBe('plan has no upstream tag for app 1.0.0');
+  });
+});
+
+describe('build step paths and refs (mutation testing, issue 20)', () => {
+  // An upstream whose source repository names its tags its own way and commits symlinks out of the tree.
+  let odd: FixtureRepo;
+  beforeAll(async () => {
+    odd = await createGitRepo(path.join(dir, 'odd'), { files: {}, tags: [] });
+    await writeFile(path.join(odd.dir, 'Dockerfile'), 'FROM scratch\n');
+    await symlink('/', path.join(odd.dir, 'ctx'));
+    await writeFile(path.join(dir, 'host.Dockerfile'), 'FROM host\n');
+    await symlink(path.join(dir, 'host.Dockerfile'), path.join(odd.dir, 'Host.Dockerfile'));
+    await git(odd.dir, ['add', '-A']);
+    await git(odd.dir, ['commit', '-q', '-m', 'release']);
+    await git(odd.dir, ['tag', 'rel-1.0.0']);
+  });
+
+  it("binds the plan's commit only when the source is checked out at the upstream tag itself", async () => {
+    // Given a source ref of another naming (rel-1.0.0 for upstream's v1.0.0) and an upstream commit from the upstream repository
+    const { ctx, builder } = setup({ app: {} }, { commit: 'f'.repeat(40), source: { git: odd.url, ref: 'rel-{version}' } });
+    // When built, then the upstream commit is not held against this other repository's tag: the build runs
+    await buildStep(ctx, buildAction('app', 'linux/amd64', 'app', false));
+    expect(builder.requests).toHaveLength(1);
+  });
+
+  it("refuses a context or Dockerfile that upstream's symlink takes out of the checkout, naming the app's config path", async () => {
+    // Given a single-image app (its config path has no images.NAME part) whose context is a symlink to /
+    const outCtx = setup({ app: { context: 'ctx' } }, { source: { git: odd.url, ref: 'rel-{version}' } });
+    const ctxErr = await buildStep(outCtx.ctx, buildAction('app', 'linux/amd64', 'app', false)).catch((e: unknown) => e);
+    expect(ctxErr).toBeInstanceOf(AbortError);
+    expect((ctxErr as Error).message).toBe('apps.app.context "ctx" resolves through a symlink to /, outside the source tree; refusing to use it.');
+    // and a Dockerfile that is a symlink to a file of the host
+    const outFile = setup({ app: { dockerfile: 'Host.Dockerfile' } }, { source: { git: odd.url, ref: 'rel-{version}' } });
+    const fileErr = await buildStep(outFile.ctx, buildAction('app', 'linux/amd64', 'app', false)).catch((e: unknown) => e);
+    expect((fileErr as Error).message).toBe(`apps.app.dockerfile "Host.Dockerfile" resolves through a symlink to ${await realpath(path.join(dir, 'host.Dockerfile'))}, outside the source tree; refusing to use it.`);
+    expect([...outCtx.builder.requests, ...outFile.builder.requests]).toEqual([]);
   });
 });

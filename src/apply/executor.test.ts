@@ -248,4 +248,27 @@ describe('executor edges (mutation testing, issue 20)', () => {
     for (const e of [...events, ...failed]) if ('ms' in e) expect(e.ms).toBeLessThan(60_000);
     expect(failed.map((e) => e.event)).toEqual(['start', 'failed']);
   });
+
+  it('a dependency cycle (a hand-edited plan) is reported as skipped, with what depends on it, instead of never finishing', async () => {
+    // Given two merges waiting on each other, a third waiting on them, and an unrelated build
+    const events: ApplyEvent[] = [];
+    const outcome = await settle(execute([act('merge:a', ['merge:b']), act('merge:b', ['merge:a']), act('merge:c', ['merge:a']), act('build:x', [], 'amd')], {
+      parallelism: 2, run: async () => undefined, emit: (e) => events.push(e),
+    }));
+    // Then the build runs, and the rest is skipped saying why
+    const reason = 'never ready: its dependencies form a cycle';
+    expect(outcome).toEqual({ done: ['build:x'], failed: [], skipped: [{ id: 'merge:a', reason }, { id: 'merge:b', reason }, { id: 'merge:c', reason }] });
+    expect(events.filter((e) => e.event === 'skipped').map((e) => e.id)).toEqual(['merge:a', 'merge:b', 'merge:c']);
+  });
+
+  it('an interrupt whose reason is null reads "interrupted" too', async () => {
+    const controller = new AbortController();
+    const outcome = await settle(execute([act('merge:a')], {
+      parallelism: 1,
+      signal: controller.signal,
+      run: () => new Promise((_, reject) => { controller.abort(null); reject(new Error('killed')); }),
+      emit: () => undefined,
+    }));
+    expect(outcome).toEqual({ done: [], failed: [], skipped: [{ id: 'merge:a', reason: 'stopped: interrupted' }], stopped: ['merge:a'] });
+  });
 });

@@ -88,3 +88,15 @@ describe('imageRef (`{image:NAME}` of a build)', () => {
     await expect(imageRef(ctx, 'app', 'base', '9.9.9', 'linux/amd64')).rejects.toThrow('is needed as a base image but is neither recorded nor published');
   });
 });
+
+describe('imageRef of a base published without an index (mutation testing, issue 20)', () => {
+  it('a version tag that serves a single-platform image is not a published base: the error says what to apply', async () => {
+    // Given base 5.0.0 pushed by hand as one amd64 image under the version tag (no index, no `manifests`)
+    await pushTestImage(backend, 'single', { architecture: 'amd64', tag: '5.0.0' });
+    const { ctx } = contextWith(newState());
+    // When a build needs it, then it is refused the way a missing base is, not with a TypeError
+    const err = await imageRef(ctx, 'app', 'single', '5.0.0', 'linux/amd64').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect((err as Error).message).toBe(`${buildAddress('app', 'single', '5.0.0', 'linux/amd64')} is needed as a base image but is neither recorded nor published.`);
+  });
+});

@@ -78,3 +78,21 @@ describe('parseImageReference', () => {
     expect(() => parseImageReference('ghcr.io/o/r:')).toThrow(AbortError);
   });
 });
+
+describe('reference edges (mutation testing, issue 20)', () => {
+  it('a password holding an unencoded @ is not echoed either', () => {
+    const e = refusal(() => parseRegistryUrl('https://ci:p@ss@ghcr.io/org'));
+    expect(e.message).toBe('registry.url "***@ghcr.io/org" is not host[:port]/namespace.');
+    expect(refusal(() => parseRegistryUrl('@ghcr.io/org')).message).toBe('registry.url "***@ghcr.io/org" is not host[:port]/namespace.');
+  });
+
+  it('strips several trailing slashes, and a scheme only at the start', () => {
+    expect(parseRegistryUrl('ghcr.io/org//')).toEqual({ kind: 'http', host: 'ghcr.io', namespace: 'org' });
+    expect(() => parseRegistryUrl('ghcr.io/org/https://x')).toThrow(AbortError);
+  });
+
+  it('a name of one part is a Docker Hub library image even with a dot or named localhost', () => {
+    expect(parseImageReference('localhost')).toEqual({ host: 'registry-1.docker.io', repository: 'library/localhost' });
+    expect(parseImageReference('my.app:1')).toEqual({ host: 'registry-1.docker.io', repository: 'library/my.app', tag: '1' });
+  });
+});

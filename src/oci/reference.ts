@@ -38,8 +38,10 @@ export function parseRegistryUrl(url: string): RegistryLocation {
   const [host, ...rest] = cleaned.split('/');
   const namespace = rest.join('/');
   if (!HOST_RE.test(host) || (namespace && !PATH_RE.test(namespace))) {
-    // `user:password@host` is a common mistake; the error must not print the password.
-    const shown = url.includes('@') ? `${url.replace(/^[^@]*@/, '***@')}` : url;
+    // `user:password@host` is a common mistake; the error must not print the password, which may
+    // itself hold an unencoded `@` (everything up to the last one goes).
+    const at = url.lastIndexOf('@');
+    const shown = at >= 0 ? `***@${url.slice(at + 1)}` : url;
     const upper = !url.includes('@') && HOST_RE.test(host) && PATH_RE.test(namespace.toLowerCase());
     const hint = url.includes('@') ? 'Credentials go in registry.username/password (e.g. env:MIRROR_REGISTRY_PASSWORD), not in the URL. '
       : upper ? `Repository paths are lower case (${host}/${namespace.toLowerCase()}). ` : '';
@@ -58,21 +60,26 @@ export interface ImageReference {
 
 /** Parse `host[:port]/path[:tag][@sha256:…]`; Docker Hub short names get `library/` and its API host. */
 export function parseImageReference(ref: string): ImageReference {
+  const invalid = () => new AbortError(`"${ref}" is not a valid image reference.`);
   let rest = ref;
   let digest: string | undefined;
   const at = rest.indexOf('@');
+  // Stryker disable next-line EqualityOperator: a leading `@` leaves no repository either way, and that is refused below
   if (at >= 0) { digest = rest.slice(at + 1); rest = rest.slice(0, at); }
+  if (digest !== undefined && !isDigest(digest)) throw invalid();
   let tag: string | undefined;
   const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) { tag = rest.slice(colon + 1); rest = rest.slice(0, colon); }
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!isValidTag(tag)) throw invalid();
+  }
   const parts = rest.split('/');
   let host = 'registry-1.docker.io';
   if (parts.length > 1 && (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) host = parts.shift() as string;
   if (host === 'docker.io') host = 'registry-1.docker.io';
   if (host === 'registry-1.docker.io' && parts.length === 1) parts.unshift('library');
   const repository = parts.join('/');
-  if (!PATH_RE.test(repository) || (tag !== undefined && !isValidTag(tag)) || (digest !== undefined && !isDigest(digest))) {
-    throw new AbortError(`"${ref}" is not a valid image reference.`);
-  }
+  if (!PATH_RE.test(repository)) throw invalid();
   return { host, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }

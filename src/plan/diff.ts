@@ -183,6 +183,7 @@ function applyTargets(actions: Action[], targets: string[]): Action[] {
     // Stryker disable next-line ConditionalExpression: a visited shortcut; plan DAGs have no cycles, so the kept set is the same
     if (keep.has(a.id)) return;
     keep.add(a.id);
+    // Stryker disable next-line ConditionalExpression: the diff names only planned actions as dependencies (bases filtered to planned builds)
     for (const dep of a.dependsOn) { const d = byId.get(dep); if (d) add(d); }
   };
   for (const a of actions) if (targets.some((t) => matchesTarget(a.address, t))) add(a);

@@ -48,4 +48,29 @@ describe('refreshDrift', () => {
   it('knownTags: window and floating tags, and this image\'s recorded versions and tags only', () => {
     expect([...knownTags(app, 'mm', window, s, ['latest', '3'])].sort()).toEqual(['0.9.0', '1.0.0', '2.0.0', '3', '3.0.0', 'latest', 'stable']);
   });
+
+  it("only this app's and this image's published versions count: not another image of the app, another app's image of that name, or a build record", () => {
+    // Given records for image mm of app mm, an image `worker` of app mm, an app `zz` with an image `mm`, and an unmerged build of 4.0.0
+    const mixed = stateWith({
+      'mm@3.0.0': rec('index', 'mm', { version: '3.0.0' }, 3),
+      'mm/worker@5.0.0': { ...rec('index', 'mm', { version: '5.0.0' }, 5), image: 'worker' },
+      'mm/worker:edge': { ...rec('tag', 'mm', { tag: 'edge' }, 5), image: 'worker' },
+      'zz/mm@6.0.0': { ...rec('index', 'zz', { version: '6.0.0' }, 6), image: 'mm' },
+      'mm@4.0.0/linux/amd64': { type: 'build', app: 'mm', image: 'mm', version: '4.0.0', platform: 'linux/amd64', digest: D(4), createdAt: 't', updatedAt: 't' },
+    } as State['resources']);
+    // When the registry's mm repository holds 3.0.0 and tags named like the others' versions
+    const repo = repoWith({ '3.0.0': D(3), latest: D(3), 3: D(3), '5.0.0': D(50), edge: D(50), '6.0.0': D(60), '4.0.0': D(40) });
+    // Then those are unknown here, and the others' records (absent from this repository) are not reported deleted
+    expect(refreshDrift(app, 'mm', window, mixed, repo, [])).toEqual([
+      { address: 'mm@4.0.0', kind: 'unknown', expected: null, actual: D(40) },
+      { address: 'mm@5.0.0', kind: 'unknown', expected: null, actual: D(50) },
+      { address: 'mm@6.0.0', kind: 'unknown', expected: null, actual: D(60) },
+      { address: 'mm:edge', kind: 'unknown', expected: null, actual: D(50) },
+    ]);
+  });
+
+  it('a version in the window is the normal diff\'s to report, even when its tag moved', () => {
+    const repo = repoWith({ '3.0.0': D(33), '2.0.0': D(2), '1.0.0': D(1), '0.9.0': D(9), latest: D(3), 3: D(3), stable: D(2) });
+    expect(refreshDrift(app, 'mm', window, s, repo, [])).toEqual([]);
+  });
 });

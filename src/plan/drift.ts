@@ -21,6 +21,7 @@ export function knownTags(app: AppSpec, image: string, window: WindowVersion[], 
   for (const r of Object.values(state.resources)) {
     if (r.app !== app.name || r.image !== image) continue;
     if (r.type === 'index' && r.version) known.add(r.version);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: only tag records carry a tag; another record adds undefined, which no tag name matches
     if (r.type === 'tag' && r.tag) known.add(r.tag);
   }
   return known;

@@ -57,4 +57,31 @@ describe('a plan with more builds than one GitHub matrix may hold (256 jobs)', (
     // and a tight one still fits: 3 builds, 2 jobs at most
     expect(buildMatrix(plan([...actions, build('mm', 'mm', '1.1.0', 'linux/amd64')]), { runners, maxJobs: 2 }).include.length).toBeLessThanOrEqual(2);
   });
+
+  it('packs as few builds per job as fit, names each job by its distinct apps, images and versions, one runner per job', () => {
+    // Given 200 versions × 2 platforms, the last 100 versions of a two-image app
+    const actions = Array.from({ length: 200 }, (_, i) => (i < 100
+      ? [build('app', 'app', `1.${i}.0`, 'linux/amd64'), build('app', 'app', `1.${i}.0`, 'linux/arm64')]
+      : [build('ol', 'base', `2.${i}.0`, 'linux/amd64'), build('ol', 'web', `2.${i}.0`, 'linux/amd64'), build('ol', 'base', `2.${i}.0`, 'linux/arm64'), build('ol', 'web', `2.${i}.0`, 'linux/arm64')])).flat();
+    const m = buildMatrix(plan(actions), { runners });
+    // Then 400 entries over 254 jobs of room (one per runner kept for a short last job): two per job
+    expect(m.include).toHaveLength(200);
+    expect(m.include.every((e) => e.address.split(',').length === 2)).toBe(true);
+    expect(m.include[0]).toEqual({ app: 'app', image: 'app', version: '1.0.0,1.1.0', platform: 'linux/amd64', arch: 'amd64', runner: 'ubuntu-24.04', address: 'app@1.0.0/linux/amd64,app@1.1.0/linux/amd64' });
+    expect(m.include[50]).toEqual({ app: 'ol', image: 'base,web', version: '2.100.0,2.101.0', platform: 'linux/amd64', arch: 'amd64', runner: 'ubuntu-24.04', address: 'ol@2.100.0/linux/amd64,ol@2.101.0/linux/amd64' });
+  });
+
+  it('a matrix exactly at the limit keeps its order, one build per job', () => {
+    const actions = [build('mm', 'mm', '1.0.0', 'linux/amd64'), build('mm', 'mm', '1.0.0', 'linux/arm64'), build('mm', 'mm', '1.1.0', 'linux/amd64')];
+    expect(buildMatrix(plan(actions), { runners, maxJobs: 3 }).include.map((e) => e.address)).toEqual(['mm@1.0.0/linux/amd64', 'mm@1.0.0/linux/arm64', 'mm@1.1.0/linux/amd64']);
+  });
+});
+
+describe('matrix entries (mutation testing, issue 20)', () => {
+  it('a missing runner says what to add to the config; a variant platform gets an arch with a dash', () => {
+    let error: { nextSteps?: string } | undefined;
+    try { buildMatrix(plan([build('mm', 'mm', '1.0.0', 'linux/s390x')]), { runners }); } catch (e) { error = e as { nextSteps?: string }; }
+    expect(error?.nextSteps).toBe("Add it to the config: runners: { 'linux/s390x': 'RUNNER-LABEL' }");
+    expect(buildMatrix(plan([build('mm', 'mm', '1.0.0', 'linux/arm/v7')]), { runners: { 'linux/arm/v7': 'pi' } }).include[0].arch).toBe('arm-v7');
+  });
 });

@@ -47,4 +47,19 @@ describe('plan files', () => {
     await writeFile(other, 'null');
     expect((await refusal(other)).message).toMatch(/is not a mirror plan \(formatVersion 1\): /);
   });
+
+  it('every refusal of a file this mirror cannot use says to make the plan again', async () => {
+    const broken = path.join(dir, 'broken.json');
+    await writeFile(broken, '{');
+    expect((await refusal(broken)).nextSteps).toBe('Run `mirror plan --out FILE` again.');
+    const other = path.join(dir, 'other.json');
+    await writeFile(other, JSON.stringify({ ...smallPlan(), actions: 'none' }));
+    expect((await refusal(other)).nextSteps).toBe('Run `mirror plan --out FILE` again.');
+  });
+
+  it('a formatVersion that is not a number is not a plan, not a newer one ("2" > 1 in JavaScript)', async () => {
+    const file = path.join(dir, 'text-version.json');
+    await writeFile(file, JSON.stringify({ ...smallPlan(), formatVersion: '2' }));
+    expect((await refusal(file)).message).toMatch(/is not a mirror plan \(formatVersion 1\): formatVersion: /);
+  });
 });

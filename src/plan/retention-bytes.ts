@@ -14,6 +14,7 @@
 import type { AppSpec } from '../config/model.js';
 import type { State } from '../state/types.js';
 import { emptyRepository, type ManifestContent, type Observed } from './observed.js';
+import { tagMovesOf } from './tag-move.js';
 import type { Action, ActionOf } from './types.js';
 
 type Visit = (digest: string, size: number) => void;
@@ -40,13 +41,12 @@ function childrenOf(contents: Map<string, ManifestContent>, state: State, prune:
 
 /** Set `bytes` and `manifests` on an app's prune actions (in place). */
 export function accountBytes(app: AppSpec, state: State, observed: Observed, prunes: ActionOf<'prune'>[], planned: Action[]): void {
-  if (prunes.length === 0) return;
   const kept = new Set<string>();
   for (const image of app.images) {
     const repo = observed.registry.get(image.name) ?? emptyRepository();
     const contents = repo.contents ?? new Map<string, ManifestContent>();
     const pruned = new Set(prunes.filter((p) => p.image === image.name).map((p) => p.digest));
-    const moving = new Set(planned.filter((a) => a.type === 'tag').filter((a) => a.app === app.name && a.image === image.name).map((a) => a.tag));
+    const moving = new Set(tagMovesOf(planned, app.name, image.name).map((a) => a.tag));
     for (const [tag, digest] of repo.tagDigests) {
       if (!repo.tags.has(tag) || moving.has(tag) || pruned.has(digest)) continue;
       walk(contents, digest, (d) => kept.add(d));

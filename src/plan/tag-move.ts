@@ -3,7 +3,7 @@
  * the planner's reason and the views' label both come from here, so a label can no longer say
  * `absent` beside a reason that says the tag exists, or `1.10.0 → 1.10.0` for a re-point.
  */
-import type { ActionOf } from './types.js';
+import type { Action, ActionOf } from './types.js';
 
 type Move = Pick<ActionOf<'tag'>, 'tag' | 'version' | 'from' | 'fromDigest'>;
 
@@ -18,7 +18,7 @@ function current(m: Move): { kind: 'version'; version: string } | { kind: 'diges
 }
 
 /** The label of a tag row: `latest 1.0.0 → 2.0.0`, `latest absent → 2.0.0`, `latest sha256:e1c1… → 2.0.0`, `latest → new 1.10.0 index`. */
-export function tagMoveLabel(m: Move, prefix = ''): string {
+export function tagMoveLabel(m: Move, prefix: string): string {
   const tag = `${prefix}${m.tag}`;
   const to = m.version;
   const now = current(m);
@@ -35,4 +35,9 @@ export function tagMoveReason(m: Move, drifted: boolean): string {
     : now.kind === 'digest' ? `${tag} moves from an unknown digest (${cut(now.digest)}) → ${to}`
       : now.version === to ? `${tag} re-points to the new ${to} index` : `${tag} moves ${now.version} → ${to}`;
   return drifted ? `repair drift: ${reason}` : reason;
+}
+
+/** The plan's tag actions that move one image's tags (retention waits for them and counts their tags at the new target). */
+export function tagMovesOf(planned: Action[], app: string, image: string): ActionOf<'tag'>[] {
+  return planned.filter((a) => a.type === 'tag').filter((a) => a.app === app && a.image === image);
 }

@@ -45,7 +45,7 @@ export function unsafeTagReason(tag: string): string | undefined {
  * characters raw, and those make a terminal show a different tag than the one skipped.
  */
 export function shown(tag: string): string {
-  const quoted = JSON.stringify(tag.length > 80 ? tag.slice(0, 80) : tag).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const quoted = JSON.stringify(tag.slice(0, 80)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return tag.length > 80 ? `${quoted}…` : quoted;
 }
 
@@ -63,7 +63,8 @@ export function selectCandidates(tags: UpstreamTag[], filter: WindowFilter, warn
     if (unsafe) { warn(`skipped tag ${shown(t.tag)}: ${unsafe}`); continue; }
     const m = pattern.exec(t.tag);
     if (!m) continue; // not this app's release naming (e.g. `v10.4.1` next to `v10.4.1-limitless`)
-    const sv = m[1] === undefined ? null : semver.parse(m[1]);
+    // An optional group that took no part is undefined at runtime; semver.parse(undefined) is null.
+    const sv = semver.parse(m[1]);
     if (!sv) { warn(`skipped tag ${shown(t.tag)}: "${m[1] ?? ''}" is not a semver version`); continue; }
     const version = sv.version;
     if (sv.prerelease.length > 0 || t.prerelease) {
@@ -84,20 +85,21 @@ export function selectCandidates(tags: UpstreamTag[], filter: WindowFilter, warn
  * them, by their leading numbers (`semver.coerce`); tags without numbers say nothing.
  */
 export function descentTracker() {
-  let lowest: string | undefined;
+  // While the listing descends, the last version read is also the lowest; once it has not, nothing is trusted.
+  let last: string | undefined;
   let descending = true;
   return {
     add(tags: UpstreamTag[]): void {
       for (const t of tags) {
         const v = t.tag.length <= 128 ? semver.coerce(t.tag)?.version : undefined; // longer tags are skipped anyway
         if (!v) continue;
-        if (lowest && semver.gt(v, lowest)) descending = false;
-        if (!lowest || semver.lt(v, lowest)) lowest = v;
+        if (last && semver.gt(v, last)) descending = false;
+        last = v;
       }
     },
     /** True when the listing has descended so far and its last version is below `version`. */
     below(version: string): boolean {
-      return descending && lowest !== undefined && semver.lt(lowest, version);
+      return descending && last !== undefined && semver.lt(last, version);
     },
   };
 }
@@ -118,10 +120,14 @@ export function emptyWindowReason(tags: UpstreamTag[], filter: WindowFilter, dro
   if (matching.length === 0) return `the window is empty: upstream returned ${noun(published.length)}, none matches tagPattern ${pattern} (e.g. ${examples}${published.length > 3 ? ', …' : ''})`;
   const head = `the window is empty: upstream returned ${noun(published.length)}, ${matching.length} match${matching.length === 1 ? 'es' : ''} tagPattern`;
   if (droppedByRequires > 0) return `${head}, and every candidate was dropped because a required URL did not answer (see the warnings above)`;
+  // Tags the pattern captures but that give no semver version (`v1.0`), or are unsafe, are not prereleases.
+  const usable = selectCandidates(matching, { tagPattern: pattern, includePrereleases: true }, () => undefined);
+  if (usable.length === 0) return `${head}, none is a usable version (see the warnings above)`;
   const stable = selectCandidates(matching, { ...filter, versions: undefined }, () => undefined);
-  if (stable.length === 0) return `${head}, none is a stable release${filter.includePrereleases ? '' : ' (prereleases are excluded; includePrereleases: true admits them)'}`;
-  if (filter.versions) return `${head}, none satisfies versions ${filter.versions} (newest: ${stable[0].version})`;
-  return `${head}, none is a usable version (see the warnings above)`;
+  // With includePrereleases every usable version counts, so only excluded prereleases leave none.
+  if (stable.length === 0) return `${head}, none is a stable release (prereleases are excluded; includePrereleases: true admits them)`;
+  // Usable stable versions and no drop by requires: only the versions range can have emptied the window.
+  return `${head}, none satisfies versions ${filter.versions} (newest: ${stable[0].version})`;
 }
 
 /** Inputs of window resolution. */
@@ -169,11 +175,14 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
 
   // Only a listing by version can stop early; any other order is read to the end before selecting.
   const descends = opts.source.order === 'version-desc';
+  // Read until the window is known, probe its unchecked versions, and again while probes drop some.
   for (;;) {
     let cands = candidates();
-    const full = () => descends && cands.length >= opts.maxVersions && listing.below(cands[opts.maxVersions - 1].version);
+    // Only a version-desc listing is tracked (`listing.add`), so only it can be full before its end.
+    const full = () => cands.length >= opts.maxVersions && listing.below(cands[opts.maxVersions - 1].version);
     while (!exhausted && !full()) {
       const next = await pages.next();
+      // Stryker disable next-line BooleanLiteral: a finished iterator answers done again; the flag only saves asking it
       if (next.done) { exhausted = true; break; }
       requests++;
       raw.push(...next.value);
@@ -182,14 +191,13 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
     if (!descends) cands = candidates();
     const top = cands.slice(0, opts.maxVersions);
     const unchecked = top.filter((c) => !accepted.has(c.version));
-    const ok = await Promise.all(unchecked.map(async (c) => [c, await checkAvailable(c)] as const));
-    for (const [c, good] of ok) (good ? accepted.set(c.version, c) : rejected.add(c.version));
-    if (ok.every(([, good]) => good) || (exhausted && candidates().every((c) => accepted.has(c.version)))) {
-      const versions = candidates().filter((c) => accepted.has(c.version)).slice(0, opts.maxVersions);
+    if (unchecked.length === 0) {
       // Warnings about skipped tags are reported once, for the tags that were actually read.
       selectCandidates(raw, opts, warn);
-      if (versions.length === 0) warn(emptyWindowReason(raw, opts, rejected.size));
-      return { app: opts.app, versions, warnings, requests };
+      if (top.length === 0) warn(emptyWindowReason(raw, opts, rejected.size));
+      return { app: opts.app, versions: top, warnings, requests };
     }
+    const ok = await Promise.all(unchecked.map(async (c) => [c, await checkAvailable(c)] as const));
+    for (const [c, good] of ok) (good ? accepted.set(c.version, c) : rejected.add(c.version));
   }
 }

@@ -31,25 +31,29 @@ export function tarWithFile(name: string, content: string): Uint8Array {
 const json = (v: unknown) => new Uint8Array(Buffer.from(JSON.stringify(v)));
 
 /** Push a single-platform image by digest (and under `tag` when given). */
-export async function pushTestImage(backend: RegistryBackend, image: string, opts: { architecture: string; os?: string; tag?: string; content?: string }): Promise<Descriptor> {
+export async function pushTestImage(backend: RegistryBackend, image: string, opts: { architecture: string; os?: string; variant?: string; tag?: string; content?: string; format?: 'oci' | 'docker' }): Promise<Descriptor> {
   const os = opts.os ?? 'linux';
-  const layer = tarWithFile('hello.txt', opts.content ?? `${image} ${os}/${opts.architecture}\n`);
+  const variant = opts.variant ? { variant: opts.variant } : {};
+  const layer = tarWithFile('hello.txt', opts.content ?? `${image} ${os}/${opts.architecture}${opts.variant ? `/${opts.variant}` : ''}\n`);
   const layerDigest = sha256(layer);
   const config = json({
-    architecture: opts.architecture, os, created: '2026-01-01T00:00:00Z',
+    architecture: opts.architecture, os, ...variant, created: '2026-01-01T00:00:00Z',
     config: { Labels: { 'org.opencontainers.image.title': image } },
     rootfs: { type: 'layers', diff_ids: [layerDigest] }, history: [{ created: '2026-01-01T00:00:00Z', created_by: 'mirror test rig' }],
   });
   await backend.putBlob(image, layerDigest, layer);
   await backend.putBlob(image, sha256(config), config);
+  // Docker's schema 2 (what `docker push` and buildah's --format docker write) or OCI.
+  const docker = opts.format === 'docker';
+  const manifestType = docker ? MediaType.DockerManifest : MediaType.OciManifest;
   const manifest = json({
-    schemaVersion: 2, mediaType: MediaType.OciManifest,
-    config: { mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+    schemaVersion: 2, mediaType: manifestType,
+    config: { mediaType: docker ? MediaType.DockerConfig : MediaType.OciConfig, digest: sha256(config), size: config.length },
+    layers: [{ mediaType: docker ? 'application/vnd.docker.image.rootfs.diff.tar' : 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
   });
   const digest = sha256(manifest);
-  const put = await backend.putManifest(image, opts.tag ?? digest, manifest, MediaType.OciManifest);
-  return { ...put, platform: { os, architecture: opts.architecture } };
+  const put = await backend.putManifest(image, opts.tag ?? digest, manifest, manifestType);
+  return { ...put, platform: { os, architecture: opts.architecture, ...variant } };
 }
 
 /** Push an index over platform manifests under a tag. */

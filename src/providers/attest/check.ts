@@ -37,6 +37,7 @@ export function checkPayload(kind: AttestationKind, payloadType: string, payload
   if (payloadType !== INTOTO_PAYLOAD_TYPE) return `payload type ${payloadType}, expected ${INTOTO_PAYLOAD_TYPE}`;
   if (body._type !== STATEMENT_TYPE) return `not an in-toto v1 statement (_type ${String(body._type)})`;
   if (body.predicateType !== PREDICATE_TYPES[kind]) return `predicate type ${String(body.predicateType)}, expected ${PREDICATE_TYPES[kind]}`;
+  // Stryker disable next-line ArrayDeclaration: a placeholder subject reads as sha256:undefined, which names no index either
   const subjects = (Array.isArray(body.subject) ? body.subject : []).map((s: any) => `sha256:${String(s?.digest?.sha256)}`);
   if (!subjects.includes(expected.index)) return `its subjects do not include the index ${expected.index}`;
   // cosign v3's signature statement is about the index alone, with nothing in its predicate.

@@ -99,6 +99,24 @@ describe('verifyBundle: shape and signing mode', () => {
         .toThrow(/^signature does not verify \(.*issuer/);
       expect(() => verifyBundle(bundle, { type: 'key', publicKey: newKey().publicKey })).toThrow(new BundleInvalidError('signed keyless, but a key was given to verify with'));
     });
+
+    it('a --trusted-root whose certificate cannot be read fails verify itself, not each attestation as invalid', async () => {
+      // Given a keyless signature attached to a version, and a trusted root whose CA certificate is garbage
+      const registry = new OciLayoutBackend(path.join(dir, 'layout'));
+      const index = (await publishVersions(registry, 'app', ['1.0.0']))['1.0.0'];
+      const bundle = await signer.sign(INTOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(cosignSignStatement(index))));
+      await attachBundle(registry, 'app', { mediaType: MediaType.OciIndex, digest: index, size: 1 }, 'signature', new TextEncoder().encode(JSON.stringify(bundle)));
+      const refs = attestationsIn((await listReferrers(registry, 'app', index)).manifests).get('signature') ?? [];
+      const json = JSON.parse(await readFile(sigstore.trustedRootFile, 'utf8')) as { certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }> };
+      json.certificateAuthorities[0].certChain.certificates[0].rawBytes = Buffer.from('not a certificate').toString('base64');
+      const broken: TrustPolicy = { type: 'keyless', identity: IDENTITY, issuer: ISSUER, trustedRoot: TrustedRoot.fromJSON(json) };
+      // When it is checked, then the error stops the check (the root is the problem, not the bundle)
+      const error = await checkReferrer(registry, 'app', 'signature', refs, { index, platforms: [] }, broken).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(BundleInvalidError);
+      // while the intact root accepts the same referrer
+      expect(await checkReferrer(registry, 'app', 'signature', refs, { index, platforms: [] }, { ...broken, trustedRoot: root })).toMatchObject({ status: 'ok' });
+    });
   });
 });
 
