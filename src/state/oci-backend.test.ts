@@ -383,3 +383,31 @@ describe('openOciBackend', () => {
     }
   });
 });
+
+describe('OciStateStore edges (issue 20)', () => {
+  it('reads undefined again and again while there is no state, and again once the tag is deleted', async () => {
+    const t = targetFor(freshRef());
+    const store = new OciStateStore(t);
+    expect(await store.read()).toBeUndefined();
+    expect(await store.read()).toBeUndefined();
+    await store.write(newState());
+    await t.registry.deleteManifest(t.image, (await headDigest(t, 'main'))!);
+    expect(await store.read()).toBeUndefined();
+  });
+
+  it('a store that never read writes the successor of the stored state (the serial check guards it)', async () => {
+    const ref = freshRef();
+    const first = await new OciStateStore(targetFor(ref)).write(newState());
+    const second = await new OciStateStore(targetFor(ref)).write(withResource(first, '1.0.0'));
+    expect(second.serial).toBe(2);
+    await expect(new OciStateStore(targetFor(ref)).write(withResource(first, '2.0.0'))).rejects.toThrow(/serial 1 → 2/);
+  });
+
+  it('a corrupt artifact without a backup says how to inspect it', async () => {
+    const ref = freshRef();
+    const t = targetFor(ref);
+    await putArtifact(t, 'main', await prepareArtifact(t, STATE_TYPE, new TextEncoder().encode('{')));
+    const error = (await new OciStateStore(t).read().catch((e: unknown) => e)) as StateError;
+    expect(error.nextSteps).toBe(`Inspect it (skopeo inspect --raw docker://${registry.host}/mirror/${t.image}:main), then push a good state there or delete the tag; mirror will not overwrite it.`);
+  });
+});
