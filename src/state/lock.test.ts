@@ -225,3 +225,12 @@ describe('FileLocker: force-unlock', () => {
     await held.release();
   });
 });
+
+describe('FileLocker: where the lock cannot be', () => {
+  it('a state path under a regular file fails with that error, not a loop of directory creation', async () => {
+    const dir = path.dirname(await stateFile());
+    await writeFile(path.join(dir, 'plain'), '');
+    const error = await errorOf(new FileLocker(path.join(dir, 'plain', 'state.json')).acquire('apply'));
+    expect((error as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+  });
+});

@@ -53,6 +53,7 @@ export class FileLocker extends LockCore<SeenFile> {
     }
     try {
       const info = JSON.parse(raw) as LockInfo;
+      // Stryker disable next-line OptionalChaining: `null.id` throws into the same catch, so JSON null is unreadable either way
       if (typeof info?.id === 'string' && typeof info.expires === 'string') return { info, raw };
     } catch { /* fall through */ }
     // Not JSON: maybe being written right now (open 'wx' then write), maybe left by a crash.

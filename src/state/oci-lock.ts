@@ -98,6 +98,7 @@ export class OciLocker extends LockCore<SeenArtifact> {
       const value = JSON.parse(Buffer.from(artifact.layer ?? '').toString('utf8')) as LockInfo & { machine?: string };
       if (typeof value?.id === 'string' && typeof value.expires === 'string') {
         const { machine: fingerprint, ...info } = value;
+        // Stryker disable next-line ConditionalExpression: a fingerprint that is not a string never equals machineId() either
         return { info, machine: typeof fingerprint === 'string' ? fingerprint : undefined };
       }
     } catch { /* fall through */ }
@@ -137,6 +138,7 @@ export class OciLocker extends LockCore<SeenArtifact> {
   protected async remove(seen: SeenArtifact): Promise<boolean> {
     const deleted = await this.deleteDigest(seen.artifact.digest);
     if (deleted !== undefined) return deleted; // false: it changed since we looked
+    // Stryker disable next-line OptionalChaining,StringLiteral: remove() only gets a holder's lock (release, force-unlock and takeover check it first)
     const id = seen.info?.id ?? 'unknown';
     const marker = await prepareArtifact(this.target, LOCK_TYPE, new TextEncoder().encode(JSON.stringify({ released: id, time: new Date().toISOString() })), { [RELEASED]: id });
     if ((await this.read())?.artifact.digest !== seen.artifact.digest) return false;
