@@ -43,7 +43,15 @@ class Watched extends FileLocker {
   }
   protected override async rewrite(...args: Parameters<FileLocker['rewrite']>) {
     this.rewrites += 1;
-    return super.rewrite(...args);
+    await super.rewrite(...args);
+    this.rewritten += 1;
+  }
+  /** Renewals completed. */
+  rewritten = 0;
+  /** Resolves right after the next renewal landed (so none is in flight). */
+  async renewed(): Promise<void> {
+    const n = this.rewritten;
+    while (this.rewritten === n) await sleep(2);
   }
   /** What closing a backend does: stop renewing. */
   stopAll(): void {
@@ -162,13 +170,15 @@ describe('FileLocker: renewal', () => {
   it('after release, and after a force-unlock, the holder stops looking at the lock', async () => {
     for (const end of ['release', 'force-unlock'] as const) {
       const file = await stateFile();
-      const l = watched(file, { leaseMs: 60 });
+      const l = watched(file, { renewMs: 60 });
       const held = await l.acquire('apply');
+      // Right after a renewal: one in flight at the unlock (its look done, its write not) would write the lock back
+      await l.renewed();
       if (end === 'release') await held.release();
       else await new FileLocker(file).forceUnlock(held.info.id);
-      await sleep(80); // a renewal in flight at the unlock finds the lock gone and stops
+      await sleep(100); // the next renewal finds the lock gone and stops
       const reads = l.reads;
-      await sleep(120);
+      await sleep(150);
       expect(l.reads, end).toBe(reads);
       await held.release();
     }

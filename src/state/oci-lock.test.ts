@@ -66,6 +66,11 @@ async function plantLock(t: OciTarget, over: Partial<LockInfo> = {}): Promise<{ 
   const digest = await putArtifact(t, `${t.tag}-lock`, await prepareArtifact(t, LOCK_TYPE, lockContent(info, 'another-machine'), { 'dev.mirror.lock.id': info.id }));
   return { info, digest };
 }
+/** Resolves once the lock's manifest changes: a renewal has just landed. */
+async function renewed(t: OciTarget): Promise<void> {
+  const first = await headDigest(t, `${t.tag}-lock`);
+  for (let i = 0; i < 500 && (await headDigest(t, `${t.tag}-lock`)) === first; i++) await sleep(5);
+}
 const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
 
 describe('OciLocker: who gets the lock', () => {
@@ -202,10 +207,10 @@ describe('OciLocker: timings', () => {
 
   it('stop() (the backend closing) ends renewal: the lease then runs out and a peer takes over', async () => {
     const ref = freshRef();
-    const l = locker(targetFor(ref), { leaseMs: 200 });
+    const l = locker(targetFor(ref), { leaseMs: 600 });
     const held = await l.acquire('apply');
     l.stop();
-    await sleep(350);
+    await sleep(900); // renewing, the holder would keep it (a renewal every 200 ms)
     const seen: string[] = [];
     const next = await locker(targetFor(ref)).acquire('apply', { timeoutMs: 0, onTakeover: (o) => seen.push(o.id) });
     expect(seen).toEqual([held.info.id]);
@@ -291,11 +296,14 @@ describe('OciLocker: release and force-unlock', () => {
     const ref = freshRef();
     const noDelete = (): Partial<RegistryBackend> => ({ deleteManifest: async () => { throw refused(ref); } });
     const t = targetFor(ref, noDelete);
-    const held = await locker(t, { leaseMs: 300 }).acquire('apply');
+    const held = await locker(t, { renewMs: 400 }).acquire('apply');
+    // Right after a renewal, so none is in flight: one would write the lock back over the marker
+    // (a registry has no compare-and-swap), a live holder's lock surviving its force-unlock.
+    await renewed(t);
     await locker(targetFor(ref, noDelete)).forceUnlock(held.info.id);
-    await sleep(250); // the next renewal sees the marker and stops
+    await sleep(500); // the next renewal sees the marker and stops
     const before = t.registry.stats().requests;
-    await sleep(250);
+    await sleep(500);
     expect(t.registry.stats().requests).toBe(before);
     expect(await locker(targetFor(ref)).current()).toBeUndefined();
     await held.release();
@@ -352,10 +360,10 @@ describe('state backends', () => {
 
   it('close() ends lease renewal with the lock timings given: the lease of a crashed holder runs out', async () => {
     const ref = freshRef();
-    const backend = await openOciBackend(configFor(registry, ref), { env: ENV, baseDir: '/', lock: { leaseMs: 200, pollMs: 20, settleMs: 15 } });
+    const backend = await openOciBackend(configFor(registry, ref), { env: ENV, baseDir: '/', lock: { leaseMs: 600, pollMs: 20, settleMs: 15 } });
     const held = await backend.locker.acquire('apply');
     await backend.close(); // the process dies without releasing
-    await sleep(350);
+    await sleep(900);
     const seen: string[] = [];
     const next = await locker(targetFor(ref)).acquire('apply', { timeoutMs: 0, onTakeover: (o) => seen.push(o.id) });
     expect(seen).toEqual([held.info.id]);
