@@ -384,6 +384,23 @@ describe('openOciBackend', () => {
   });
 });
 
+describe('state ref messages (issue 20)', () => {
+  const main = { url: '127.0.0.1:5000/mirror', insecure: true };
+  const refusal = (ref: string) => { try { parseStateRef(ref, main); } catch (e) { return e as AbortError; } return undefined; };
+  const example = "Example: state: { backend: 'oci', ref: 'ghcr.io/my-org/mirror/state:main' }.";
+
+  it('says what to use instead, and refuses a URL scheme anywhere but at the start', () => {
+    expect(refusal('oci:./.mirror/state')!.nextSteps).toBe(`A directory is local anyway: use state: { path: '.mirror/state.json' }, or a registry ref. ${example}`);
+    const at = refusal('ghcr.io/org/state@sha256:abc')!;
+    expect(at.message).toBe('state.ref must be REGISTRY/REPO:TAG without "@" (no digest, no user:password@).');
+    expect(at.nextSteps).toBe(`Credentials come from registry.username/password or the docker config. ${example}`);
+    expect(refusal(`ghcr.io/org/state:${'t'.repeat(122)}`)!.nextSteps).toBe(example);
+    const garbage = refusal('ghcr.io/org/state:https://main')!;
+    expect(garbage.message).toBe('state.ref "ghcr.io/org/state:https://main" is not REGISTRY/REPO:TAG.');
+    expect(garbage.nextSteps).toBe(example);
+  });
+});
+
 describe('OciStateStore edges (issue 20)', () => {
   it('reads undefined again and again while there is no state, and again once the tag is deleted', async () => {
     const t = targetFor(freshRef());

@@ -39,17 +39,21 @@ interface SeenArtifact {
  * This machine and pid namespace (hostname, boot id, pid namespace), hashed: a pid is only
  * checkable where all three match. Undefined off Linux: the lease alone decides there.
  */
-let machine: string | undefined | null = null;
-export function machineId(): string | undefined {
-  if (machine === null) {
-    try {
-      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      const pidns = readlinkSync('/proc/self/ns/pid');
-      machine = createHash('sha256').update(`${os.hostname()}\n${boot}\n${pidns}`).digest('hex').slice(0, 32);
-    } catch {
-      machine = undefined;
-    }
+export function machineFingerprint(): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidns = readlinkSync('/proc/self/ns/pid');
+    return createHash('sha256').update(`${os.hostname()}\n${boot}\n${pidns}`).digest('hex').slice(0, 32);
+  } catch {
+    return undefined;
   }
+}
+
+let machine: string | undefined | null = null;
+/** machineFingerprint(), computed once per process. */
+export function machineId(): string | undefined {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a per-process cache; once a test worker has filled it, no mutant here changes what it returns (machineFingerprint is tested itself)
+  if (machine === null) machine = machineFingerprint();
   return machine;
 }
 
@@ -185,6 +189,7 @@ export class OciLocker extends LockCore<SeenArtifact> {
     const previous = held.written;
     held.written = await putArtifact(this.target, this.tag, manifest);
     // Every renewal leaves an untagged manifest behind; drop it where the registry allows.
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: held.written is set when the lock is taken, and each renewal's new expiry gives a new digest
     if (previous !== undefined && previous !== held.written) await this.deleteDigest(previous);
   }
 

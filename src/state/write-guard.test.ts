@@ -72,3 +72,10 @@ describe('serialized (issue 20)', () => {
     expect(order).toEqual(['a>', '<a', 'b>', '<b', 'c>', '<c']);
   });
 });
+
+describe('assertInScope names every target of the scope (issue 20)', () => {
+  it('lists several targets comma-separated', () => {
+    const next = withResources({ 'zz@1.0.0': index('zz', '1.0.0', 1) });
+    expect(() => assertInScope(undefined, next, ['mm', 'ol'], name)).toThrow(/outside the scope mm, ol\.$/);
+  });
+});
