@@ -96,7 +96,7 @@ export interface Taking {
   onTakeover?: (old: LockInfo) => void;
 }
 
-/** A lock this process holds: its record and the medium's mark of what it wrote (an artifact digest). */
+/** A lock this process holds: its record and the medium's mark of what it wrote (an artifact digest, a lock file's text). */
 export interface Held {
   readonly info: LockInfo;
   written?: string;

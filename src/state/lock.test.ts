@@ -197,6 +197,49 @@ describe('FileLocker: renewal', () => {
   });
 });
 
+describe('FileLocker: a renewal racing a force-unlock', () => {
+  // Given a holder whose renewal has looked (its own lock) but not yet written, when in that
+  // window the lock is force-unlocked and then taken by another run / left free / being written
+  for (const after of ['taken', 'free', 'being written'] as const) {
+    it(`never rewrites a lock force-unlocked between its look and its write (${after})`, async () => {
+      const file = await stateFile();
+      const holder = watched(file, { renewMs: 50 });
+      const first = await holder.acquire('apply');
+      let next: Awaited<ReturnType<FileLocker['acquire']>> | undefined;
+      holder.afterRead = async () => {
+        await new FileLocker(file).forceUnlock(first.info.id);
+        if (after === 'taken') next = await new FileLocker(file).acquire('apply');
+        if (after === 'being written') await writeFile(`${file}.lock`, '{"id": "half');
+      };
+      await sleep(200);
+      // Then the lock file is what the window left, and the old holder stopped renewing
+      if (after === 'taken') expect((await readJson(`${file}.lock`)).id).toBe(next!.info.id);
+      if (after === 'free') expect(await readdir(path.dirname(file))).toEqual([]);
+      if (after === 'being written') expect(await readFile(`${file}.lock`, 'utf8')).toBe('{"id": "half');
+      const reads = holder.reads;
+      await sleep(120);
+      expect(holder.reads).toBe(reads);
+      await first.release();
+      await next?.release();
+    });
+  }
+
+  it('renewal keeps the lock file as it was written, byte for byte, but for the expiry', async () => {
+    const file = await stateFile();
+    const l = watched(file, { renewMs: 30 });
+    const held = await l.acquire('apply');
+    const before = await readFile(`${file}.lock`, 'utf8');
+    await l.renewed();
+    await l.renewed(); // the second renewal checks the text the first one wrote
+    const after = await readFile(`${file}.lock`, 'utf8');
+    expect(after).not.toBe(before);
+    expect(JSON.parse(after)).toEqual({ ...held.info, expires: JSON.parse(after).expires });
+    expect(Date.parse(JSON.parse(after).expires)).toBeGreaterThan(Date.parse(held.info.expires));
+    expect(after).toHaveLength(before.length);
+    await held.release();
+  });
+});
+
 describe('FileLocker: force-unlock', () => {
   it('of a free lock says which lock file is missing; of a wrong id, which id to use', async () => {
     const file = await stateFile();
