@@ -59,6 +59,8 @@ const locker = (t: OciTarget, opts: OciLockerOptions = {}) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const headDigest = async (t: OciTarget, reference: string) => (await t.registry.headManifest(t.image, reference))?.digest;
 const repoOf = (t: OciTarget) => t.registry.repository(t.image);
+/** Digest of the empty config blob every artifact shares. */
+const EMPTY_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';
 const refused = (ref: string) => new RegistryError(ref, 'The operation is unsupported.', undefined, 405);
 /** A lock of another holder, written straight to the tag. */
 async function plantLock(t: OciTarget, over: Partial<LockInfo> = {}): Promise<{ info: LockInfo; digest: string }> {
@@ -264,6 +266,35 @@ describe('OciLocker: release and force-unlock', () => {
       expect((error as AbortError).nextSteps).toBe('Run `mirror force-unlock` again with the ID it reports.');
       expect(await headDigest(plain, 'main-lock'), between).toBe(renewed);
     }
+  });
+
+  it('a renewal never overwrites a lock force-unlocked and taken by another run while it uploaded', async () => {
+    // Given a holder whose renewal has looked (its own lock) and is uploading its new lock's blobs
+    const ref = freshRef();
+    let armed = false;
+    let next: Awaited<ReturnType<OciLocker['acquire']>> | undefined;
+    const t = targetFor(ref, (r) => ({
+      putBlob: async (...args: Parameters<RegistryBackend['putBlob']>) => {
+        if (armed && args[1] !== EMPTY_DIGEST) {
+          // When, right then, the lock is force-unlocked and taken by another run
+          armed = false;
+          await locker(targetFor(ref)).forceUnlock(first.info.id);
+          next = await locker(targetFor(ref)).acquire('apply');
+        }
+        return r.putBlob(...args);
+      },
+    }));
+    const holder = locker(t, { renewMs: 100 });
+    const first = await holder.acquire('apply');
+    armed = true;
+    for (let i = 0; i < 200 && !next; i++) await sleep(10);
+    await sleep(100);
+    // Then the tag holds the next run's lock
+    expect(next).toBeDefined();
+    expect((await locker(targetFor(ref)).current())?.id).toBe(next!.info.id);
+    await first.release();
+    expect((await locker(targetFor(ref)).current())?.id).toBe(next!.info.id);
+    await next!.release();
   });
 
   it('a lock already deleted by someone else is reported as changed, and DELETE is still used afterwards', async () => {

@@ -183,9 +183,15 @@ export class OciLocker extends LockCore<SeenArtifact> {
     };
   }
 
-  /** Renewal PUTs a new manifest under the tag; the one it replaces is deleted where the registry allows. */
+  /**
+   * Renewal PUTs a new manifest under the tag; the one it replaces is deleted where the registry
+   * allows. Its blobs are uploaded first, then the tag is looked at once more: a force-unlock or a
+   * takeover that landed since the renewal's look (during the uploads) is seen and left alone.
+   * A registry has no compare-and-swap; this narrows the window to one round trip.
+   */
   protected async rewrite(held: Held, renewed: LockInfo): Promise<void> {
     const manifest = await this.prepare(renewed);
+    if ((await this.read())?.artifact.digest !== held.written) return;
     const previous = held.written;
     held.written = await putArtifact(this.target, this.tag, manifest);
     // Every renewal leaves an untagged manifest behind; drop it where the registry allows.
