@@ -148,7 +148,25 @@ describe('OciLocker: who gets the lock', () => {
     const held = await locker(t).acquire('apply');
     const artifact = (await fetchArtifact(t, 'main-lock', LOCK_TYPE))!;
     expect(artifact.manifest.annotations).toMatchObject({ 'dev.mirror.lock.id': held.info.id });
+    expect(JSON.parse(Buffer.from(artifact.manifestBytes).toString()).layers[0].annotations).toEqual({ 'org.opencontainers.image.title': 'lock.json' });
     await held.release();
+  });
+
+  it('a lock artifact with an expiry but no id is held as unreadable, not as a holder without a name', async () => {
+    const t = targetFor(freshRef());
+    await putArtifact(t, 'main-lock', await prepareArtifact(t, LOCK_TYPE, new TextEncoder().encode(JSON.stringify({ expires: '2999-01-01T00:00:00Z' }))));
+    await expect(locker(t, { leaseMs: 10_000 }).acquire('apply', { timeoutMs: 50 })).rejects.toThrow(/unreadable lock artifact/);
+  });
+
+  it('reads a lock manifest without annotations (another writer of the format): its expired lease is taken over', async () => {
+    const t = targetFor(freshRef());
+    const info = { ...holderInfo('bare', 'apply', 'ci', 60_000), host: 'elsewhere', expires: new Date(Date.now() - 1000).toISOString() };
+    const { annotations: _dropped, ...bare } = JSON.parse(Buffer.from(await prepareArtifact(t, LOCK_TYPE, lockContent(info, 'another-machine'))).toString());
+    await putArtifact(t, 'main-lock', new TextEncoder().encode(JSON.stringify(bare)));
+    const seen: string[] = [];
+    const taken = await locker(t).acquire('apply', { onTakeover: (o) => seen.push(o.id) });
+    expect(seen).toEqual(['bare']);
+    await taken.release();
   });
 
   it('refuses a tag holding something else with what to do about it', async () => {
