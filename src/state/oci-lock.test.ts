@@ -79,7 +79,8 @@ describe('OciLocker: who gets the lock', () => {
   it('of several takers racing for a free lock, exactly one wins: the last writer after the settle delay', async () => {
     // Given four processes that all see the lock free and write theirs
     const ref = freshRef();
-    const takers = Array.from({ length: 4 }, () => locker(targetFor(ref), { settleMs: 150 }));
+    // The product's default settle delay (1 s): writers further apart than it can both win (README).
+    const takers = Array.from({ length: 4 }, () => locker(targetFor(ref), { settleMs: 1000 }));
     const results = await Promise.allSettled(takers.map((l) => l.acquire('apply', { timeoutMs: 0 })));
     // Then one holds it and the others were told who
     const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

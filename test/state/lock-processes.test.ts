@@ -33,7 +33,7 @@ if (kind === 'file') {
 } else {
   const { openOciBackend } = await import(dist + '/state/oci-backend.js');
   const backend = await openOciBackend({ registry: { url: registryUrl, insecure: true }, state: { backend: 'oci', path: '/unused', ref: where } },
-    { env: { HOME: '/nonexistent' }, baseDir: '/', lock: { pollMs: 20, settleMs: 500 } });
+    { env: { HOME: '/nonexistent' }, baseDir: '/', lock: { pollMs: 20, settleMs: 1000 } }); // the default settle delay
   ({ locker, close } = backend);
 }
 console.log('ready');
