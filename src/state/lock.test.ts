@@ -167,6 +167,18 @@ describe('FileLocker: renewal', () => {
     await held.release();
   });
 
+  it('leaves no file handle open per renewal', async () => {
+    if (process.platform !== 'linux') return;
+    const l = watched(await stateFile(), { renewMs: 15 });
+    const held = await l.acquire('apply');
+    const fds = async () => (await readdir('/proc/self/fd')).length;
+    await l.renewed();
+    const before = await fds();
+    for (let i = 0; i < 8; i++) await l.renewed();
+    expect(await fds()).toBeLessThan(before + 3);
+    await held.release();
+  });
+
   it('after release, and after a force-unlock, the holder stops looking at the lock', async () => {
     for (const end of ['release', 'force-unlock'] as const) {
       const file = await stateFile();

@@ -394,7 +394,9 @@ describe('state ref messages (issue 20)', () => {
     const at = refusal('ghcr.io/org/state@sha256:abc')!;
     expect(at.message).toBe('state.ref must be REGISTRY/REPO:TAG without "@" (no digest, no user:password@).');
     expect(at.nextSteps).toBe(`Credentials come from registry.username/password or the docker config. ${example}`);
-    expect(refusal(`ghcr.io/org/state:${'t'.repeat(122)}`)!.nextSteps).toBe(example);
+    const long = refusal(`ghcr.io/org/state:${'t'.repeat(122)}`)!;
+    expect(long.message).toMatch(/has a tag longer than 121 characters; mirror appends -backup and -lock to it\.$/);
+    expect(long.nextSteps).toBe(example);
     const garbage = refusal('ghcr.io/org/state:https://main')!;
     expect(garbage.message).toBe('state.ref "ghcr.io/org/state:https://main" is not REGISTRY/REPO:TAG.');
     expect(garbage.nextSteps).toBe(example);
