@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { BugError, StateError } from '../errors.js';
-import { FileStateStore } from './file-store.js';
+import { FileStateStore, writeFileAtomic } from './file-store.js';
 import { FileLocker } from './lock.js';
 import { LockedError } from './lock-core.js';
 import { newState } from './new-state.js';
@@ -274,5 +274,41 @@ describe('FileLocker', () => {
     const next = await new FileLocker(file, { leaseMs: 200, pollMs: 20 }).acquire('apply', { timeoutMs: 2000 });
     expect(Date.parse(next.info.expires)).toBeGreaterThan(Date.now() + 100);
     await next.release();
+  });
+});
+
+describe('FileStateStore edges (issue 20)', () => {
+  it('a state path that cannot be read (a directory) is an error naming it and the errno, never a replacement', async () => {
+    const file = await stateFile();
+    await mkdir(file);
+    const error = (await new FileStateStore(file).read().catch((e: unknown) => e)) as StateError;
+    expect(error).toBeInstanceOf(StateError);
+    expect(error.message).toBe(`State file ${file} cannot be read: EISDIR.`);
+    expect(error.nextSteps).toBe('Check the path (state.path) and its permissions; mirror will not replace it.');
+    expect((error as Error & { cause?: { code?: string } }).cause?.code).toBe('EISDIR');
+    await expect(new FileStateStore(file).write(newState())).rejects.toBeInstanceOf(StateError);
+  });
+
+  it('a corrupt file without a backup names where the backup would be', async () => {
+    const file = await stateFile();
+    await writeFile(file, '{');
+    await expect(new FileStateStore(file).read()).rejects.toThrow(new RegExp(`is corrupt: .* and there is no backup \\(${file}\\.backup\\)\\.$`));
+  });
+
+  it('writes through a dangling symlink (state.json -> a file not yet written): the target is created, the link stays', async () => {
+    const dir = path.dirname(await stateFile());
+    const link = path.join(dir, 'state.json');
+    await symlink('real-state.json', link);
+    const written = await new FileStateStore(link).write(newState());
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(await readFile(path.join(dir, 'real-state.json'), 'utf8')).lineage).toBe(written.lineage);
+  });
+
+  it('an atomic write that cannot land (the target is a directory) fails and leaves no temp file', async () => {
+    const dir = path.dirname(await stateFile());
+    const target = path.join(dir, 'taken');
+    await mkdir(path.join(target, 'inside'), { recursive: true });
+    await expect(writeFileAtomic(target, 'x')).rejects.toThrow();
+    expect((await readdir(dir)).sort()).toEqual(['taken']);
   });
 });

@@ -65,9 +65,12 @@ export async function modeOf(file: string): Promise<number | undefined> {
 }
 
 // The rename itself is only durable once the directory entry is flushed.
+// Stryker disable next-line BlockStatement: fsync of the directory; only a power cut tells it was skipped
 async function syncDir(dir: string): Promise<void> {
+  // Stryker disable next-line BlockStatement: fsync of the directory; only a power cut tells it was skipped
   try {
     const handle = await open(dir, constants.O_RDONLY);
+    // Stryker disable next-line BlockStatement: fsync of the directory; only a power cut tells it was skipped
     try { await handle.sync(); } finally { await handle.close(); }
   } catch { /* Windows and some filesystems refuse to open or fsync a directory */ }
 }
@@ -92,6 +95,7 @@ class DurableTextFile implements Adapter<RawFile | null> {
     }
   }
   async write(data: RawFile | null): Promise<void> {
+    // Stryker disable next-line ConditionalExpression,StringLiteral: unreachable; this file only writes after setting data, and null.text throws anyway
     if (data === null) throw new BugError('DurableTextFile.write called without data');
     await writeFileAtomic(this.file, data.text);
   }

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { smallPlan as buildPlan } from '../../test/fixtures/plans.js';
 import { jobActions } from '../services/apply.js';
 import { planId } from '../plan/plan-id.js';
-import { assertFragmentScope, FragmentStore, parseFragment, type Fragment } from './fragment.js';
+import { BugError, type StateError } from '../errors.js';
+import { assertFragmentScope, FragmentStore, NoLocker, parseFragment, type Fragment } from './fragment.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const build = (app: string, version: string, platform: string) => ({ type: 'build' as const, app, image: app, version, platform, digest: D, createdAt: 't', updatedAt: 't' });
@@ -96,5 +97,56 @@ describe('fragment files', () => {
     expect(() => parseFragment(JSON.stringify({ fragmentVersion: 2 }), 'f.json')).toThrow('Fragment f.json is not a mirror state fragment: fragmentVersion: ');
     const good = { fragmentVersion: 1, plan: { id: 'x', lineage: null, serial: 0, configHash: 'h' }, actions: [], resources: {}, history: [] };
     expect(parseFragment(JSON.stringify(good), 'f.json')).toEqual(good);
+  });
+});
+
+describe('fragment edges (issue 20)', () => {
+  const plan = buildPlan();
+  const redo = 'Merge only the fragments the build jobs of this plan wrote (apply PLANFILE --only build --fragment-out FILE).';
+  const fragment = (actions: string[], resources: Fragment['resources']): Fragment => ({
+    fragmentVersion: 1, plan: { id: planId(plan), lineage: null, serial: 0, configHash: plan.configHash }, actions, resources, history: [],
+  });
+  const refusal = (f: Fragment) => { try { assertFragmentScope(f, 'f.json'); } catch (e) { return e as StateError; } return undefined; };
+
+  it('names every action of the job (or none) when refusing an address, and says what to merge instead', () => {
+    const [a, b] = plan.actions.filter((x) => x.type === 'build');
+    const rec = build(a.app, a.version as string, a.platform as string);
+    const two = refusal(fragment([b.address, 'zz@1.0.0/linux/amd64'], { [a.address]: rec }));
+    expect(two!.message).toContain(`which is not one of the build actions its job was given (${b.address}, zz@1.0.0/linux/amd64).`);
+    expect(two!.nextSteps).toBe(redo);
+    expect(refusal(fragment([], { [a.address]: rec }))!.message).toContain('its job was given (none).');
+  });
+
+  it('refuses a build record without a version or platform, even under the address those would spell', () => {
+    const { version: _v, ...noVersion } = build('a', '1.0.0', 'linux/amd64');
+    const { platform: _p, ...noPlatform } = build('a', '1.0.0', 'linux/amd64');
+    expect(refusal(fragment(['a@undefined/linux/amd64'], { 'a@undefined/linux/amd64': noVersion }))!.message).toMatch(/is not a build of that address/);
+    expect(refusal(fragment(['a@1.0.0/undefined'], { 'a@1.0.0/undefined': noPlatform }))!.message).toMatch(/is not a build of that address/);
+  });
+
+  it('parseFragment tells to use the file the build job wrote', () => {
+    for (const text of ['{', JSON.stringify({ fragmentVersion: 2 })]) {
+      const error = (() => { try { parseFragment(text, 'f.json'); } catch (e) { return e as StateError; } return undefined; })();
+      expect(error!.nextSteps).toBe('Use the file the build job wrote with --fragment-out.');
+    }
+  });
+
+  it("a FragmentStore's state carries the plan's lineage, so `state merge` can check it", async () => {
+    const lineage = '2b8f0a64-5f5c-4d55-9a3b-6a3f0c7d1e11';
+    const store = new FragmentStore('/nonexistent/f.json', { ...plan, state: { lineage, serial: 3 } }, []);
+    expect((await store.read()).lineage).toBe(lineage);
+  });
+
+  it('NoLocker: a build runner takes a lock of its own at once, holds nothing shared, and has nothing to force-unlock', async () => {
+    const locker = new NoLocker();
+    const before = Date.now();
+    const held = await locker.acquire('apply');
+    expect(held.info).toMatchObject({ id: 'fragment', operation: 'apply', who: '', host: '', pid: process.pid });
+    expect(Date.parse(held.info.created)).toBeGreaterThanOrEqual(before - 1000);
+    expect(held.info.expires).toBe(held.info.created);
+    await expect(held.release()).resolves.toBeUndefined();
+    expect(await locker.current()).toBeUndefined();
+    await expect(locker.forceUnlock()).rejects.toThrow(new BugError('fragments have no lock'));
+    await expect(locker.forceUnlock()).rejects.toBeInstanceOf(BugError);
   });
 });

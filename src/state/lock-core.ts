@@ -64,7 +64,9 @@ export function lockWait(ms: number, signal: AbortSignal | undefined, holder: Lo
   if (signal?.aborted) return Promise.reject(stopped());
   return new Promise((resolve, reject) => {
     const onAbort = () => { clearTimeout(timer); reject(stopped()); };
+    // Stryker disable next-line StringLiteral: the listener left behind would only reject an already settled promise
     const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal aborts at most once, and onAbort clears the timer either way
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -94,7 +96,7 @@ export interface Taking {
   onTakeover?: (old: LockInfo) => void;
 }
 
-/** A lock this process holds: its record and the medium's mark of what it wrote (an artifact digest). */
+/** A lock this process holds: its record and the medium's mark of what it wrote (an artifact digest, a lock file's text). */
 export interface Held {
   readonly info: LockInfo;
   written?: string;
@@ -151,8 +153,11 @@ export abstract class LockCore<S extends SeenLock> implements Locker {
   /** Whether `seen` is provably abandoned: its lease ran out, or its pid is dead on this machine. */
   protected stale(seen: S): boolean {
     const { info } = seen;
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: unreachable; every caller passes a lock with a holder (a released marker never gets here)
     if (!info) return false;
+    // Stryker disable next-line EqualityOperator: differs only in the millisecond the lease ends
     if (!(Date.parse(info.expires) >= Date.now())) return true; // expired, or an unparsable date
+    // Stryker disable next-line EqualityOperator: pid 0 probes our own process group, which always exists, so it never reads as dead either
     return this.onThisMachine(seen) && info.pid > 0 && !pidAlive(info.pid);
   }
 
@@ -166,6 +171,7 @@ export abstract class LockCore<S extends SeenLock> implements Locker {
       if ('taken' in result) return this.handle(result.taken);
       if ('again' in result) continue;
       const left = deadline - Date.now();
+      // Stryker disable next-line EqualityOperator: at exactly 0 ms left the mutant waits 0 ms and throws on the next look
       if (left <= 0) throw new LockedError(this.state, result.holder);
       // Once: a run that sits silent for --lock-timeout looks hung.
       if (!waiting) { waiting = true; opts.onWait?.(result.holder); }
@@ -190,6 +196,7 @@ export abstract class LockCore<S extends SeenLock> implements Locker {
       await this.rewrite(held, { ...info, expires: new Date(Date.now() + this.leaseMs).toISOString() });
     };
     const timer = setInterval(() => {
+      // Stryker disable next-line ConditionalExpression: stop() clears this interval in the same tick it sets stopped
       if (!stopped) inflight = inflight.then(renew).catch(() => undefined);
     }, this.renewMs > 0 ? this.renewMs : 2 ** 31 - 1);
     timer.unref();

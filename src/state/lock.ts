@@ -9,11 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortError } from '../errors.js';
-import { writeFileAtomic } from './file-store.js';
 import { AGAIN, holderInfo, LockCore, unreadableHolder, type Attempt, type Held, type LockTimings, type Taking } from './lock-core.js';
 import type { LockInfo } from './types.js';
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
+
+/** The lock file's text for a holder. */
+const lockText = (info: LockInfo) => JSON.stringify(info, null, 2);
 
 /** Options of a FileLocker (pollMs default 200 ms). */
 export type FileLockerOptions = LockTimings;
@@ -53,6 +55,7 @@ export class FileLocker extends LockCore<SeenFile> {
     }
     try {
       const info = JSON.parse(raw) as LockInfo;
+      // Stryker disable next-line OptionalChaining: `null.id` throws into the same catch, so JSON null is unreadable either way
       if (typeof info?.id === 'string' && typeof info.expires === 'string') return { info, raw };
     } catch { /* fall through */ }
     // Not JSON: maybe being written right now (open 'wx' then write), maybe left by a crash.
@@ -77,7 +80,7 @@ export class FileLocker extends LockCore<SeenFile> {
       return this.tryCreate(info);
     }
     try {
-      try { await handle.writeFile(JSON.stringify(info, null, 2)); await handle.sync(); } finally { await handle.close(); }
+      try { await handle.writeFile(lockText(info)); await handle.sync(); } finally { await handle.close(); }
     } catch (error) {
       // A full disk: an empty lock file would block every command for a lease. It is ours: remove it.
       await unlink(this.file).catch(() => undefined);
@@ -120,7 +123,7 @@ export class FileLocker extends LockCore<SeenFile> {
     return async () => {
       // Timestamps at creation, not at the first attempt: a long wait must not yield a lock born expired.
       const info = holderInfo(t.id, t.operation, t.who, this.leaseMs);
-      if (await this.tryCreate(info)) return { taken: { info } };
+      if (await this.tryCreate(info)) return { taken: { info, written: lockText(info) } };
       const seen = await this.read();
       if (!seen) {
         // Released between our attempt and our look: try again at once, but a file that keeps
@@ -139,8 +142,28 @@ export class FileLocker extends LockCore<SeenFile> {
     };
   }
 
-  /** Renewal replaces the file atomically: a reader never sees it half written. */
-  protected async rewrite(_held: Held, renewed: LockInfo): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify(renewed, null, 2));
+  /**
+   * Renewal rewrites the lock file in place, through a handle opened on it and checked to still
+   * hold exactly what we last wrote. A renewal's look and its write are two steps: a force-unlock,
+   * or a takeover after a stall, may land between them. The lock found then is another file (or
+   * none: open fails), which this never touches; writing a new file and renaming it over the path,
+   * as renewal once did, replaced whatever lock was there, so two runs held the state at once.
+   * Only the expiry changes, so the record keeps its length; a reader catching the write mid-way
+   * sees an unreadable lock, which is held, never stale.
+   */
+  protected async rewrite(held: Held, renewed: LockInfo): Promise<void> {
+    const handle = await open(this.file, 'r+');
+    try {
+      // Someone else's lock (or one being written): the renewal's next look stops it.
+      if ((await handle.readFile('utf8')) !== held.written) return;
+      const text = lockText(renewed);
+      const bytes = Buffer.from(text);
+      await handle.write(bytes, 0, bytes.length, 0);
+      await handle.truncate(bytes.length);
+      await handle.sync();
+      held.written = text;
+    } finally {
+      await handle.close();
+    }
   }
 }

@@ -64,9 +64,11 @@ export function parseStateRef(ref: string, registry: ResolvedConfig['registry'])
     throw new AbortError(`state.ref "${ref}" has a tag longer than ${MAX_TAG} characters; mirror appends ${SUFFIXES.join(' and ')} to it.`, EXAMPLE);
   }
   const slash = parsed.repository.lastIndexOf('/');
+  // Stryker disable next-line EqualityOperator: a parsed repository never starts with '/'
   const namespace = slash >= 0 ? parsed.repository.slice(0, slash) : '';
   const image = parsed.repository.slice(slash + 1);
   const main = parseRegistryUrl(registry.url);
+  // Stryker disable next-line ConditionalExpression: an oci: registry url has no host, so the host comparison is false anyway
   const sameHost = main.kind === 'http' && main.host === parsed.host;
   const settings: RegistrySettings = {
     url: namespace ? `${parsed.host}/${namespace}` : parsed.host,

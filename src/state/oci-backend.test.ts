@@ -383,3 +383,50 @@ describe('openOciBackend', () => {
     }
   });
 });
+
+describe('state ref messages (issue 20)', () => {
+  const main = { url: '127.0.0.1:5000/mirror', insecure: true };
+  const refusal = (ref: string) => { try { parseStateRef(ref, main); } catch (e) { return e as AbortError; } return undefined; };
+  const example = "Example: state: { backend: 'oci', ref: 'ghcr.io/my-org/mirror/state:main' }.";
+
+  it('says what to use instead, and refuses a URL scheme anywhere but at the start', () => {
+    expect(refusal('oci:./.mirror/state')!.nextSteps).toBe(`A directory is local anyway: use state: { path: '.mirror/state.json' }, or a registry ref. ${example}`);
+    const at = refusal('ghcr.io/org/state@sha256:abc')!;
+    expect(at.message).toBe('state.ref must be REGISTRY/REPO:TAG without "@" (no digest, no user:password@).');
+    expect(at.nextSteps).toBe(`Credentials come from registry.username/password or the docker config. ${example}`);
+    const long = refusal(`ghcr.io/org/state:${'t'.repeat(122)}`)!;
+    expect(long.message).toMatch(/has a tag longer than 121 characters; mirror appends -backup and -lock to it\.$/);
+    expect(long.nextSteps).toBe(example);
+    const garbage = refusal('ghcr.io/org/state:https://main')!;
+    expect(garbage.message).toBe('state.ref "ghcr.io/org/state:https://main" is not REGISTRY/REPO:TAG.');
+    expect(garbage.nextSteps).toBe(example);
+  });
+});
+
+describe('OciStateStore edges (issue 20)', () => {
+  it('reads undefined again and again while there is no state, and again once the tag is deleted', async () => {
+    const t = targetFor(freshRef());
+    const store = new OciStateStore(t);
+    expect(await store.read()).toBeUndefined();
+    expect(await store.read()).toBeUndefined();
+    await store.write(newState());
+    await t.registry.deleteManifest(t.image, (await headDigest(t, 'main'))!);
+    expect(await store.read()).toBeUndefined();
+  });
+
+  it('a store that never read writes the successor of the stored state (the serial check guards it)', async () => {
+    const ref = freshRef();
+    const first = await new OciStateStore(targetFor(ref)).write(newState());
+    const second = await new OciStateStore(targetFor(ref)).write(withResource(first, '1.0.0'));
+    expect(second.serial).toBe(2);
+    await expect(new OciStateStore(targetFor(ref)).write(withResource(first, '2.0.0'))).rejects.toThrow(/serial 1 → 2/);
+  });
+
+  it('a corrupt artifact without a backup says how to inspect it', async () => {
+    const ref = freshRef();
+    const t = targetFor(ref);
+    await putArtifact(t, 'main', await prepareArtifact(t, STATE_TYPE, new TextEncoder().encode('{')));
+    const error = (await new OciStateStore(t).read().catch((e: unknown) => e)) as StateError;
+    expect(error.nextSteps).toBe(`Inspect it (skopeo inspect --raw docker://${registry.host}/mirror/${t.image}:main), then push a good state there or delete the tag; mirror will not overwrite it.`);
+  });
+});

@@ -39,17 +39,21 @@ interface SeenArtifact {
  * This machine and pid namespace (hostname, boot id, pid namespace), hashed: a pid is only
  * checkable where all three match. Undefined off Linux: the lease alone decides there.
  */
-let machine: string | undefined | null = null;
-export function machineId(): string | undefined {
-  if (machine === null) {
-    try {
-      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      const pidns = readlinkSync('/proc/self/ns/pid');
-      machine = createHash('sha256').update(`${os.hostname()}\n${boot}\n${pidns}`).digest('hex').slice(0, 32);
-    } catch {
-      machine = undefined;
-    }
+export function machineFingerprint(): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidns = readlinkSync('/proc/self/ns/pid');
+    return createHash('sha256').update(`${os.hostname()}\n${boot}\n${pidns}`).digest('hex').slice(0, 32);
+  } catch {
+    return undefined;
   }
+}
+
+let machine: string | undefined | null = null;
+/** machineFingerprint(), computed once per process. */
+export function machineId(): string | undefined {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a per-process cache; once a test worker has filled it, no mutant here changes what it returns (machineFingerprint is tested itself)
+  if (machine === null) machine = machineFingerprint();
   return machine;
 }
 
@@ -98,6 +102,7 @@ export class OciLocker extends LockCore<SeenArtifact> {
       const value = JSON.parse(Buffer.from(artifact.layer ?? '').toString('utf8')) as LockInfo & { machine?: string };
       if (typeof value?.id === 'string' && typeof value.expires === 'string') {
         const { machine: fingerprint, ...info } = value;
+        // Stryker disable next-line ConditionalExpression: a fingerprint that is not a string never equals machineId() either
         return { info, machine: typeof fingerprint === 'string' ? fingerprint : undefined };
       }
     } catch { /* fall through */ }
@@ -137,6 +142,7 @@ export class OciLocker extends LockCore<SeenArtifact> {
   protected async remove(seen: SeenArtifact): Promise<boolean> {
     const deleted = await this.deleteDigest(seen.artifact.digest);
     if (deleted !== undefined) return deleted; // false: it changed since we looked
+    // Stryker disable next-line OptionalChaining,StringLiteral: remove() only gets a holder's lock (release, force-unlock and takeover check it first)
     const id = seen.info?.id ?? 'unknown';
     const marker = await prepareArtifact(this.target, LOCK_TYPE, new TextEncoder().encode(JSON.stringify({ released: id, time: new Date().toISOString() })), { [RELEASED]: id });
     if ((await this.read())?.artifact.digest !== seen.artifact.digest) return false;
@@ -177,12 +183,19 @@ export class OciLocker extends LockCore<SeenArtifact> {
     };
   }
 
-  /** Renewal PUTs a new manifest under the tag; the one it replaces is deleted where the registry allows. */
+  /**
+   * Renewal PUTs a new manifest under the tag; the one it replaces is deleted where the registry
+   * allows. Its blobs are uploaded first, then the tag is looked at once more: a force-unlock or a
+   * takeover that landed since the renewal's look (during the uploads) is seen and left alone.
+   * A registry has no compare-and-swap; this narrows the window to one round trip.
+   */
   protected async rewrite(held: Held, renewed: LockInfo): Promise<void> {
     const manifest = await this.prepare(renewed);
+    if ((await this.read())?.artifact.digest !== held.written) return;
     const previous = held.written;
     held.written = await putArtifact(this.target, this.tag, manifest);
     // Every renewal leaves an untagged manifest behind; drop it where the registry allows.
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: held.written is set when the lock is taken, and each renewal's new expiry gives a new digest
     if (previous !== undefined && previous !== held.written) await this.deleteDigest(previous);
   }
 

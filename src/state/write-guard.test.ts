@@ -59,3 +59,23 @@ describe('serialized', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
   });
 });
+
+describe('serialized (issue 20)', () => {
+  it('a call made after an earlier one settled still waits for the one running now', async () => {
+    const order: string[] = [];
+    const step = (id: string, ms: number) => serialized('k2', async () => { order.push(`${id}>`); await new Promise((r) => setTimeout(r, ms)); order.push(`<${id}`); });
+    const a = step('a', 5);
+    const b = step('b', 60);
+    await a; // a's cleanup runs while b is queued: it must not drop b from the queue
+    await new Promise((r) => setTimeout(r, 10));
+    await Promise.all([b, step('c', 1)]);
+    expect(order).toEqual(['a>', '<a', 'b>', '<b', 'c>', '<c']);
+  });
+});
+
+describe('assertInScope names every target of the scope (issue 20)', () => {
+  it('lists several targets comma-separated', () => {
+    const next = withResources({ 'zz@1.0.0': index('zz', '1.0.0', 1) });
+    expect(() => assertInScope(undefined, next, ['mm', 'ol'], name)).toThrow(/outside the scope mm, ol\.$/);
+  });
+});

@@ -3,6 +3,7 @@
  * loopback port, temp storage, deletes enabled, optionally behind htpasswd (bcrypt) auth.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -35,22 +36,37 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** GET /v2/ over https without verifying (the rig's own certificate), or over http. */
-function status(host: string, tls: boolean): Promise<number> {
-  if (!tls) return fetch(`http://${host}/v2/`).then((r) => r.status);
+/** Header each rig registry answers with, its value unique to that registry (see waitReady). */
+const MARK = 'X-Mirror-Test-Registry';
+
+/** GET /v2/ over https without verifying (the rig's own certificate), or over http: status and our mark. */
+function status(host: string, tls: boolean): Promise<{ code: number; mark?: string }> {
+  if (!tls) return fetch(`http://${host}/v2/`).then((r) => ({ code: r.status, mark: r.headers.get(MARK) ?? undefined }));
   return new Promise((resolve, reject) => {
-    httpsGet(`https://${host}/v2/`, { rejectUnauthorized: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+    httpsGet(`https://${host}/v2/`, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve({ code: res.statusCode ?? 0, mark: [res.headers[MARK.toLowerCase()]].flat()[0] });
+    }).on('error', reject);
   });
 }
 
-async function waitReady(host: string, child: ChildProcess, log: () => string, tls = false): Promise<void> {
+/**
+ * Ready once this child answers. The port was free when picked, but another suite's registry
+ * starting at the same moment may take it first: its answer (without our mark) is not ours, or an
+ * auth test would talk to a registry without auth and pass wrong credentials.
+ */
+async function waitReady(host: string, child: ChildProcess, log: () => string, tls: boolean, mark: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${log()}`);
     try {
-      const code = await status(host, tls);
-      if (code === 200 || code === 401) return;
-    } catch { /* not listening yet */ }
+      const answer = await status(host, tls);
+      if ((answer.code === 200 || answer.code === 401) && answer.mark === mark) return;
+      if (answer.mark !== mark) throw new Error(`another server answers on ${host}: address already in use`);
+    } catch (error) {
+      if (/address already in use/.test(String(error))) throw error;
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`docker-registry did not answer on ${host}: ${log()}`);
@@ -64,11 +80,12 @@ export async function startRegistry(opts: { auth?: { username: string; password:
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
+    const mark = randomUUID();
     const lines = [
       'version: 0.1',
       'log: { level: error, accesslog: { disabled: true } }',
       `storage: { filesystem: { rootdirectory: ${JSON.stringify(storage)} }, delete: { enabled: true }, cache: { blobdescriptor: inmemory } }`,
-      `http: { addr: ${JSON.stringify(host)}, secret: mirror-test-secret${opts.tls ? `, tls: { certificate: ${JSON.stringify(opts.tls.certificate)}, key: ${JSON.stringify(opts.tls.key)} }` : ''} }`,
+      `http: { addr: ${JSON.stringify(host)}, secret: mirror-test-secret, headers: { ${MARK}: [${mark}] }${opts.tls ? `, tls: { certificate: ${JSON.stringify(opts.tls.certificate)}, key: ${JSON.stringify(opts.tls.key)} }` : ''} }`,
     ];
     if (opts.auth) {
       const htpasswd = path.join(dir, 'htpasswd');
@@ -82,10 +99,10 @@ export async function startRegistry(opts: { auth?: { username: string; password:
     child.stdout?.on('data', (d) => { output += d; });
     child.stderr?.on('data', (d) => { output += d; });
     try {
-      await waitReady(host, child, () => output.slice(-500), Boolean(opts.tls));
+      await waitReady(host, child, () => output.slice(-500), Boolean(opts.tls), mark);
     } catch (error) {
       child.kill('SIGKILL');
-      if (attempt < 2 && /address already in use/.test(output)) continue;
+      if (attempt < 2 && /address already in use/.test(`${output} ${String(error)}`)) continue;
       throw error;
     }
     return {
