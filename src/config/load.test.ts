@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -210,6 +210,24 @@ describe('config syntax errors point at file:line:column', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const where = name.endsWith('.json') ? '3:12' : '2:24';
     expect((error as ConfigError).issues).toEqual([expect.stringMatching(new RegExp(`^syntax error at ${file.replace(/[.]/g, '\\.')}:${where}: \\S`))]);
+  });
+
+  it('a .ts config that throws runs once (no retry with Babel), and one importing an ESM-only package loads', async () => {
+    // Given a config that leaves a mark and then throws
+    const dir = await tempDir();
+    const marks = path.join(dir, 'marks.txt');
+    await writeFile(path.join(dir, 'throws.ts'), `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(marks)}, 'ran\\n');\nconst reason: string = 'boom';\nthrow new Error(reason);\n`);
+    // When it is loaded, then the error is the config's own and its top level ran once
+    const error = await loadConfig({ cwd: dir, config: 'throws.ts', env: {} }).catch((e: unknown) => e);
+    expect((error as ConfigError).issues).toEqual(['cannot be loaded: boom']);
+    expect(await readFile(marks, 'utf8')).toBe('ran\n');
+    // Given a package that exports only under the `import` condition (jiti's require cannot take it)
+    await mkdir(path.join(dir, 'node_modules/esm-only'), { recursive: true });
+    await writeFile(path.join(dir, 'node_modules/esm-only/package.json'), '{"name":"esm-only","type":"module","exports":{"import":"./index.js"}}');
+    await writeFile(path.join(dir, 'node_modules/esm-only/index.js'), "export const url = '127.0.0.1:5000/mirror';\n");
+    await writeFile(path.join(dir, 'esm-only.ts'), `import { url } from 'esm-only';\nexport default { ...${JSON.stringify(minimal)}, registry: { url, insecure: true } };\n`);
+    // When a config imports it, then it loads (through Babel)
+    expect((await loadConfig({ cwd: dir, config: 'esm-only.ts', env: {} })).registry.url).toBe('127.0.0.1:5000/mirror');
   });
 
   it('a config that parses but throws is still "cannot be loaded", with the reason', async () => {

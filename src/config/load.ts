@@ -43,33 +43,48 @@ function lineColumn(text: string, offset: number): string {
  * Import a TypeScript config with jiti (its resolution of relative .ts imports and packages).
  * jiti transpiles with Babel, which costs ~300 ms of CPU to load and warm up on every plan
  * without a cache (a fresh CI runner): a fifth of a cron plan. sucrase strips the types and turns
- * the imports into requires in ~100 ms, and reads every config that is plain TypeScript. A config
- * using import.meta, or anything else sucrase cannot transpile or run, is loaded again with Babel,
- * whose errors (with file:line:column) are the ones a user sees; its top level then runs twice.
+ * the imports into requires in ~100 ms, and reads every config that is plain TypeScript. What
+ * sucrase cannot transpile (import.meta, a syntax error) or jiti's require cannot load (an ESM-only
+ * package, top-level await) is loaded again with Babel, whose errors (with file:line:column) are
+ * the ones a user sees; such failures come before the config's own statements run. An error the
+ * config throws itself is reported as it is, never retried: its top level runs once.
  * Each transpiler keeps its output (keyed by the file's content) in its own folder of mirror's
  * cache, so a cache hit loads neither and one's output is never read by the other's retry.
  */
 async function importTs(file: string, env: NodeJS.ProcessEnv, cache = true): Promise<unknown> {
   const { createJiti } = await import('jiti');
   const cacheRoot = cache ? path.join(mirrorCacheDir(env, path.dirname(file)), 'config') : undefined;
+  let untranspiled = false; // sucrase refused the source (or a module it imports)
   const fast = createJiti(import.meta.url, {
     moduleCache: false,
     fsCache: cacheRoot ? path.join(cacheRoot, 'sucrase') : false,
     transform: (opts) => {
-      // sucrase leaves import.meta as it is, and jiti would then run the module from a data: URL,
-      // where import.meta.url no longer names the file: such a config goes to Babel.
-      if (/\bimport\s*\.\s*meta\b/.test(opts.source)) throw new Error('import.meta: transpiled by Babel');
-      // Required here, on a cache miss only (jiti's transform is synchronous).
-      const { transform } = createRequire(import.meta.url)('sucrase') as typeof import('sucrase');
-      return { code: transform(opts.source, { transforms: opts.ts ? ['typescript', 'imports'] : ['imports'], filePath: opts.filename }).code };
+      try {
+        // sucrase leaves import.meta as it is, and jiti would then run the module from a data:
+        // URL, where import.meta.url no longer names the file: such a config goes to Babel.
+        if (/\bimport\s*\.\s*meta\b/.test(opts.source)) throw new Error('import.meta: transpiled by Babel');
+        // Required here, on a cache miss only (jiti's transform is synchronous).
+        const { transform } = createRequire(import.meta.url)('sucrase') as typeof import('sucrase');
+        return { code: transform(opts.source, { transforms: opts.ts ? ['typescript', 'imports'] : ['imports'], filePath: opts.filename }).code };
+      } catch (error) {
+        untranspiled = true;
+        throw error;
+      }
     },
   });
   try {
     return await fast.import(file, { default: true });
-  } catch {
+  } catch (error) {
+    if (!untranspiled && !cannotLoad(error)) throw error;
     const babel = createJiti(import.meta.url, { moduleCache: false, fsCache: cacheRoot ?? false });
     return babel.import(file, { default: true });
   }
+}
+
+/** Module-loading failures of jiti's require (the code did not run), as opposed to an error the config threw. */
+const LOAD_CODES = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND']);
+function cannotLoad(error: unknown): boolean {
+  return error instanceof SyntaxError || LOAD_CODES.has((error as NodeJS.ErrnoException | undefined)?.code ?? '');
 }
 
 /**

@@ -17,6 +17,16 @@ const code = (error: unknown) => (error as NodeJS.ErrnoException).code;
 /** The lock file's text for a holder. */
 const lockText = (info: LockInfo) => JSON.stringify(info, null, 2);
 
+/** The id of the lock record `text`, or undefined when it is not one. */
+function lockIdOf(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Options of a FileLocker (pollMs default 200 ms). */
 export type FileLockerOptions = LockTimings;
 
@@ -148,14 +158,15 @@ export class FileLocker extends LockCore<SeenFile> {
    * or a takeover after a stall, may land between them. The lock found then is another file (or
    * none: open fails), which this never touches; writing a new file and renaming it over the path,
    * as renewal once did, replaced whatever lock was there, so two runs held the state at once.
-   * Only the expiry changes, so the record keeps its length; a reader catching the write mid-way
-   * sees an unreadable lock, which is held, never stale.
+   * The file is ours when it holds our lock id: not when it holds exactly what we last wrote,
+   * since a renewal whose write landed but whose sync failed would then stop every later renewal
+   * and let the lease run out mid-apply. Only the expiry changes, so the record keeps its length.
    */
   protected async rewrite(held: Held, renewed: LockInfo): Promise<void> {
     const handle = await open(this.file, 'r+');
     try {
       // Someone else's lock (or one being written): the renewal's next look stops it.
-      if ((await handle.readFile('utf8')) !== held.written) return;
+      if (lockIdOf(await handle.readFile('utf8')) !== held.info.id) return;
       const text = lockText(renewed);
       const bytes = Buffer.from(text);
       await handle.write(bytes, 0, bytes.length, 0);

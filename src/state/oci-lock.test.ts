@@ -226,6 +226,27 @@ describe('OciLocker: timings', () => {
     await held.release();
   });
 
+  it('a renewal the registry stored but never confirmed does not stop the renewals after it', async () => {
+    // Given a registry that stores the first renewal's PUT of the lock and then answers 503
+    const ref = freshRef();
+    let puts = 0;
+    const t = targetFor(ref, (client) => ({
+      putManifest: async (image, reference, bytes, mediaType) => {
+        const stored = await client.putManifest(image, reference, bytes, mediaType);
+        if (reference === 'main-lock' && ++puts === 2) throw new RegistryUnavailableError(ref, 'Registry answered HTTP 503, still after 4 retries.', 'Run again later.', 503);
+        return stored;
+      },
+    }));
+    const held = await locker(t, { leaseMs: 300 }).acquire('apply');
+    // When three leases pass
+    await sleep(900);
+    // Then the holder kept renewing past the failed answer: a peer finds the lock held, not expired
+    expect(puts).toBeGreaterThan(3);
+    const peer = await errorOf(locker(targetFor(ref)).acquire('apply', { timeoutMs: 0 }));
+    expect(peer).toBeInstanceOf(LockedError);
+    await held.release();
+  });
+
   it('stop() (the backend closing) ends renewal: the lease then runs out and a peer takes over', async () => {
     const ref = freshRef();
     const l = locker(targetFor(ref), { leaseMs: 600 });

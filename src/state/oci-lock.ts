@@ -187,11 +187,13 @@ export class OciLocker extends LockCore<SeenArtifact> {
    * Renewal PUTs a new manifest under the tag; the one it replaces is deleted where the registry
    * allows. Its blobs are uploaded first, then the tag is looked at once more: a force-unlock or a
    * takeover that landed since the renewal's look (during the uploads) is seen and left alone.
-   * A registry has no compare-and-swap; this narrows the window to one round trip.
+   * A registry has no compare-and-swap; this narrows the window to one round trip. The tag is ours
+   * while it holds our lock id (not only the digest we last wrote: a PUT the registry stored but
+   * never confirmed would otherwise stop every later renewal and let the lease run out).
    */
   protected async rewrite(held: Held, renewed: LockInfo): Promise<void> {
     const manifest = await this.prepare(renewed);
-    if ((await this.read())?.artifact.digest !== held.written) return;
+    if ((await this.read())?.info?.id !== held.info.id) return;
     const previous = held.written;
     held.written = await putArtifact(this.target, this.tag, manifest);
     // Every renewal leaves an untagged manifest behind; drop it where the registry allows.

@@ -4,13 +4,14 @@
  * refused connection (the transport's own error). And getJson's reading of a cut-off body.
  */
 import { createServer, type Server } from 'node:http';
+import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { UpstreamError } from '../errors.js';
 import { getJson } from '../providers/upstream/http.js';
-import { BodyBrokeOffError, requestBuffered } from './http-buffered.js';
+import { BodyBrokeOffError, bodyText, requestBuffered } from './http-buffered.js';
 
 let server: Server;
 let origin: string;
@@ -26,6 +27,11 @@ beforeAll(async () => {
       res.setHeader('Link', ['<http://x/?page=2>; rel="next"', '<http://x/?page=9>; rel="last"']);
       res.setHeader('Content-Type', 'application/json');
       res.end('{"ok":true}');
+    } else if (req.url === '/bom') {
+      res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"tag_name":"v1.0.0"}]')]));
+    } else if (req.url === '/hints-then-drop') {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      setTimeout(() => res.socket?.destroy(), 20);
     } else if (req.url === '/never') {
       neverAnswered += 1; // holds the request open: only an abort ends it
     } else if (req.url === '/big') {
@@ -93,6 +99,34 @@ describe('requestBuffered', () => {
     await expect(requestBuffered(agent, { origin, path: '/never', method: 'GET' }, { ...limits, signal: abort.signal })).rejects.toThrow('already stopped');
     await new Promise((r) => setTimeout(r, 50));
     expect(neverAnswered).toBe(before);
+  });
+
+  it('an informational 103 is not the answer: a drop after it is a failed request, not a broken-off body', async () => {
+    const error = await requestBuffered(agent, { origin, path: '/hints-then-drop', method: 'GET' }, limits).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(BodyBrokeOffError);
+  });
+
+  it('closes a stream body when the exchange fails (refused, or aborted before it is sent): each retry opens a new one', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refusedBody = Readable.from([Buffer.from('layer bytes')]);
+    await requestBuffered(agent, { origin: `http://127.0.0.1:${port}`, path: '/', method: 'PUT', body: refusedBody }, limits).catch(() => undefined);
+    expect(refusedBody.destroyed).toBe(true);
+    const abort = new AbortController();
+    abort.abort(new Error('stopped'));
+    const abortedBody = Readable.from([Buffer.from('layer bytes')]);
+    await requestBuffered(agent, { origin, path: '/never', method: 'PUT', body: abortedBody }, { ...limits, signal: abort.signal }).catch(() => undefined);
+    expect(abortedBody.destroyed).toBe(true);
+  });
+
+  it('reads text without a leading byte order mark, as undici\'s body.text() did', async () => {
+    const res = await requestBuffered(agent, { origin, path: '/bom', method: 'GET' }, limits);
+    expect(res.body[0]).toBe(0xef);
+    expect(JSON.parse(bodyText(res.body))).toEqual([{ tag_name: 'v1.0.0' }]);
+    expect(bodyText(Buffer.from('plain'))).toBe('plain');
   });
 
   it('a refused connection is the transport\'s own error (nothing arrived)', async () => {

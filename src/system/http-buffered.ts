@@ -30,6 +30,12 @@ export class BodyBrokeOffError extends Error {
   }
 }
 
+/** A body as text: UTF-8 without a leading byte order mark (as undici's body.text() and fetch read it). */
+export function bodyText(body: Buffer): string {
+  const text = body.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Limits of one exchange. */
 export interface BufferedOptions {
   /** Largest body accepted; a longer one aborts the exchange with `tooLarge()`. */
@@ -46,7 +52,16 @@ export interface BufferedOptions {
  */
 export function requestBuffered(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, limits: BufferedOptions): Promise<BufferedAnswer> {
   const { signal } = limits;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  // A stream body (a blob read from disk) is ours to close when the exchange fails, as undici's
+  // request() does: the dispatcher does not, and each retry opens a new one.
+  const closeBody = () => {
+    const body = opts.body as { destroy?: () => void; destroyed?: boolean } | undefined;
+    if (body && typeof body.destroy === 'function' && !body.destroyed) body.destroy();
+  };
+  if (signal?.aborted) {
+    closeBody();
+    return Promise.reject(signal.reason);
+  }
   return new Promise<BufferedAnswer>((resolve, reject) => {
     let statusCode = 0;
     let headers: AnswerHeaders = {};
@@ -62,7 +77,10 @@ export function requestBuffered(dispatcher: Dispatcher, opts: Dispatcher.Dispatc
       done();
     };
     // Our own verdicts (too large, aborted) as they are; the transport's, after the headers, as a broken-off body.
-    const fail = (error: unknown, ours = false) => settle(() => reject(started && !ours ? new BodyBrokeOffError(error) : error));
+    const fail = (error: unknown, ours = false) => settle(() => {
+      closeBody();
+      reject(started && !ours ? new BodyBrokeOffError(error) : error);
+    });
     function onAbort() {
       fail(signal?.reason, true);
       controller?.abort(signal?.reason);
@@ -75,6 +93,7 @@ export function requestBuffered(dispatcher: Dispatcher, opts: Dispatcher.Dispatc
         if (settled) c.abort(signal?.reason);
       },
       onResponseStart(_c, status, fields) {
+        if (status < 200) return; // 1xx (103 Early Hints…): the answer is still to come
         started = true;
         statusCode = status;
         headers = fields as AnswerHeaders;

@@ -18,7 +18,7 @@ import type { RegistryBackend } from '../../providers/registry/types.js';
 import type { WindowVersion } from '../../providers/upstream/types.js';
 import { buildAddress, indexAddress } from '../../state/addresses.js';
 import type { State } from '../../state/types.js';
-import { learnTagDigest } from './tag-digests.js';
+import { learnTagDigest, startTagHead } from './tag-digests.js';
 
 /** One image's inputs: its app, its app's window (newest first) and its repository's listing. */
 export interface ImageRound {
@@ -28,8 +28,6 @@ export interface ImageRound {
   repo: ObservedRepository;
   state: State;
   registry: RegistryBackend;
-  /** HEADs already under way (startEarlyHeads), by tag. */
-  early?: Map<string, Promise<string | undefined>>;
   /** The state's index records of this image (plan/recorded.ts), grouped once for all images. */
   recorded: RecordedImage;
 }
@@ -42,22 +40,13 @@ export interface ImageRound {
  * - Recorded versions the registry lists, newest first, at most maxVersions of them: round 1's
  *   drift check of window versions. The window holds at most that many versions, so on a steady
  *   cron plan each of these is one round 1 would send; a version that has just left the window
- *   costs one HEAD whose answer is not used.
- * Their digests are used only if the window turns out to want them.
+ *   costs one HEAD, whose answer a later round (--refresh-only's, retention's) takes if it asks.
+ * Their digests are recorded only when a round asks for the tag (learnTagDigest).
  */
-export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, recorded: RecordedImage): Map<string, Promise<string | undefined>> {
-  const early = new Map<string, Promise<string | undefined>>();
-  const start = (tag: string) => {
-    const head = registry.headManifest(image, tag).then((found) => found?.digest);
-    head.catch(() => undefined); // awaited (and its failure thrown) in round 1, or not needed at all
-    early.set(tag, head);
-  };
-  for (const tag of app.floatingTags) {
-    if (!tag.includes('{') && repo.tags.has(tag)) start(tag);
-  }
-  const listed = recorded.versions.filter((v) => repo.tags.has(v) && !early.has(v) && semver.valid(v));
-  for (const version of listed.sort(semver.rcompare).slice(0, app.maxVersions)) start(version);
-  return early;
+export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, recorded: RecordedImage): void {
+  const floating: string[] = app.floatingTags.filter((tag) => !tag.includes('{') && repo.tags.has(tag));
+  const listed = recorded.versions.filter((v) => repo.tags.has(v) && semver.valid(v));
+  for (const tag of [...floating, ...listed.sort(semver.rcompare).slice(0, app.maxVersions)]) startTagHead(registry, image, repo, tag);
 }
 
 /** Rounds 1, 1b and 2 for one image, filling `repo` in place. */
@@ -77,12 +66,7 @@ export async function observeImage(r: ImageRound): Promise<void> {
   for (const { version } of window) {
     if (state.resources[indexAddress(app.name, image, version)]) wanted.add(version);
   }
-  await Promise.all([...wanted].filter((tag) => repo.tags.has(tag) && !repo.tagDigests.has(tag)).map(async (tag) => {
-    const head = r.early?.get(tag);
-    if (!head) return learnTagDigest(registry, image, repo, tag);
-    const digest = await head;
-    if (digest) repo.tagDigests.set(tag, digest);
-  }));
+  await Promise.all([...wanted].filter((tag) => repo.tags.has(tag) && !repo.tagDigests.has(tag)).map((tag) => learnTagDigest(registry, image, repo, tag)));
 
   // Round 1b: where a floating tag that will move points now.
   const recorded = r.recorded.byDigest;

@@ -117,11 +117,12 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     await Promise.all([budgets, ...apps.map(async (app) => {
       const listed = Promise.all(app.images.map(async (image) => {
         const repo = await listingOf(image.name);
-        return { repo, early: startEarlyHeads(app, image.name, repo, registry, recordedOf(recorded, app.name, image.name)) };
+        startEarlyHeads(app, image.name, repo, registry, recordedOf(recorded, app.name, image.name));
+        return repo;
       }));
       const [window, listings] = await Promise.all([windowOf(app), listed]);
       await Promise.all(app.images.map(async (image, i) => {
-        const round = { app, image: image.name, window, ...listings[i], state, registry, recorded: recordedOf(recorded, app.name, image.name) };
+        const round = { app, image: image.name, window, repo: listings[i], state, registry, recorded: recordedOf(recorded, app.name, image.name) };
         // Round 0: window versions the registry holds and the state does not (adopt or rebuild); a GET each.
         if (!opts.refresh) await observeUntrackedImage(round);
         await observeImage(round);

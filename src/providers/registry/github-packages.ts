@@ -10,7 +10,7 @@
  * the API is GITHUB_API_URL (set in GitHub Actions; GitHub Enterprise), else api.github.com.
  */
 import type { Dispatcher } from 'undici';
-import { requestBuffered } from '../../system/http-buffered.js';
+import { bodyText, requestBuffered } from '../../system/http-buffered.js';
 import { debugHttp } from '../../system/debug.js';
 import { nextLink } from '../../system/http-common.js';
 import { DeniedError, RegistryError, RegistryUnavailableError } from './errors.js';
@@ -47,7 +47,7 @@ export class GithubPackages {
       throw new RegistryUnavailableError(reference, `the GitHub API ${new URL(url).host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check GITHUB_API_URL and the network.', undefined, { cause: error });
     }
     debugHttp('registry', method, url, res.statusCode, res.headers);
-    const text = res.body.toString('utf8');
+    const text = bodyText(res.body);
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw new DeniedError(reference, `The GitHub API refused to ${method === 'DELETE' ? 'delete' : 'list'} package versions for ${reference} (${res.statusCode}).`,
         this.opts.token ? 'GITHUB_TOKEN needs delete:packages (a workflow: permissions packages: write, on its own packages).' : 'Set GITHUB_TOKEN: ghcr.io deletes go through the GitHub Packages API.', res.statusCode);

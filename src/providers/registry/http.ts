@@ -15,7 +15,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
 import { createDispatcher } from '../../system/dispatcher.js';
-import { requestBuffered, type BufferedAnswer, type BufferedOptions } from '../../system/http-buffered.js';
+import { bodyText, requestBuffered, type BufferedAnswer, type BufferedOptions } from '../../system/http-buffered.js';
 import { KEEP_ALIVE_AFTER_HEAD, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
@@ -252,7 +252,7 @@ export class RegistryHttp {
       if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
       throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
     }
-    const text = res.body.toString('utf8');
+    const text = bodyText(res.body);
     if (res.statusCode === 401 || res.statusCode === 403) throw this.unauthorized(reference, creds);
     if (res.statusCode !== 200) throw new RegistryError(reference, `token service of registry ${this.opts.host} answered HTTP ${res.statusCode}.`);
     try {

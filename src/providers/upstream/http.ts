@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
 import { sharedDispatcher } from '../../system/dispatcher.js';
-import { BodyBrokeOffError, requestBuffered } from '../../system/http-buffered.js';
+import { BodyBrokeOffError, bodyText, requestBuffered } from '../../system/http-buffered.js';
 import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { KEPT_HEADERS, type AnswerCache, type CachedAnswer } from './answer-cache.js';
@@ -110,7 +110,7 @@ export async function getJson<S extends z.ZodType>(
       attempt -= 1;
       continue;
     }
-    const text = res.body.toString('utf8');
+    const text = bodyText(res.body);
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const specific = opts.onStatus?.(res.statusCode, res.headers);
       if (specific) throw specific;
