@@ -103,7 +103,9 @@ describe('the state lock between processes', () => {
       const won = answers.filter((a) => a.startsWith('won '));
       expect(won, answers.join('\n')).toHaveLength(1);
       const id = won[0].slice(4);
-      expect(answers.filter((a) => a === `LockedError ${id}`)).toHaveLength(2);
+      // Each loser is refused. Under load a loser may name another contender whose write it saw
+      // before the winner's landed (a registry has no compare-and-swap; the settle delay decides).
+      expect(answers.filter((a) => a.startsWith('LockedError ')), answers.join('\n')).toHaveLength(2);
       expect(held?.id).toBe(id);
       expect(exits.map((e) => e.exitCode)).toEqual([0, 0, 0]);
       expect(after).toBeUndefined();
