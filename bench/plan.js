@@ -135,6 +135,8 @@ try {
   for (let i = 0; i < RUNS; i++) { if (base) { await planOnce(true, [], base); await planOnce(false, [], base); baseWarm.push(await planOnce(false, [], base)); await planOnce(true); await planOnce(false); } warm.push(await planOnce(false)); }
   // Profiles: one cold plan and one warm plan, one .cpuprofile each, in the order run.
   if (opt['cpu-prof']) for (const c of [true, false]) await planOnce(c, ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opt['cpu-prof'])}`]);
+  // Connections the plans opened, counted before the old loop (a new one per curl) goes through the same proxies.
+  const planConnections = registryProxy ? { registry: registryProxy.connections(), upstream: upstreamProxy.connections() } : undefined;
   const best = cold[0];
   const planMs = median(cold.map((r) => r.ms));
   const warmMs = median(warm.map((r) => r.ms));
@@ -169,7 +171,7 @@ try {
     ...(base ? [`baseline ${base}, interleaved: cold median ${median(baseCold.map((r) => r.ms)).toFixed(0)} ms, CPU ${median(baseCold.map((r) => r.cpuMs)).toFixed(0)} ms (${baseCold.map((r) => r.cpuMs.toFixed(0)).join(', ')}); warm median ${median(baseWarm.map((r) => r.ms)).toFixed(0)} ms, CPU ${median(baseWarm.map((r) => r.cpuMs)).toFixed(0)} ms (${baseWarm.map((r) => r.cpuMs.toFixed(0)).join(', ')}); this checkout warm CPU (${warm.map((r) => r.cpuMs.toFixed(0)).join(', ')})`] : []),
     `peak RSS ${rss.toFixed(0)} MB`,
     `plan result: ${JSON.stringify(best.summary)}`,
-    `registry requests: ${best.stats.registry.requests} (${byKind}) for ${APPS} repositories${registryProxy ? `; connections opened over the ${RUNS * 2} plans: registry ${registryProxy.connections()}, upstream ${upstreamProxy.connections()}` : ''}`,
+    `registry requests: ${best.stats.registry.requests} (${byKind}) for ${APPS} repositories${planConnections ? `; connections opened over the ${RUNS * (base ? 8 : 2) + (opt['cpu-prof'] ? 2 : 0)} plans${base ? ' (both checkouts)' : ''}: registry ${planConnections.registry}, upstream ${planConnections.upstream}` : ''}`,
     `upstream requests: ${best.upstreamRequests} (${(best.upstreamRequests / APPS).toFixed(1)} per app) + ${best.budgetReads} rate-limit read; cold: ${best.stats.upstream?.fresh ?? "n/a"} × 200`,
     old ? `old pipeline (curl + jq + curl --head per version, sequential): ${old.ms.toFixed(0)} ms → mirror plan is ${(old.ms / planMs).toFixed(1)}× faster` : 'old pipeline: skipped',
     `mirror --version: median ${median(ver).toFixed(0)} ms vs node -e 0: ${median(bare).toFixed(0)} ms → ${(median(ver) / median(bare)).toFixed(2)}×`,
