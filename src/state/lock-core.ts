@@ -96,7 +96,7 @@ export interface Taking {
   onTakeover?: (old: LockInfo) => void;
 }
 
-/** A lock this process holds: its record and the medium's mark of what it wrote (an artifact digest, a lock file's text). */
+/** A lock this process holds: its record and, for an OCI lock, the digest it last wrote (the manifest a renewal replaces and deletes). */
 export interface Held {
   readonly info: LockInfo;
   written?: string;
@@ -140,7 +140,7 @@ export abstract class LockCore<S extends SeenLock> implements Locker {
   protected abstract taker(taking: Taking): () => Promise<Attempt>;
   /** Whether `seen`'s holder ran on this machine, where its pid can be checked. */
   protected abstract onThisMachine(seen: S): boolean;
-  /** Write the held lock again with `renewed` (a later expiry); updates `held.written`. */
+  /** Write the held lock again with `renewed` (a later expiry), unless it is no longer ours. */
   protected abstract rewrite(held: Held, renewed: LockInfo): Promise<void>;
   /** Remove the lock `seen` if it still holds exactly it; false when it changed since the look. */
   protected abstract remove(seen: S): Promise<boolean>;

@@ -134,7 +134,7 @@ export class FileLocker extends LockCore<SeenFile> {
     return async () => {
       // Timestamps at creation, not at the first attempt: a long wait must not yield a lock born expired.
       const info = holderInfo(t.id, t.operation, t.who, this.leaseMs);
-      if (await this.tryCreate(info)) return { taken: { info, written: lockText(info) } };
+      if (await this.tryCreate(info)) return { taken: { info } };
       const seen = await this.read();
       if (!seen) {
         // Released between our attempt and our look: try again at once, but a file that keeps
@@ -168,12 +168,10 @@ export class FileLocker extends LockCore<SeenFile> {
     try {
       // Someone else's lock (or one being written): the renewal's next look stops it.
       if (lockIdOf(await handle.readFile('utf8')) !== held.info.id) return;
-      const text = lockText(renewed);
-      const bytes = Buffer.from(text);
+      const bytes = Buffer.from(lockText(renewed));
       await handle.write(bytes, 0, bytes.length, 0);
       await handle.truncate(bytes.length);
       await handle.sync();
-      held.written = text;
     } finally {
       await handle.close();
     }

@@ -30,6 +30,12 @@ export class BodyBrokeOffError extends Error {
   }
 }
 
+/** Origin and path (with query) of a URL, as a dispatcher takes them. */
+export function dispatchTarget(url: string | URL): { origin: string; path: string } {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return { origin: u.origin, path: u.pathname + u.search };
+}
+
 /** A body as text: UTF-8 without a leading byte order mark (as undici's body.text() and fetch read it). */
 export function bodyText(body: Buffer): string {
   const text = body.toString('utf8');

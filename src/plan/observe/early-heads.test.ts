@@ -43,17 +43,28 @@ function recorded(versions: string[]): State {
   return state;
 }
 
+/** A config of the one app with a window of `maxVersions`. */
+function configWithWindow(maxVersions: number) {
+  return resolveConfig({
+    registry: { url: registry.url('early'), insecure: true },
+    defaults: { maxVersions, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
+    apps: { app: { upstream: { type: 'github-releases', repository: 'early/app', apiUrl: upstream.url }, source: { git: 'https://git.invalid/app.git', ref: 'v{version}' } } },
+  }, '/nonexistent/mirror.config.json', {});
+}
+
+/** The real backend, with every manifest HEAD it is asked for written down (reference, when). */
+function headsSeen() {
+  const heads: Array<{ reference: string; at: number }> = [];
+  const spy: RegistryBackend = Object.create(backend) as RegistryBackend;
+  spy.headManifest = (image, reference) => { heads.push({ reference, at: Date.now() }); return backend.headManifest(image, reference); };
+  return { heads, spy };
+}
+
 describe('early drift HEADs', () => {
   it('HEADs the recorded versions while the releases page is still on its way, and the plan uses those answers', async () => {
     // Given a GitHub API that answers releases 800 ms late, and a window of 2 versions
-    const config = resolveConfig({
-      registry: { url: registry.url('early'), insecure: true },
-      defaults: { maxVersions: 2, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
-      apps: { app: { upstream: { type: 'github-releases', repository: 'early/app', apiUrl: upstream.url }, source: { git: 'https://git.invalid/app.git', ref: 'v{version}' } } },
-    }, '/nonexistent/mirror.config.json', {});
-    const heads: Array<{ reference: string; at: number }> = [];
-    const spy: RegistryBackend = Object.create(backend) as RegistryBackend;
-    spy.headManifest = (image, reference) => { heads.push({ reference, at: Date.now() }); return backend.headManifest(image, reference); };
+    const config = configWithWindow(2);
+    const { heads, spy } = headsSeen();
     upstream.github.delayReleases(800);
     upstream.resetRequests();
     try {
@@ -75,34 +86,22 @@ describe('early drift HEADs', () => {
 
   it('--refresh-only takes the early answers for versions outside the window instead of asking again', async () => {
     // Given a window of 2 (1.4.0, 1.3.0), and all three registry versions recorded
-    const config = resolveConfig({
-      registry: { url: registry.url('early'), insecure: true },
-      defaults: { maxVersions: 2, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
-      apps: { app: { upstream: { type: 'github-releases', repository: 'early/app', apiUrl: upstream.url }, source: { git: 'https://git.invalid/app.git', ref: 'v{version}' } } },
-    }, '/nonexistent/mirror.config.json', {});
-    const heads: string[] = [];
-    const spy: RegistryBackend = Object.create(backend) as RegistryBackend;
-    spy.headManifest = (image, reference) => { heads.push(reference); return backend.headManifest(image, reference); };
+    const config = configWithWindow(2);
+    const { heads, spy } = headsSeen();
     // When a refresh observes every tag
     const { observed } = await observe({ config, state: recorded(['1.0.0', '1.1.0', '1.2.0']), registry: spy, env: {}, refresh: true });
     // Then each tag was HEADed exactly once (1.1.0 and 1.2.0 early, 1.0.0 by the refresh), and every digest is known
-    expect(heads.sort()).toEqual(['1.0.0', '1.1.0', '1.2.0']);
+    expect(heads.map((h) => h.reference).sort()).toEqual(['1.0.0', '1.1.0', '1.2.0']);
     for (const v of ['1.0.0', '1.1.0', '1.2.0']) expect(observed.registry.get('app')?.tagDigests.get(v)).toBe(digests.get(v));
   });
 
   it('a recorded version in the window is checked for drift from its early HEAD', async () => {
     // Given a window of 4 (1.4.0 … 1.1.0): 1.1.0 and 1.2.0 are recorded and in it
-    const config = resolveConfig({
-      registry: { url: registry.url('early'), insecure: true },
-      defaults: { maxVersions: 4, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
-      apps: { app: { upstream: { type: 'github-releases', repository: 'early/app', apiUrl: upstream.url }, source: { git: 'https://git.invalid/app.git', ref: 'v{version}' } } },
-    }, '/nonexistent/mirror.config.json', {});
-    const heads: string[] = [];
-    const spy: RegistryBackend = Object.create(backend) as RegistryBackend;
-    spy.headManifest = (image, reference) => { heads.push(reference); return backend.headManifest(image, reference); };
+    const config = configWithWindow(4);
+    const { heads, spy } = headsSeen();
     const { observed } = await observe({ config, state: recorded(['1.1.0', '1.2.0']), registry: spy, env: {} });
     // Then each recorded window version was HEADed once, and its digest is the one in the registry
-    expect(heads.sort()).toEqual(['1.1.0', '1.2.0']);
+    expect(heads.map((h) => h.reference).sort()).toEqual(['1.1.0', '1.2.0']);
     expect(observed.registry.get('app')?.tagDigests.get('1.2.0')).toBe(digests.get('1.2.0'));
     expect(observed.registry.get('app')?.tagDigests.get('1.1.0')).toBe(digests.get('1.1.0'));
   });

@@ -10,7 +10,7 @@
  * the API is GITHUB_API_URL (set in GitHub Actions; GitHub Enterprise), else api.github.com.
  */
 import type { Dispatcher } from 'undici';
-import { bodyText, requestBuffered } from '../../system/http-buffered.js';
+import { bodyText, dispatchTarget, requestBuffered } from '../../system/http-buffered.js';
 import { debugHttp } from '../../system/debug.js';
 import { nextLink } from '../../system/http-common.js';
 import { DeniedError, RegistryError, RegistryUnavailableError } from './errors.js';
@@ -38,9 +38,8 @@ export class GithubPackages {
     debugHttp('registry', method, url, undefined, headers);
     let res;
     try {
-      const u = new URL(url);
-      res = await requestBuffered(this.opts.dispatcher, { origin: u.origin, method, path: u.pathname + u.search, headers, headersTimeout: 30_000, bodyTimeout: 30_000 }, {
-        maxBytes: 64 * 1024 * 1024, tooLarge: () => new RegistryError(reference, `the GitHub API ${u.host} answered more than 64 MiB for ${reference}.`),
+      res = await requestBuffered(this.opts.dispatcher, { ...dispatchTarget(url), method, headers, headersTimeout: 30_000, bodyTimeout: 30_000 }, {
+        maxBytes: 64 * 1024 * 1024, tooLarge: () => new RegistryError(reference, `the GitHub API ${new URL(url).host} answered more than 64 MiB for ${reference}.`),
       });
     } catch (error) {
       if (error instanceof RegistryError) throw error;

@@ -15,7 +15,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
 import { createDispatcher } from '../../system/dispatcher.js';
-import { bodyText, requestBuffered, type BufferedAnswer, type BufferedOptions } from '../../system/http-buffered.js';
+import { bodyText, dispatchTarget, requestBuffered, type BufferedAnswer, type BufferedOptions } from '../../system/http-buffered.js';
 import { KEEP_ALIVE_AFTER_HEAD, REGISTRY_CONNECTIONS } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
@@ -243,7 +243,7 @@ export class RegistryHttp {
       debugHttp('registry', method, url.href, undefined, headers);
       const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
       res = await requestBuffered(sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent(), {
-        origin: url.origin, method, path: url.pathname + url.search, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000,
+        ...dispatchTarget(url), method, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000,
       }, { maxBytes: TOKEN_ANSWER_BYTES, tooLarge: () => new RegistryError(reference, `token service of registry ${this.opts.host} answered more than ${TOKEN_ANSWER_BYTES} bytes.`) });
       // The token is in the body, which is never logged.
       debugHttp('registry', method, url.href, res.statusCode, res.headers);
@@ -371,7 +371,7 @@ export class RegistryHttp {
     try {
       debugHttp('registry', 'GET', url.href, undefined, {});
       res = await requestBuffered(this.realmAgent(), {
-        origin: url.origin, method: 'GET', path: url.pathname + url.search, headers: { 'user-agent': 'mirror' }, headersTimeout: 60_000, bodyTimeout: 120_000,
+        ...dispatchTarget(url), method: 'GET', headers: { 'user-agent': 'mirror' }, headersTimeout: 60_000, bodyTimeout: 120_000,
       }, this.bodyLimit(req));
       debugHttp('registry', 'GET', url.href, res.statusCode, res.headers);
     } catch (error) {

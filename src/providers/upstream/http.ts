@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { UpstreamError } from '../../errors.js';
 import { debugHttp } from '../../system/debug.js';
 import { sharedDispatcher } from '../../system/dispatcher.js';
-import { BodyBrokeOffError, bodyText, requestBuffered } from '../../system/http-buffered.js';
+import { BodyBrokeOffError, bodyText, dispatchTarget, requestBuffered } from '../../system/http-buffered.js';
 import { envRetryBaseMs, headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { KEPT_HEADERS, type AnswerCache, type CachedAnswer } from './answer-cache.js';
@@ -43,12 +43,6 @@ function describeIssue(issue: { path: PropertyKey[]; message: string }): string 
 }
 
 const ATTEMPTS = 4;
-
-/** Origin and path of an absolute URL, as a dispatcher takes them. */
-function target(url: string): { origin: string; path: string } {
-  const u = new URL(url);
-  return { origin: u.origin, path: u.pathname + u.search };
-}
 
 /**
  * The largest upstream answer read: a GitHub page of 100 releases with long notes is a few MB.
@@ -87,7 +81,7 @@ export async function getJson<S extends z.ZodType>(
     else if (cached?.lastModified) headers['if-modified-since'] = cached.lastModified;
     try {
       debugHttp('upstream', 'GET', url, undefined, headers);
-      res = await requestBuffered(sharedDispatcher(), { ...target(url), method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 30_000 }, answerLimit(app, url));
+      res = await requestBuffered(sharedDispatcher(), { ...dispatchTarget(url), method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 30_000 }, answerLimit(app, url));
       debugHttp('upstream', 'GET', url, res.statusCode, res.headers);
     } catch (error) {
       if (error instanceof BodyBrokeOffError) {
@@ -188,7 +182,7 @@ async function probeOnce(url: string, maxRedirects: number): Promise<{ ok: boole
     let res;
     try {
       debugHttp('upstream', 'HEAD', current, undefined);
-      res = await requestBuffered(sharedDispatcher(), { ...target(current), method: 'HEAD', headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 }, PROBE_LIMIT);
+      res = await requestBuffered(sharedDispatcher(), { ...dispatchTarget(current), method: 'HEAD', headers: { 'user-agent': 'mirror' }, headersTimeout: 30_000 }, PROBE_LIMIT);
       debugHttp('upstream', 'HEAD', current, res.statusCode, res.headers);
     } catch (error) {
       return { ok: false, status: (error as NodeJS.ErrnoException).code ?? 'unreachable', transient: true };
