@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   insecure?: boolean;
   /** Connections per origin. */
   connections?: number;
+  /** Requests sent on one connection before the first is answered (HTTP/1.1 pipelining; 1 = none). */
+  pipelining?: number;
   keepAliveTimeout?: number;
 }
 
@@ -39,6 +41,7 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
   const base = {
     keepAliveTimeout: opts.keepAliveTimeout ?? KEEP_ALIVE_MS,
     ...(opts.connections ? { connections: opts.connections } : {}),
+    ...(opts.pipelining ? { pipelining: opts.pipelining } : {}),
     ...(tls ? { connect: tls } : {}),
   };
   const proxy = proxySettings(opts.env ?? process.env);

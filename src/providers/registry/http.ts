@@ -16,7 +16,7 @@ import type { Dispatcher } from 'undici';
 import { debugHttp } from '../../system/debug.js';
 import { createDispatcher } from '../../system/dispatcher.js';
 import { bodyText, dispatchTarget, requestBuffered, type BufferedAnswer, type BufferedOptions } from '../../system/http-buffered.js';
-import { KEEP_ALIVE_AFTER_HEAD, REGISTRY_CONNECTIONS } from '../../system/pools.js';
+import { KEEP_ALIVE_AFTER_HEAD, REGISTRY_CONNECTIONS, REGISTRY_PIPELINING } from '../../system/pools.js';
 import { headerOf, RETRY_BASE_MS, retryAfterMs, sleep } from '../../system/http-common.js';
 import { certificateError, TRUST_HINT } from '../../system/tls.js';
 import { preferredChallenge } from '../../system/www-authenticate.js';
@@ -142,7 +142,8 @@ export class RegistryHttp {
 
   constructor(private readonly opts: RegistryHttpOptions) {
     this.originValue = `https://${opts.host}`;
-    this.limit = pLimit(opts.concurrency ?? REGISTRY_CONNECTIONS);
+    // Requests in flight: every connection's pipeline full (only HEADs fill it; see pools.ts).
+    this.limit = pLimit((opts.concurrency ?? REGISTRY_CONNECTIONS) * REGISTRY_PIPELINING);
   }
 
   /** Token realms and blob redirects on other hosts: a pool made on first use (a registry without either never needs it). */
@@ -169,7 +170,7 @@ export class RegistryHttp {
       const tls = !this.opts.insecure || (await speaksTls(this.opts.host));
       this.originValue = `${tls ? 'https' : 'http'}://${this.opts.host}`;
       this.pool = createDispatcher({
-        env: this.opts.env, connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, insecure: tls && this.opts.insecure,
+        env: this.opts.env, connections: this.opts.concurrency ?? REGISTRY_CONNECTIONS, pipelining: REGISTRY_PIPELINING, insecure: tls && this.opts.insecure,
       });
       return this.pool;
     })();
