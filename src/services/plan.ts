@@ -36,33 +36,34 @@ export interface PlanResult {
 /** Compute a plan against the real upstreams, registry and state file. */
 export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
   const ws = await openWorkspace(opts);
-  // The state backend is closed before planning: the plan talks to the registry and upstreams only.
-  const stored = await ws.readState().finally(() => ws.close());
+  // The state backend is closed once read: the plan talks to the registry and upstreams only. It is
+  // read while the first upstream pages and tag listings are on their way, which need only the config.
+  const stored = ws.readState().finally(() => ws.close());
+  stored.catch(() => undefined); // thrown where planAgainst awaits it, or not needed (a bad --target)
   return planAgainst(ws, stored, opts);
 }
 
 /**
- * The plan of a workspace's config against a state already read (undefined: no state yet).
+ * The plan of a workspace's config against its state (undefined: no state yet), read or being read.
  * `mirror apply` plans this way under its lock, so the config is imported and the state read once.
  */
-export async function planAgainst(ws: Workspace, stored: State | undefined, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
+export async function planAgainst(ws: Workspace, stored: State | undefined | Promise<State | undefined>, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
   const { config } = ws;
   const targets = opts.targets ?? [];
   checkTargets(config, targets);
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
-  const state = stored ?? newState();
   const replace = opts.replace ?? [];
-  for (const r of replace) {
-    const a = parseAddress(r);
-    if (!a.version || a.platform) throw new AbortError(`--replace ${r}: expected a version address (APP@VERSION or APP/IMAGE@VERSION).`, 'A version is rebuilt with all its platforms.');
-    if (!Object.entries(state.resources).some(([address, rec]) => rec.type === 'index' && matchesTarget(address, r))) {
-      throw new AbortError(`--replace ${r}: the state records no such version, so there is nothing to replace.`, 'See `mirror state list`; a version missing from the state is built (or imported) by a plain plan.');
-    }
-  }
+  // --replace is checked against the state before anything is asked; otherwise the upstream and
+  // registry reads start while the state is still being read (observe waits for it where it must).
+  const known = replace.length > 0 ? await stored : stored;
+  const reading = Promise.resolve(known).then((s) => s ?? newState());
+  reading.catch(() => undefined); // observe and the diff below await it and throw its error
+  if (replace.length > 0) checkReplace(replace, await reading);
   const registry = ws.openRegistry();
   try {
-    const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly, progress: opts.progress });
-    const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: stored !== undefined, replace });
+    const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state: reading, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly, progress: opts.progress });
+    const state = await reading;
+    const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: (await known) !== undefined, replace });
     const outside = replace.find((r) => !plan.refreshOnly && !plan.actions.some((a) => a.type === 'merge' && a.replace && matchesTarget(a.address, r)));
     if (outside) throw new AbortError(`--replace ${outside}: that version is not in the window mirror keeps (or not in --target), so it would not be rebuilt.`, 'Replace a version the plan shows in its window.');
     if (apps) plan.apps = plan.apps.filter((a) => apps.has(a.name));
@@ -73,5 +74,16 @@ export async function planAgainst(ws: Workspace, stored: State | undefined, opts
     return { plan, config, stats: { registry: registry.stats(), upstreamRequests, upstream: upstreamConditional } };
   } finally {
     await registry.close();
+  }
+}
+
+/** Every --replace names a version the state records. */
+function checkReplace(replace: string[], state: State): void {
+  for (const r of replace) {
+    const a = parseAddress(r);
+    if (!a.version || a.platform) throw new AbortError(`--replace ${r}: expected a version address (APP@VERSION or APP/IMAGE@VERSION).`, 'A version is rebuilt with all its platforms.');
+    if (!Object.entries(state.resources).some(([address, rec]) => rec.type === 'index' && matchesTarget(address, r))) {
+      throw new AbortError(`--replace ${r}: the state records no such version, so there is nothing to replace.`, 'See `mirror state list`; a version missing from the state is built (or imported) by a plain plan.');
+    }
   }
 }

@@ -105,4 +105,40 @@ describe('early drift HEADs', () => {
     expect(observed.registry.get('app')?.tagDigests.get('1.2.0')).toBe(digests.get('1.2.0'));
     expect(observed.registry.get('app')?.tagDigests.get('1.1.0')).toBe(digests.get('1.1.0'));
   });
+
+  it('asks the upstream and lists the registry while the state is still being read', async () => {
+    // Given a state whose read ends only when the test says so
+    const config = configWithWindow(4);
+    const { heads, spy } = headsSeen();
+    const listed: string[] = [];
+    spy.listTags = (image) => { listed.push(image); return backend.listTags(image); };
+    let finishRead!: (state: State) => void;
+    const state = new Promise<State>((resolve) => { finishRead = resolve; });
+    upstream.resetRequests();
+    const observation = observe({ config, state, registry: spy, env: {} });
+    // When the releases page and the tag listing have gone out (or 5 s passed: a plan that waited for the state sends neither)
+    for (let waited = 0; waited < 5000 && !(listed.length > 0 && upstream.requests.some((q) => q.url.includes('/releases'))); waited += 10) await new Promise((r) => setTimeout(r, 10));
+    const beforeRead = { listed: [...listed], pages: upstream.requests.filter((q) => q.url.includes('/releases')).length, heads: heads.length };
+    finishRead(recorded(['1.1.0', '1.2.0']));
+    const { observed } = await observation;
+    // Then both were asked before the state was there, and no HEAD went out without it
+    expect(beforeRead).toEqual({ listed: ['app'], pages: 1, heads: 0 });
+    // And the recorded window versions were checked for drift once it was read
+    expect(heads.map((h) => h.reference).sort()).toEqual(['1.1.0', '1.2.0']);
+    expect(observed.registry.get('app')?.tagDigests.get('1.2.0')).toBe(digests.get('1.2.0'));
+  });
+
+  it('a state that cannot be read is the error reported, also when an upstream failed first', async () => {
+    // Given an app whose repository the upstream does not know (a 404 at once) and a state read that fails later
+    const config = resolveConfig({
+      registry: { url: registry.url('early'), insecure: true },
+      defaults: { maxVersions: 2, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
+      apps: { app: { upstream: { type: 'github-releases', repository: 'early/missing', apiUrl: upstream.url }, source: { git: 'https://git.invalid/app.git', ref: 'v{version}' } } },
+    }, '/nonexistent/mirror.config.json', {});
+    const state = new Promise<State>((_resolve, reject) => setTimeout(() => reject(new Error('state.json is not valid JSON')), 300));
+    // When the plan observes
+    const error = await observe({ config, state, registry: backend, env: {} }).catch((e: unknown) => e);
+    // Then the state's error is the one reported
+    expect((error as Error).message).toBe('state.json is not valid JSON');
+  });
 });

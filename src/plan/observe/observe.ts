@@ -24,7 +24,11 @@ import { githubApiBase } from '../../system/github-api.js';
 /** Inputs of an observation. */
 export interface ObserveOptions {
   config: ResolvedConfig;
-  state: State;
+  /**
+   * The state, or its read under way: the upstream pages and tag listings go out first (they need
+   * only the config), and each app's registry rounds wait for it. A failed read is the error thrown.
+   */
+  state: State | Promise<State>;
   registry: RegistryBackend;
   env?: NodeJS.ProcessEnv;
   /** Called with each upstream warning (odd tags skipped, probes failed). */
@@ -76,7 +80,10 @@ export function resolveAppWindow(config: ResolvedConfig, app: AppSpec, env: Node
 
 /** Ask the upstreams and the registry what exists. */
 export async function observe(opts: ObserveOptions): Promise<Observation> {
-  const { config, state, registry } = opts;
+  const { config, registry } = opts;
+  const reading = Promise.resolve(opts.state);
+  const grouped = reading.then(recordedByImage); // once, for all images
+  grouped.catch(() => undefined); // awaited below
   const apps = config.apps.filter((a) => !opts.apps || opts.apps.has(a.name));
   const warnings = new Map<string, string[]>();
   let upstreamRequests = 0;
@@ -86,7 +93,6 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   };
   const windows = new Map<string, WindowVersion[]>();
   const repos = new Map<string, ObservedRepository>();
-  const recorded = recordedByImage(state);
   let appsDone = 0;
   const tick = (finished?: string) => opts.progress?.({
     apps: apps.length, upstreamDone: windows.size, repositories: apps.reduce((n, a) => n + a.images.length, 0), registryDone: repos.size, appsDone, finished,
@@ -117,10 +123,11 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     await Promise.all([budgets, ...apps.map(async (app) => {
       const listed = Promise.all(app.images.map(async (image) => {
         const repo = await listingOf(image.name);
-        startEarlyHeads(app, image.name, repo, registry, recordedOf(recorded, app.name, image.name));
+        startEarlyHeads(app, image.name, repo, registry, recordedOf(await grouped, app.name, image.name));
         return repo;
       }));
       const [window, listings] = await Promise.all([windowOf(app), listed]);
+      const [state, recorded] = await Promise.all([reading, grouped]);
       await Promise.all(app.images.map(async (image, i) => {
         const round = { app, image: image.name, window, repo: listings[i], state, registry, recorded: recordedOf(recorded, app.name, image.name) };
         // Round 0: window versions the registry holds and the state does not (adopt or rebuild); a GET each.
@@ -130,9 +137,13 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
       appsDone += 1;
       tick(app.name);
     })]);
+  } catch (error) {
+    await reading; // a state that could not be read is the error to report, whatever else failed meanwhile
+    throw error;
   } finally {
     await upstream.cache?.flush(); // what was learnt is kept even when one app failed
   }
+  const state = await reading;
   const images = apps.flatMap((app) => app.images.map((image) => ({ app, image: image.name })));
 
   // Round 2b: attestations of recorded, undrifted window versions (refresh-only proposes nothing).
