@@ -11,6 +11,7 @@
 // and request counts, the old pipeline's shell loop on the same world through the same proxies,
 // and `mirror --version` against `node -e 0`.
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,7 @@ const { values: opt, positionals } = parseArgs({
     'skip-old': { type: 'boolean', default: false },
     world: { type: 'string', default: 'steady' }, // steady: the state records the registry's versions; migration: no state
     baseline: { type: 'string' }, // another checkout (built): its plans interleaved with these, for an A/B on a busy machine
+    hold: { type: 'boolean', default: false }, // set the world up, print how to plan in it, keep it until Ctrl-C (for profiling by hand)
   },
 });
 const APPS = Number(positionals[0] ?? 200);
@@ -47,6 +49,10 @@ const PER_PAGE = Number(opt['per-page']);
 const WORLD = opt.world;
 if (WORLD !== 'steady' && WORLD !== 'migration') throw new Error(`--world ${WORLD}: expected steady or migration`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** CPU time (user+sys, ms) a process has used so far, from /proc (Linux). */
+const cpuOf = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+/** CPU time (ms) of this process (the emulator and the delay proxies live here). */
+const ownCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Run a command asynchronously (the emulator lives in this process), measuring wall time and peak RSS via GNU time. */
@@ -113,12 +119,21 @@ try {
   // mirror plan, cold (no upstream answer cache: the first plan on a runner) then warm (the cache
   // of the previous plan: conditional requests). A token, as in CI: GitHub does not count its 304s.
   upstream.setMaxPerPage(PER_PAGE);
+  measure: {
+  if (opt.hold) {
+    process.stdout.write(`world ready; plan in it with:\n  cd ${dir} && MIRROR_STATS=1 GITHUB_TOKEN=bench-token XDG_CACHE_HOME= node ${path.join(root, 'bin/run.js')} plan --json >/dev/null\n(rm -rf ${cacheDir} for a cold plan). Ctrl-C ends it.\n`);
+    await new Promise((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+    break measure; // the finally below stops the registry and emulator and removes the world
+  }
   const planOnce = async (cold, nodeArgs = [], checkout = root) => {
     if (cold) await rm(cacheDir, { recursive: true, force: true });
     upstream.resetRequests();
     upstream.github.setRateLimit(5000);
+    const before = { registry: cpuOf(registry.pid), bench: ownCpu() };
     const r = await timed(process.execPath, [...nodeArgs, path.join(checkout, 'bin/run.js'), 'plan', '--json'], { cwd: dir, env });
     if (r.code !== 0) throw new Error(`mirror plan failed: ${r.stderr}`);
+    // What the other processes on these 2 cores spent meanwhile: on a real network it is spent elsewhere.
+    r.beside = { registry: cpuOf(registry.pid) - before.registry, bench: ownCpu() - before.bench };
     const stats = JSON.parse(/mirror-stats (.*)/.exec(r.stderr)[1]);
     const plan = JSON.parse(r.stdout);
     // /rate_limit is read once per plan and costs nothing; it is listed apart from the window pages.
@@ -169,6 +184,7 @@ try {
     `plan (cold cache): median ${planMs.toFixed(0)} ms over ${RUNS} runs (${cold.map((r) => r.ms.toFixed(0)).join(', ')}); CPU (user+sys) median ${median(cold.map((r) => r.cpuMs)).toFixed(0)} ms (${cold.map((r) => r.cpuMs.toFixed(0)).join(', ')})`,
     `plan (warm cache): median ${warmMs.toFixed(0)} ms over ${RUNS} runs (${warm.map((r) => r.ms.toFixed(0)).join(', ')}); CPU median ${median(warm.map((r) => r.cpuMs)).toFixed(0)} ms; upstream answers ${w.stats.upstream?.notModified ?? "n/a"} × 304, ${w.stats.upstream?.fresh ?? "n/a"} × 200; GitHub rate limit spent ${w.rateUsed}`,
     ...(base ? [`baseline ${base}, interleaved: cold median ${median(baseCold.map((r) => r.ms)).toFixed(0)} ms, CPU ${median(baseCold.map((r) => r.cpuMs)).toFixed(0)} ms (${baseCold.map((r) => r.cpuMs.toFixed(0)).join(', ')}); warm median ${median(baseWarm.map((r) => r.ms)).toFixed(0)} ms, CPU ${median(baseWarm.map((r) => r.cpuMs)).toFixed(0)} ms (${baseWarm.map((r) => r.cpuMs.toFixed(0)).join(', ')}); this checkout warm CPU (${warm.map((r) => r.cpuMs.toFixed(0)).join(', ')})`] : []),
+    `CPU beside mirror per plan (median, cold / warm): docker-registry ${median(cold.map((r) => r.beside.registry)).toFixed(0)} / ${median(warm.map((r) => r.beside.registry)).toFixed(0)} ms, emulator and delay proxies ${median(cold.map((r) => r.beside.bench)).toFixed(0)} / ${median(warm.map((r) => r.beside.bench)).toFixed(0)} ms (the same 2 cores; on a real network that work is done elsewhere)`,
     `peak RSS ${rss.toFixed(0)} MB`,
     `plan result: ${JSON.stringify(best.summary)}`,
     `registry requests: ${best.stats.registry.requests} (${byKind}) for ${APPS} repositories${planConnections ? `; connections opened over the ${RUNS * (base ? 8 : 2) + (opt['cpu-prof'] ? 2 : 0)} plans${base ? ' (both checkouts)' : ''}: registry ${planConnections.registry}, upstream ${planConnections.upstream}` : ''}`,
@@ -178,6 +194,7 @@ try {
     `load average (1, 5, 15 min) after: ${load()}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  } // measure
 } finally {
   await Promise.all([registry.stop(), upstream.stop(), registryProxy?.stop(), upstreamProxy?.stop()]);
   await rm(dir, { recursive: true, force: true });

@@ -21,6 +21,8 @@ export interface TestRegistry {
   /** `registry.url` for a namespace. */
   url(namespace?: string): string;
   storage: string;
+  /** The docker-registry process (bench/plan reads its CPU time). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function startRegistry(opts: { auth?: { username: string; password:
       host,
       url: (namespace = 'mirror') => `${host}/${namespace}`,
       storage,
+      pid: child.pid ?? 0,
       stop: async () => {
         if (child.exitCode === null) {
           const exited = new Promise((r) => child.once('exit', r));
