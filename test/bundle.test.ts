@@ -56,6 +56,8 @@ describe('the CLI bundle', () => {
     // (the source comments are there to read: the planner and the packages plan needs are in the bundle)
     expect(sources).toEqual(expect.arrayContaining(['dist/services/plan.js', 'dist/config/schema.js']));
     expect(sources.some((s) => s.startsWith('node_modules/zod/'))).toBe(true);
+    // Of zod's locales only English, the one it uses (the bundle script cuts z.locales to it)
+    expect(sources.filter((s) => s.startsWith('node_modules/zod/v4/locales/')).sort()).toEqual(['node_modules/zod/v4/locales/en.js', 'node_modules/zod/v4/locales/index.js']);
     expect(graph.external.filter((e) => !e.startsWith('node:'))).toEqual(['@oclif/core']);
     expect([...new Set(sources.filter((s) => NOT_AT_PLAN_START.test(s)))]).toEqual([]);
     // And what plan imports with `await import(…)` is still there, in chunks of its own
