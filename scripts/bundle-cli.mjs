@@ -5,7 +5,7 @@
 // they import lazily (`await import(…)`), as chunks under dist/bundle/chunks/.
 // Why: loading dist/commands/plan.js file by file costs Node's ESM loader ~85 ms (resolving,
 // stat-ing, reading and compiling ~150 files and the CommonJS packages through cjs-module-lexer);
-// the bundle loads in ~60 ms (bench/README.md, "CLI bundle"). dist/ itself stays as tsc writes it:
+// the bundle loads in ~55 ms (bench/README.md, "CLI bundle"). dist/ itself stays as tsc writes it:
 // the package's main (dist/index.js), its types, and the tests and benchmarks that import
 // dist/services/*.js directly use it.
 // Run by `npm run build` after tsc and before `oclif manifest`; `node scripts/bundle-cli.mjs`.
@@ -72,7 +72,7 @@ const result = await build({
   // The CommonJS packages bundled (semver, …) require Node's builtins; an ESM file has no
   // `require`, so each output file gets one (esbuild's __require calls it).
   banner: { js: "import { createRequire as __mirrorCreateRequire } from 'node:module'; const require = __mirrorCreateRequire(import.meta.url);" },
-  // Not keepNames (~10 ms of CPU at start-up, mostly zod's functions): see renamedClasses below.
+  // Not keepNames (~10 ms of CPU at start-up, mostly zod's functions): see renamedErrors below.
   metafile: true,
   plugins: [zodEnglishOnly],
   logLevel: 'warning',
