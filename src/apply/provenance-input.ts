@@ -5,7 +5,6 @@
  * every build-arg value as the builds rendered it.
  */
 import { hostname } from 'node:os';
-import { createRequire } from 'node:module';
 import type { AppSpec, ImageSpec } from '../config/model.js';
 import { renderTemplate, versionVars } from '../config/template.js';
 import type { ProvenanceInput, Subject } from '../providers/attest/statement.js';
@@ -16,8 +15,8 @@ import type { Resource } from '../state/types.js';
 import type { ApplyContext } from './context.js';
 import { buildVars } from './steps.js';
 import type { AttestTools } from './attest-tools.js';
+import { ownPackage } from '../system/own-package.js';
 
-const MIRROR_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 const BASE_NAME = 'org.opencontainers.image.base.name';
 const BASE_DIGEST = 'org.opencontainers.image.base.digest';
 
@@ -61,6 +60,6 @@ export async function provenanceInput(
     upstream: { type: app.upstream.type, repository: upstreamRepository(app), tag },
     source: { git: image.source.git, ref: renderTemplate(image.source.ref, versionVars(version, tag, platforms[0]?.platform ?? 'linux/amd64', ctx.config.registry.url)), ...(commit ? { commit } : {}) },
     platforms: platforms.map((p) => p.platform), subject, baseImages, buildArgs, builderId, invocationId,
-    startedOn: times[0] ?? index.createdAt, finishedOn: index.createdAt, mirrorVersion: MIRROR_VERSION,
+    startedOn: times[0] ?? index.createdAt, finishedOn: index.createdAt, mirrorVersion: ownPackage().version,
   };
 }

@@ -7,7 +7,7 @@ import { findTrivy } from '../../src/providers/attest/sbom.js';
 import type { MirrorConfig } from '../../src/config/schema.js';
 import { OciLayoutBackend } from '../../src/providers/registry/oci-layout.js';
 import { startSeedWorld, publishVersions, type SeedWorld } from '../rig/world.js';
-import { mirror } from './cli.js';
+import { mirror, ROOT } from './cli.js';
 
 // Versions published the way an earlier pipeline left them, adopted with `mirror import`: the
 // attest path without builds (the build → provenance path is in apply.test.ts).
@@ -45,6 +45,7 @@ async function markBuilt(file: string): Promise<void> {
   for (const r of Object.values(s.resources) as any[]) r.origin = 'built';
   await writeFile(statePath, JSON.stringify(s, null, 2));
 }
+const PACKAGE_VERSION = (JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const ALL_KINDS = ['https://sigstore.dev/cosign/sign/v1', 'https://slsa.dev/provenance/v1', 'https://spdx.dev/Document'];
 
 describe('attest and verify against the real registry (key-based, offline, real trivy)', () => {
@@ -88,6 +89,12 @@ describe('attest and verify against the real registry (key-based, offline, real 
     const trivy = findTrivy();
     const { Version } = JSON.parse((await execa(trivy!, ['--version', '--format', 'json'])).stdout) as { Version: string };
     expect(statement.predicate.creationInfo.creators).toContain(`Tool: trivy-${Version}`);
+    // And the provenance names the mirror that made it: package.json's version, which the CLI
+    // bundle's chunk finds by walking up (a path relative to the module broke when it moved there)
+    const provenanceRef = (await referrers('10.4.1')).manifests.find((m: any) => m.annotations['dev.sigstore.bundle.predicateType'] === 'https://slsa.dev/provenance/v1');
+    const provenanceLayer = JSON.parse(Buffer.from((await world.backend.getManifest('mattermost', provenanceRef.digest)).bytes).toString()).layers[0];
+    const provenance = JSON.parse(Buffer.from(JSON.parse(Buffer.from(await world.backend.getBlob('mattermost', provenanceLayer.digest)).toString()).dsseEnvelope.payload, 'base64').toString());
+    expect(provenance.predicate.runDetails.builder.version).toEqual({ mirror: PACKAGE_VERSION });
     // And mirror verify passes, and a plan has nothing left to do
     const verified = await run(['verify']);
     expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0);

@@ -15,13 +15,16 @@ import { ROOT } from './cli.js';
 let dir: string;
 let world: SeedWorld;
 let bin: string;
+let files: string[];
 const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mirror-pack-'));
   // Given the packed tarball (dist is built by `npm run build` before the tests; no scripts run here)
   const { stdout } = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT });
-  const tarball = path.join(dir, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const tarball = path.join(dir, packed.filename);
+  files = packed.files.map((f) => f.path);
   // When it is installed alone, production dependencies only (from npm's cache when it has them)
   const app = path.join(dir, 'app');
   await execa('mkdir', ['-p', app]);
@@ -43,6 +46,13 @@ describe(`the npm package ${pkg.name}`, () => {
   it('is named multiarch-mirror (the name mirror belongs to another package) and installs the bin mirror', () => {
     expect(pkg.name).toBe('multiarch-mirror');
     expect(Object.keys(pkg.bin)).toEqual(['mirror']);
+  });
+
+  it('ships the bundled commands and the typed public entry, not the per-file output tsc also writes', () => {
+    expect(files).toEqual(expect.arrayContaining(['bin/run.js', 'oclif.manifest.json', 'dist/index.js', 'dist/index.d.ts', 'dist/config/schema.d.ts', 'dist/bundle/commands/plan.js', 'dist/bundle/commands/state/list.js']));
+    expect(files.some((f) => f.startsWith('dist/bundle/chunks/'))).toBe(true);
+    // (the bundle holds that code; only dist/index.js is imported by path: it is the package's main)
+    expect(files.filter((f) => f.endsWith('.js') && f.startsWith('dist/') && !f.startsWith('dist/bundle/') && f !== 'dist/index.js')).toEqual([]);
   });
 
   it('installed with production dependencies only: --version, help and a plan against the rig work', async () => {
