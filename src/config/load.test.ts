@@ -159,6 +159,14 @@ describe('config loading', () => {
     expect(cyc.some((i) => /apps\.o\.images\.\w\.dependsOn: cycle/.test(i))).toBe(true);
   });
 
+  it('refuses two apps whose images share a name (one repository for both), naming both', () => {
+    const base = { upstream: minimal.apps.alpha.upstream, source: minimal.apps.alpha.source };
+    const issues = issuesOf({ ...minimal, apps: { suite: { ...base, images: { web: {}, worker: {} } }, web: base } });
+    expect(issues).toEqual([`apps.web: image "web" is also built by apps.suite.images.web; both would publish into the one repository "web" (each app's latest and retention would act on the other's versions). Rename one image.`]);
+    // Distinct names are fine
+    expect(issuesOf({ ...minimal, apps: { suite: { ...base, images: { web: {}, worker: {} } }, api: base } })).toEqual([]);
+  });
+
   it('resolves env: references, reporting unset required ones and leaving optional credentials unset', () => {
     const value = { ...minimal, registry: { url: 'env:REG', username: 'env:U', password: 'env:P' } };
     expect(issuesOf(value, {})).toEqual(['registry.url: environment variable REG is not set']);

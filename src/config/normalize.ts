@@ -151,10 +151,28 @@ function checkRegistryUrl(url: string, errors: string[]): void {
   }
 }
 
+/**
+ * Every image is a repository under registry.url named after it: two apps with an image of the
+ * same name would publish into one repository, move each other's `latest` and prune each other's
+ * versions. Refused, naming both.
+ */
+function checkOneAppPerRepository(cfg: ParsedConfig, errors: string[]): void {
+  const owner = new Map<string, string>();
+  for (const [name, app] of Object.entries(cfg.apps)) {
+    for (const image of Object.keys(app.images ?? { [name]: {} })) {
+      const where = app.images ? `apps.${name}.images.${image}` : `apps.${name}`;
+      const first = owner.get(image);
+      if (first) errors.push(`${where}: image "${image}" is also built by ${first}; both would publish into the one repository "${image}" (each app's latest and retention would act on the other's versions). Rename one image.`);
+      else owner.set(image, where);
+    }
+  }
+}
+
 /** Turn a parsed config into the model everything else uses. */
 export function normalizeConfig(cfg: ParsedConfig, file: string, env: NodeJS.ProcessEnv): NormalizeResult {
   const errors: string[] = [];
   const apps = Object.entries(cfg.apps).map(([name, app]) => normalizeApp(name, app, cfg, errors));
+  checkOneAppPerRepository(cfg, errors);
   const url = resolveEnv(cfg.registry.url, 'registry.url', env, errors) ?? '';
   const registry = {
     url,
