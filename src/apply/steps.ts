@@ -21,12 +21,19 @@ import { assertPlannedCommit } from './source.js';
 const parse = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, any>;
 
 /** `repository@digest` of another image of the app for the same version and platform (`{image:NAME}`). */
+/** `linux/arm64` is served by an image of `linux/arm64/v8` (its variant), but `linux/arm` is not by `linux/arm64`. */
+export function servesPlatform(actual: string | undefined, platform: string): boolean {
+  return actual !== undefined && (actual === platform || actual.startsWith(`${platform}/`));
+}
+
 export async function imageRef(ctx: ApplyContext, app: string, image: string, version: string, platform: string): Promise<string> {
   const recorded = ctx.recorder.state.resources[buildAddress(app, image, version, platform)];
   if (recorded) return `${ctx.registry.repository(image)}@${recorded.digest}`;
   // Built in an earlier run and published: take the platform entry of its index.
   const index = await ctx.registry.getManifest(image, version).catch(() => undefined);
-  const entry = index && (parse(index.bytes).manifests as Descriptor[] | undefined)?.find((m) => platformString(m) === platform);
+  const entries = index && (parse(index.bytes).manifests as Descriptor[] | undefined);
+  // The exact platform first; else its variant (merge writes the platform of the image config: `linux/arm64/v8`).
+  const entry = entries?.find((m) => platformString(m) === platform) ?? entries?.find((m) => servesPlatform(platformString(m), platform));
   if (!entry) throw new AbortError(`${buildAddress(app, image, version, platform)} is needed as a base image but is neither recorded nor published.`, `Apply it first: mirror apply --target ${indexAddress(app, image, version)}`);
   return `${ctx.registry.repository(image)}@${entry.digest}`;
 }
@@ -119,8 +126,7 @@ export async function mergeStep(ctx: ApplyContext, action: ActionOf<'merge'>): P
     const entry = await platformOf(ctx, image.name, rec.digest);
     // Stryker disable next-line StringLiteral: platformOf always sets a platform; the fallback is for the type only
     const actual = platformString(entry) ?? 'unknown-platform';
-    // `linux/arm64` admits the image's `linux/arm64/v8`, but `linux/arm` must not admit `linux/arm64`.
-    if (actual !== platform && !actual.startsWith(`${platform}/`)) throw new AbortError(`${rec.digest} recorded for ${platform} of ${action.address} is an ${actual} image; refusing to publish it.`);
+    if (!servesPlatform(actual, platform)) throw new AbortError(`${rec.digest} recorded for ${platform} of ${action.address} is an ${actual} image; refusing to publish it.`);
     entries.push(entry);
   }
   const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries };

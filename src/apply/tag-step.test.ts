@@ -89,6 +89,20 @@ describe('imageRef (`{image:NAME}` of a build)', () => {
   });
 });
 
+describe('imageRef of a base whose index names platform variants', () => {
+  it('finds linux/arm64 in an index entry of linux/arm64/v8 (what merge writes from an arm64 image config), never linux/arm in linux/arm64', async () => {
+    // Given base 6.0.0 published as an index whose arm64 entry says variant v8 (no state record)
+    const arm = await pushTestImage(backend, 'variant', { architecture: 'arm64', variant: 'v8', content: 'v8' });
+    const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [arm] }));
+    await backend.putManifest('variant', '6.0.0', bytes, MediaType.OciIndex);
+    const { ctx } = contextWith(newState());
+    // Then a linux/arm64 build gets that entry
+    expect(await imageRef(ctx, 'app', 'variant', '6.0.0', 'linux/arm64')).toBe(`${backend.repository('variant')}@${arm.digest}`);
+    // And a linux/arm build does not (arm64 is not a variant of arm)
+    await expect(imageRef(ctx, 'app', 'variant', '6.0.0', 'linux/arm')).rejects.toThrow('is needed as a base image but is neither recorded nor published');
+  });
+});
+
 describe('imageRef of a base published without an index (mutation testing, issue 20)', () => {
   it('a version tag that serves a single-platform image is not a published base: the error says what to apply', async () => {
     // Given base 5.0.0 pushed by hand as one amd64 image under the version tag (no index, no `manifests`)
