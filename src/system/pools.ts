@@ -15,9 +15,12 @@ export const REGISTRY_CONNECTIONS = 64;
  * 9112 §9.3.2: a server answers pipelined requests in order). A plan's drift check is ~6 HEADs per
  * repository, so at 40 ms a round trip 1,400 requests over 64 connections were ~22 round trips;
  * pipelined, the registry's own speed is the limit (bench/plan: warm plan 1.64–1.83 s → 1.38 s).
- * undici pipelines only requests that are safe to send again on a new connection when one breaks:
- * HEADs (a GET waits for its answer's headers; a PUT, PATCH, POST or DELETE for everything before
- * it), so uploads and manifest writes go one at a time per connection as before.
+ * The registry client lets this many HEADs per connection be in flight, other requests one per
+ * connection. undici fills a connection's pipeline only once every connection is busy, and only
+ * with requests it may send again on a new connection when one breaks (GET and HEAD; nothing goes
+ * behind a GET until its headers are in); a PUT, PATCH, POST or DELETE, or a streamed body, waits
+ * for everything before it. A GET sent again counts again where a registry counts pulls (Docker
+ * Hub), which happens only when a connection breaks with it in the pipeline.
  */
 export const REGISTRY_PIPELINING = 8;
 

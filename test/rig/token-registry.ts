@@ -67,6 +67,8 @@ export interface TokenRegistry {
   apiUrl: string;
   /** Requests the front refused with 401 (no or insufficient token). */
   refused: () => number;
+  /** Every token issued so far stops working, as when their `expires_in` has passed. */
+  expireTokens(): void;
   stop(): Promise<void>;
 }
 
@@ -213,6 +215,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     referrersRequests: referrers?.requests ?? [],
     apiUrl: realm.replace(/\/token$/, ''),
     refused: () => refused,
+    expireTokens: () => tokens.clear(),
     stop: async () => {
       front.closeAllConnections(); tokenServer.closeAllConnections();
       await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => tokenServer.close(r))]);

@@ -111,6 +111,39 @@ describe('credential files, in the order of SPEC §6b', () => {
   });
 });
 
+describe('bearer tokens', () => {
+  it('requests of one scope that wait for a token together share one fetch of it', async () => {
+    // Given a client that has not met the registry yet, and 16 HEADs of one repository at once (all answered 401 first)
+    const b = createRegistryBackend({ url: tokenReg.url('ns'), insecure: true, username: 'pusher', password: 'push-pw' }, { env: { HOME: '/nonexistent' }, retryBaseMs: 5 });
+    const before = tokenReg.tokenRequests.length;
+    try {
+      const found = await Promise.all(Array.from({ length: 16 }, () => b.headManifest('app', 'v1')));
+      for (const f of found) expect(f?.digest).toMatch(/^sha256:/);
+    } finally {
+      await b.close();
+    }
+    // Then the token service was asked once for that scope
+    expect(tokenReg.tokenRequests.slice(before).map((r) => r.scopes.join(' '))).toEqual(['repository:ns/app:pull']);
+  });
+
+  it('a token the registry refuses (expired) is fetched again, once, and the requests succeed', async () => {
+    const b = createRegistryBackend({ url: tokenReg.url('ns'), insecure: true, username: 'pusher', password: 'push-pw' }, { env: { HOME: '/nonexistent' }, retryBaseMs: 5 });
+    try {
+      // Given a client holding a token for ns/app
+      expect((await b.headManifest('app', 'v1'))?.digest).toMatch(/^sha256:/);
+      const before = tokenReg.tokenRequests.length;
+      // When that token expires and 8 HEADs go out with it
+      tokenReg.expireTokens();
+      const found = await Promise.all(Array.from({ length: 8 }, () => b.headManifest('app', 'v1')));
+      // Then each succeeds with one new token
+      for (const f of found) expect(f?.digest).toMatch(/^sha256:/);
+      expect(tokenReg.tokenRequests.length - before).toBe(1);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
 describe('identity tokens at a token realm on another host', () => {
   it('exchanges an auths identitytoken with grant_type=refresh_token for the repository scope, never as a password', async () => {
     // Given an auth file holding only an identity (refresh) token, as `docker login` writes for ACR

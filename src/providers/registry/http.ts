@@ -134,16 +134,21 @@ export class RegistryHttp {
   private realm?: Dispatcher;
   /** Only for a token realm on the insecure registry's own host. */
   private insecureRealm?: Dispatcher;
+  /** Requests in flight: one per connection, … */
   private readonly limit: LimitFunction;
-  private readonly tokens = new Map<string, string>();
+  /** … and for HEADs, every connection's pipeline full (pools.ts REGISTRY_PIPELINING). */
+  private readonly headLimit: LimitFunction;
+  /** Bearer tokens by scope, shared by the requests that wait for the same one (fetched once). */
+  private readonly tokens = new Map<string, Promise<string>>();
   private challenge?: { scheme: string; params: Record<string, string> };
   private creds?: Promise<Credentials>;
   private readonly counters: RequestStats = { requests: 0, byKind: {} };
 
   constructor(private readonly opts: RegistryHttpOptions) {
     this.originValue = `https://${opts.host}`;
-    // Requests in flight: every connection's pipeline full (only HEADs fill it; see pools.ts).
-    this.limit = pLimit((opts.concurrency ?? REGISTRY_CONNECTIONS) * REGISTRY_PIPELINING);
+    const connections = opts.concurrency ?? REGISTRY_CONNECTIONS;
+    this.limit = pLimit(connections);
+    this.headLimit = pLimit(connections * REGISTRY_PIPELINING);
   }
 
   /** Token realms and blob redirects on other hosts: a pool made on first use (a registry without either never needs it). */
@@ -217,12 +222,23 @@ export class RegistryHttp {
       const scope = this.scope(req);
       let token = this.tokens.get(scope);
       if (!token) {
-        token = await this.fetchToken(scope, creds, req.reference);
-        this.tokens.set(scope, token);
+        const fetching = this.fetchToken(scope, creds, req.reference);
+        this.tokens.set(scope, fetching);
+        // A failed fetch is not kept: the next request of that scope asks again.
+        fetching.catch(() => { if (this.tokens.get(scope) === fetching) this.tokens.delete(scope); });
+        token = fetching;
       }
-      return `Bearer ${token}`;
+      return `Bearer ${await token}`;
     }
     return undefined;
+  }
+
+  /** Drop the cached token of `scope` if it is the one `sent` carried (not one fetched since). */
+  private async forgetToken(scope: string, sent: string): Promise<void> {
+    const cached = this.tokens.get(scope);
+    if (!cached) return;
+    const value = await cached.catch(() => undefined);
+    if (this.tokens.get(scope) === cached && (value === undefined || `Bearer ${value}` === sent)) this.tokens.delete(scope);
   }
 
   private async fetchToken(scope: string, creds: Credentials, reference: string): Promise<string> {
@@ -291,7 +307,7 @@ export class RegistryHttp {
 
   /** Send a request with auth and retries; non-2xx answers are returned for the caller to map, except auth and exhausted retries. */
   send(req: RegistryRequest): Promise<RegistryResponse> {
-    return this.limit(() => this.sendNow(req));
+    return (req.method === 'HEAD' ? this.headLimit : this.limit)(() => this.sendNow(req));
   }
 
   private async sendNow(req: RegistryRequest): Promise<RegistryResponse> {
@@ -332,7 +348,11 @@ export class RegistryHttp {
           const challenge = parseChallenge(header);
           const changed = !this.challenge || this.challenge.scheme !== challenge.scheme || this.challenge.params.realm !== challenge.params.realm;
           this.challenge = challenge;
-          this.tokens.delete(this.scope(req));
+          // Tokens of another realm are no good; a token this request carried was refused. A request
+          // that went out without one (the challenge was not known yet) refuses nothing: the token
+          // its scope is being given meanwhile is kept for everyone waiting on it.
+          if (changed) this.tokens.clear();
+          else if (auth?.startsWith('Bearer ')) await this.forgetToken(this.scope(req), auth);
           authRetried = true;
           // Retry once when there is something new to send: this request went out without auth (a
           // concurrent request may have learnt the challenge meanwhile), the challenge changed, or a fresh token.
