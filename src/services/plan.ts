@@ -36,6 +36,8 @@ export interface PlanResult {
 /** Compute a plan against the real upstreams, registry and state file. */
 export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
   const ws = await openWorkspace(opts);
+  // A bad --target is refused before the state is touched (an OCI state backend is a registry client).
+  checkTargets(ws.config, opts.targets ?? []);
   // The state backend is closed once read: the plan talks to the registry and upstreams only. It is
   // read while the first upstream pages and tag listings are on their way, which need only the config.
   const stored = ws.readState().finally(() => ws.close());

@@ -120,7 +120,9 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     return repo;
   };
   try {
-    await Promise.all([budgets, ...apps.map(async (app) => {
+    // The state's read is one of the tasks: a state that cannot be read fails the plan as soon as it
+    // is known, not when an app's first answer comes back (answers still on their way are dropped).
+    await Promise.all([reading, budgets, ...apps.map(async (app) => {
       const listed = Promise.all(app.images.map(async (image) => {
         const repo = await listingOf(image.name);
         startEarlyHeads(app, image.name, repo, registry, recordedOf(await grouped, app.name, image.name));
