@@ -51,7 +51,7 @@ const PER_PAGE = Number(opt['per-page']);
 const WORLD = opt.world;
 if (WORLD !== 'steady' && WORLD !== 'migration') throw new Error(`--world ${WORLD}: expected steady or migration`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-/** CPU time (user+sys, ms) a process has used so far, from /proc (Linux). */
+/** CPU time (user+sys, ms) a process has used so far, from /proc/PID/stat (Linux only; clock ticks of 10 ms, as here: getconf CLK_TCK = 100). */
 const cpuOf = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
 /** CPU time (ms) of this process (the emulator and the delay proxies live here). */
 const ownCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };

@@ -27,6 +27,13 @@ describe('ownPackage', () => {
     // Then the walk up from the chunk finds mirror's own
     expect(findOwnPackage(deep)).toEqual({ name: 'multiarch-mirror', version: '1.2.3' });
     // And from above it, it is not found (the app's package.json is not mirror's)
-    expect(() => findOwnPackage(path.join(dir, 'app'))).toThrow(/no package\.json named multiarch-mirror above/);
+    expect(() => findOwnPackage(path.join(dir, 'app'))).toThrow(/no package\.json of multiarch-mirror \(or with a mirror bin\) above/);
+  });
+
+  it('a renamed copy is found by its mirror bin', async () => {
+    const root = path.join(dir, 'fork');
+    await mkdir(path.join(root, 'dist'), { recursive: true });
+    await writeFile(path.join(root, 'package.json'), JSON.stringify({ name: '@acme/mirror', version: '0.9.0', bin: { mirror: 'bin/run.js' } }));
+    expect(findOwnPackage(path.join(root, 'dist'))).toEqual({ name: '@acme/mirror', version: '0.9.0' });
   });
 });

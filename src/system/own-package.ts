@@ -18,17 +18,21 @@ export interface OwnPackage {
 
 let found: OwnPackage | undefined;
 
-/** The nearest package.json named multiarch-mirror above `from` (a directory). */
+/**
+ * The nearest package.json above `from` (a directory) that is mirror's: named multiarch-mirror, or
+ * shipping the `mirror` command (a fork or a repackaged copy under another name).
+ */
 export function findOwnPackage(from: string): OwnPackage {
   for (let dir = from; ; dir = path.dirname(dir)) {
-    let pkg: Partial<OwnPackage> | undefined;
+    let pkg: (Partial<OwnPackage> & { bin?: unknown }) | undefined;
     try {
-      pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Partial<OwnPackage>;
+      pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Partial<OwnPackage> & { bin?: unknown };
     } catch {
       // none here (or not JSON): keep walking up
     }
-    if (pkg?.name === NAME && typeof pkg.version === 'string') return { name: pkg.name, version: pkg.version };
-    if (path.dirname(dir) === dir) throw new Error(`no package.json named ${NAME} above ${from}`);
+    const ours = pkg?.name === NAME || (typeof pkg?.bin === 'object' && pkg.bin !== null && 'mirror' in pkg.bin);
+    if (ours && typeof pkg?.name === 'string' && typeof pkg.version === 'string') return { name: pkg.name, version: pkg.version };
+    if (path.dirname(dir) === dir) throw new Error(`no package.json of ${NAME} (or with a mirror bin) above ${from}`);
   }
 }
 
