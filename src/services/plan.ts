@@ -62,6 +62,7 @@ export async function planAgainst(ws: Workspace, stored: State | undefined | Pro
   reading.catch(() => undefined); // observe and the diff below await it and throw its error
   if (replace.length > 0) checkReplace(replace, await reading);
   const registry = ws.openRegistry();
+  let failed = false;
   try {
     const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state: reading, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly, progress: opts.progress });
     const state = await reading;
@@ -74,8 +75,12 @@ export async function planAgainst(ws: Workspace, stored: State | undefined | Pro
       if (w && w.length > 0) app.warnings = w;
     }
     return { plan, config, stats: { registry: registry.stats(), upstreamRequests, upstream: upstreamConditional } };
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    await registry.close();
+    // A failed plan does not wait for the answers still on their way (an unreadable state fails it early).
+    await registry.close({ abort: failed });
   }
 }
 

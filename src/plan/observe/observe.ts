@@ -94,18 +94,22 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
   const windows = new Map<string, WindowVersion[]>();
   const repos = new Map<string, ObservedRepository>();
   let appsDone = 0;
-  const tick = (finished?: string) => opts.progress?.({
-    apps: apps.length, upstreamDone: windows.size, repositories: apps.reduce((n, a) => n + a.images.length, 0), registryDone: repos.size, appsDone, finished,
-  });
+  // Set once the observation failed: the apps' reads still on their way say nothing more (no
+  // progress line redrawn, no warning printed, after the error).
+  let ended = false;
+  const tick = (finished?: string) => {
+    if (ended) return;
+    opts.progress?.({ apps: apps.length, upstreamDone: windows.size, repositories: apps.reduce((n, a) => n + a.images.length, 0), registryDone: repos.size, appsDone, finished });
+  };
 
   // Every app at once: its window and its tag listings in parallel, then its images' HEAD rounds
   // as soon as both are in. The connection pools (system/pools.ts) are the only queue.
   // The budget read runs beside the first pages rather than before them (one round trip less on
   // every plan): it warns as soon as it is known, and waiting would not have saved a request.
-  const budgets = checkGithubBudgets(apps, env, opts.notice);
+  const budgets = checkGithubBudgets(apps, env, (m) => { if (!ended) opts.notice?.(m); });
   const windowOf = async (app: AppSpec) => {
     const appWarnings: string[] = [];
-    const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); opts.warn?.(`${app.name}: ${m}`); }, upstream);
+    const resolved = await resolveAppWindow(config, app, opts.env, (m) => { appWarnings.push(m); if (!ended) opts.warn?.(`${app.name}: ${m}`); }, upstream);
     upstreamRequests += resolved.requests;
     warnings.set(app.name, appWarnings);
     windows.set(app.name, resolved.versions);
@@ -140,6 +144,7 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
       tick(app.name);
     })]);
   } catch (error) {
+    ended = true;
     await reading; // a state that could not be read is the error to report, whatever else failed meanwhile
     throw error;
   } finally {

@@ -275,7 +275,7 @@ export class HttpRegistryBackend implements RegistryBackend {
     return this.http.stats();
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.http.close(), this.packagesApi?.close()]);
+  async close(opts: { abort?: boolean } = {}): Promise<void> {
+    await Promise.all([this.http.close(opts), this.packagesApi?.close()]);
   }
 }

@@ -409,7 +409,8 @@ export class RegistryHttp {
   }
 
   /** Close sockets. */
-  async close(): Promise<void> {
-    await Promise.all([this.pool?.close(), this.realm?.close(), this.insecureRealm?.close()]);
+  async close(opts: { abort?: boolean } = {}): Promise<void> {
+    const end = (d?: Dispatcher) => (opts.abort ? d?.destroy() : d?.close());
+    await Promise.all([end(this.pool), end(this.realm), end(this.insecureRealm)]);
   }
 }

@@ -206,5 +206,5 @@ export class OciLayoutBackend implements RegistryBackend {
     return { requests: this.counters.requests, byKind: { ...this.counters.byKind } };
   }
 
-  async close(): Promise<void> {}
+  async close(_opts?: { abort?: boolean }): Promise<void> {}
 }

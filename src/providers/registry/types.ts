@@ -102,6 +102,6 @@ export interface RegistryBackend {
   putBlobFile(image: string, blob: BlobFile, mountFrom?: string[], signal?: AbortSignal): Promise<BlobPutOutcome>;
   /** Request counters since creation. */
   stats(): RequestStats;
-  /** Release sockets. */
-  close(): Promise<void>;
+  /** Release sockets once their requests are answered; with `abort`, at once, failing what is still on its way (a run that already failed). */
+  close(opts?: { abort?: boolean }): Promise<void>;
 }
