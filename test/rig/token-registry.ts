@@ -69,6 +69,8 @@ export interface TokenRegistry {
   refused: () => number;
   /** Every token issued so far stops working, as when their `expires_in` has passed. */
   expireTokens(): void;
+  /** The next `n` token requests are answered 503 (the token service hiccups). */
+  failTokenRequests(n: number): void;
   stop(): Promise<void>;
 }
 
@@ -124,9 +126,15 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     res.end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
   };
 
+  let failing = 0;
   const tokenServer = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/token' && failing > 0) {
+        failing -= 1;
+        res.writeHead(503).end();
+        return;
+      }
       if (opts.ghcr && url.pathname !== '/token') {
         const status = await servePackagesApi({ backend, ghcr: opts.ghcr, apiBase: realm.replace(/\/token$/, '') }, req, res, url);
         apiRequests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, status });
@@ -216,6 +224,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     apiUrl: realm.replace(/\/token$/, ''),
     refused: () => refused,
     expireTokens: () => tokens.clear(),
+    failTokenRequests: (n: number) => { failing = n; },
     stop: async () => {
       front.closeAllConnections(); tokenServer.closeAllConnections();
       await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => tokenServer.close(r))]);

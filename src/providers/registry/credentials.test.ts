@@ -126,6 +126,22 @@ describe('bearer tokens', () => {
     expect(tokenReg.tokenRequests.slice(before).map((r) => r.scopes.join(' '))).toEqual(['repository:ns/app:pull']);
   });
 
+  it('a token service that answers 503 twice is asked again, and the 8 requests waiting on it succeed', async () => {
+    const b = createRegistryBackend({ url: tokenReg.url('ns'), insecure: true, username: 'pusher', password: 'push-pw' }, { env: { HOME: '/nonexistent' }, retryBaseMs: 5 });
+    try {
+      tokenReg.failTokenRequests(2);
+      const before = tokenReg.tokenRequests.length;
+      const found = await Promise.all(Array.from({ length: 8 }, () => b.headManifest('app', 'v1')));
+      for (const f of found) expect(f?.digest).toMatch(/^sha256:/);
+      // One token granted for all of them (the two 503s are not recorded as token requests)
+      expect(tokenReg.tokenRequests.length - before).toBe(1);
+      expect(b.stats().byKind.token).toBe(3);
+    } finally {
+      tokenReg.failTokenRequests(0);
+      await b.close();
+    }
+  });
+
   it('a token the registry refuses (expired) is fetched again, once, and the requests succeed', async () => {
     const b = createRegistryBackend({ url: tokenReg.url('ns'), insecure: true, username: 'pusher', password: 'push-pw' }, { env: { HOME: '/nonexistent' }, retryBaseMs: 5 });
     try {

@@ -254,20 +254,31 @@ export class RegistryHttp {
     // An identity (refresh) token is exchanged with the OAuth2 POST form (distribution's
     // docs/spec/auth/oauth.md, grant_type=refresh_token); a username/password goes as Basic on a GET.
     const { method, body } = tokenRequest(url, creds, headers);
-    this.count('token');
+    // Every request waiting for this scope waits for this fetch: a hiccup of the token service
+    // (a reset, a 429 or 5xx) is retried as the registry's own answers are.
+    const retries = this.opts.retries ?? 4;
+    const base = this.opts.retryBaseMs ?? RETRY_BASE_MS;
     let res;
-    try {
-      debugHttp('registry', method, url.href, undefined, headers);
-      const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
-      res = await requestBuffered(sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent(), {
-        ...dispatchTarget(url), method, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000,
-      }, { maxBytes: TOKEN_ANSWER_BYTES, tooLarge: () => new RegistryError(reference, `token service of registry ${this.opts.host} answered more than ${TOKEN_ANSWER_BYTES} bytes.`) });
-      // The token is in the body, which is never logged.
-      debugHttp('registry', method, url.href, res.statusCode, res.headers);
-    } catch (error) {
-      if (error instanceof RegistryError) throw error;
-      if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
-      throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, undefined, undefined, { cause: error });
+    for (let attempt = 0; ; attempt++) {
+      const backoff = base * 2 ** attempt * (0.5 + Math.random());
+      this.count('token');
+      try {
+        debugHttp('registry', method, url.href, undefined, headers);
+        const sameInsecureHost = this.opts.insecure && url.host === this.opts.host;
+        res = await requestBuffered(sameInsecureHost ? this.insecureRealmAgent() : this.realmAgent(), {
+          ...dispatchTarget(url), method, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000,
+        }, { maxBytes: TOKEN_ANSWER_BYTES, tooLarge: () => new RegistryError(reference, `token service of registry ${this.opts.host} answered more than ${TOKEN_ANSWER_BYTES} bytes.`) });
+        // The token is in the body, which is never logged.
+        debugHttp('registry', method, url.href, res.statusCode, res.headers);
+      } catch (error) {
+        if (error instanceof RegistryError) throw error;
+        if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (RETRY_CODES.has(code) && attempt < retries) { await sleep(backoff); continue; }
+        throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${code || 'error'}).`, undefined, undefined, { cause: error });
+      }
+      if ((res.statusCode === 429 || res.statusCode >= 500) && attempt < retries) { await sleep(retryAfterMs(headerOf(res.headers, 'retry-after'), backoff)); continue; }
+      break;
     }
     const text = bodyText(res.body);
     if (res.statusCode === 401 || res.statusCode === 403) throw this.unauthorized(reference, creds);
