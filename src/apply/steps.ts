@@ -20,20 +20,36 @@ import { assertPlannedCommit } from './source.js';
 
 const parse = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, any>;
 
-/** `repository@digest` of another image of the app for the same version and platform (`{image:NAME}`). */
 /** `linux/arm64` is served by an image of `linux/arm64/v8` (its variant), but `linux/arm` is not by `linux/arm64`. */
 export function servesPlatform(actual: string | undefined, platform: string): boolean {
   return actual !== undefined && (actual === platform || actual.startsWith(`${platform}/`));
 }
 
+/** The variant an image of `os/arch` is when it names none (the OCI image index spec's defaults). */
+const DEFAULT_VARIANT: Record<string, string> = { 'linux/arm64': 'v8', 'linux/arm': 'v7' };
+
+/**
+ * The entry of an index for `platform`: the exact platform, else its one variant (merge writes the
+ * platform of the image config: an arm64 image says `linux/arm64/v8`), else, among several
+ * variants, the default one; undefined when none, or several and none the default.
+ */
+export function entryFor(entries: Descriptor[], platform: string): Descriptor | undefined {
+  const exact = entries.find((m) => platformString(m) === platform);
+  if (exact) return exact;
+  const variants = entries.filter((m) => servesPlatform(platformString(m), platform));
+  if (variants.length <= 1) return variants[0];
+  const preferred = DEFAULT_VARIANT[platform];
+  return preferred ? variants.find((m) => platformString(m) === `${platform}/${preferred}`) : undefined;
+}
+
+/** `repository@digest` of another image of the app for the same version and platform (`{image:NAME}`). */
 export async function imageRef(ctx: ApplyContext, app: string, image: string, version: string, platform: string): Promise<string> {
   const recorded = ctx.recorder.state.resources[buildAddress(app, image, version, platform)];
   if (recorded) return `${ctx.registry.repository(image)}@${recorded.digest}`;
   // Built in an earlier run and published: take the platform entry of its index.
   const index = await ctx.registry.getManifest(image, version).catch(() => undefined);
   const entries = index && (parse(index.bytes).manifests as Descriptor[] | undefined);
-  // The exact platform first; else its variant (merge writes the platform of the image config: `linux/arm64/v8`).
-  const entry = entries?.find((m) => platformString(m) === platform) ?? entries?.find((m) => servesPlatform(platformString(m), platform));
+  const entry = entries && entryFor(entries, platform);
   if (!entry) throw new AbortError(`${buildAddress(app, image, version, platform)} is needed as a base image but is neither recorded nor published.`, `Apply it first: mirror apply --target ${indexAddress(app, image, version)}`);
   return `${ctx.registry.repository(image)}@${entry.digest}`;
 }

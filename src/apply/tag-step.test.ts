@@ -17,7 +17,7 @@ import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
 import type { ApplyContext } from './context.js';
 import { StateRecorder } from './recorder.js';
-import { imageRef, tagStep } from './steps.js';
+import { entryFor, imageRef, tagStep } from './steps.js';
 
 let registry: TestRegistry;
 let backend: RegistryBackend;
@@ -100,6 +100,19 @@ describe('imageRef of a base whose index names platform variants', () => {
     expect(await imageRef(ctx, 'app', 'variant', '6.0.0', 'linux/arm64')).toBe(`${backend.repository('variant')}@${arm.digest}`);
     // And a linux/arm build does not (arm64 is not a variant of arm)
     await expect(imageRef(ctx, 'app', 'variant', '6.0.0', 'linux/arm')).rejects.toThrow('is needed as a base image but is neither recorded nor published');
+  });
+});
+
+describe('entryFor (the index entry a build of a platform takes)', () => {
+  const d = (platform: string) => ({ mediaType: MediaType.OciManifest, digest: `sha256:${platform.replace(/\W/g, '')}`, size: 1, platform: { os: platform.split('/')[0], architecture: platform.split('/')[1], ...(platform.split('/')[2] ? { variant: platform.split('/')[2] } : {}) } });
+  it('takes the exact platform before a variant, the one variant, or among several the default one', () => {
+    expect(entryFor([d('linux/arm64/v8'), d('linux/arm64')], 'linux/arm64')?.digest).toBe(d('linux/arm64').digest);
+    expect(entryFor([d('linux/amd64'), d('linux/arm64/v8')], 'linux/arm64')?.digest).toBe(d('linux/arm64/v8').digest);
+    expect(entryFor([d('linux/arm/v6'), d('linux/arm/v7')], 'linux/arm')?.digest).toBe(d('linux/arm/v7').digest);
+    expect(entryFor([d('linux/arm/v7'), d('linux/arm/v6')], 'linux/arm')?.digest).toBe(d('linux/arm/v7').digest);
+    // Several variants and none the default: none (the error then says the base is not published)
+    expect(entryFor([d('linux/ppc64le/a'), d('linux/ppc64le/b')], 'linux/ppc64le')).toBeUndefined();
+    expect(entryFor([d('linux/arm64/v8')], 'linux/arm')).toBeUndefined();
   });
 });
 

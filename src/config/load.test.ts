@@ -162,7 +162,7 @@ describe('config loading', () => {
   it('refuses two apps whose images share a name (one repository for both), naming both', () => {
     const base = { upstream: minimal.apps.alpha.upstream, source: minimal.apps.alpha.source };
     const issues = issuesOf({ ...minimal, apps: { suite: { ...base, images: { web: {}, worker: {} } }, web: base } });
-    expect(issues).toEqual([`apps.web: image "web" is also built by apps.suite.images.web; both would publish into the one repository "web" (each app's latest and retention would act on the other's versions). Rename one image.`]);
+    expect(issues).toEqual([`apps.web: image "web" is also built by apps.suite.images.web; both would publish into the one repository "web" (each app's latest and retention would act on the other's versions). Rename one of them (a single-image app's image is named after the app).`]);
     // Distinct names are fine
     expect(issuesOf({ ...minimal, apps: { suite: { ...base, images: { web: {}, worker: {} } }, api: base } })).toEqual([]);
   });

@@ -162,7 +162,7 @@ function checkOneAppPerRepository(cfg: ParsedConfig, errors: string[]): void {
     for (const image of Object.keys(app.images ?? { [name]: {} })) {
       const where = app.images ? `apps.${name}.images.${image}` : `apps.${name}`;
       const first = owner.get(image);
-      if (first) errors.push(`${where}: image "${image}" is also built by ${first}; both would publish into the one repository "${image}" (each app's latest and retention would act on the other's versions). Rename one image.`);
+      if (first) errors.push(`${where}: image "${image}" is also built by ${first}; both would publish into the one repository "${image}" (each app's latest and retention would act on the other's versions). Rename one of them (a single-image app's image is named after the app).`);
       else owner.set(image, where);
     }
   }
