@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { pushTestImage } from '../../test/rig/oci.js';
-import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
+import type { TestRegistry } from '../../test/rig/registry.js';
+import { useRegistryPair } from '../../test/rig/registry-pair.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError, StateError } from '../errors.js';
 import { RegistryError, UnauthorizedError } from '../providers/registry/errors.js';
@@ -22,21 +23,16 @@ const USER = 'mirror-state-user';
 const PASSWORD = 'pw-7Hq2-never-stored';
 const ENV = { HOME: '/nonexistent' }; // no docker config: only what the test gives
 
-let registry: TestRegistry;
-let authRegistry: TestRegistry;
-beforeAll(async () => {
-  [registry, authRegistry] = await Promise.all([startRegistry(), startRegistry({ auth: { username: USER, password: PASSWORD } })]);
-});
-afterAll(async () => { await Promise.all([registry?.stop(), authRegistry?.stop()]); });
+const registries = useRegistryPair({ username: USER, password: PASSWORD });
 
 // One repository per case: cases share the registry, never the state.
 let repos = 0;
-const freshRef = (tag = 'main') => `${registry.host}/mirror/state-${++repos}:${tag}`;
+const freshRef = (tag = 'main') => `${registries.open.host}/mirror/state-${++repos}:${tag}`;
 
 const clients: RegistryBackend[] = [];
 /** A target with its own registry client: another process's view of the same ref. */
 function targetFor(ref: string, wrap: (r: RegistryBackend) => RegistryBackend = (r) => r): OciTarget {
-  const { settings, image, tag } = parseStateRef(ref, { url: registry.url('mirror'), insecure: true });
+  const { settings, image, tag } = parseStateRef(ref, { url: registries.open.url('mirror'), insecure: true });
   const client = createRegistryBackend(settings, { env: ENV, retryBaseMs: 5 });
   clients.push(client);
   return { registry: wrap(client), image, tag, location: ref };
@@ -200,7 +196,7 @@ describe('OciStateStore', () => {
     const corrupt = await putArtifact(t, 'main', await prepareArtifact(t, STATE_TYPE, new TextEncoder().encode('{"formatVersion": 1, trunc')));
     const error = await new OciStateStore(t).read().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateError);
-    expect((error as Error).message).toMatch(new RegExp(`^State artifact ${ref} is corrupt: not valid JSON .*; the previous state is in ${registry.host}/mirror/state-\\d+:main-backup\\.$`));
+    expect((error as Error).message).toMatch(new RegExp(`^State artifact ${ref} is corrupt: not valid JSON .*; the previous state is in ${registries.open.host}/mirror/state-\\d+:main-backup\\.$`));
     expect((error as StateError).nextSteps).toMatch(/skopeo copy docker:\/\/.*:main-backup docker:\/\/.*:main\b/);
     await expect(store.write(second)).rejects.toThrow(/is corrupt/);
     expect(await headDigest(t, 'main')).toBe(corrupt);
@@ -339,7 +335,7 @@ describe('openOciBackend', () => {
   });
 
   it('is what openStateBackend opens for backend oci', async () => {
-    const backend = await openStateBackend(configFor(registry, freshRef()) as ResolvedConfig, { env: ENV });
+    const backend = await openStateBackend(configFor(registries.open, freshRef()) as ResolvedConfig, { env: ENV });
     try {
       expect(backend.store).toBeInstanceOf(OciStateStore);
       expect(backend.locker).toBeInstanceOf(OciLocker);
@@ -350,8 +346,8 @@ describe('openOciBackend', () => {
   });
 
   it('uses the registry credentials (htpasswd) and never stores them', async () => {
-    const ref = `${authRegistry.host}/mirror/state:main`;
-    const backend = await openOciBackend(configFor(authRegistry, ref, { username: USER, password: PASSWORD }), { env: ENV, baseDir: '/', lock: FAST });
+    const ref = `${registries.auth.host}/mirror/state:main`;
+    const backend = await openOciBackend(configFor(registries.auth, ref, { username: USER, password: PASSWORD }), { env: ENV, baseDir: '/', lock: FAST });
     try {
       const lock = await backend.locker.acquire('apply');
       const first = await backend.store.write(newState());
@@ -373,7 +369,7 @@ describe('openOciBackend', () => {
       await backend.close();
     }
     // And wrong credentials fail with a registry error that does not carry the password
-    const wrong = await openOciBackend(configFor(authRegistry, ref, { username: USER, password: 'wrong-password' }), { env: ENV, baseDir: '/' });
+    const wrong = await openOciBackend(configFor(registries.auth, ref, { username: USER, password: 'wrong-password' }), { env: ENV, baseDir: '/' });
     try {
       const error = await wrong.store.read().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnauthorizedError);
@@ -427,6 +423,6 @@ describe('OciStateStore edges (issue 20)', () => {
     const t = targetFor(ref);
     await putArtifact(t, 'main', await prepareArtifact(t, STATE_TYPE, new TextEncoder().encode('{')));
     const error = (await new OciStateStore(t).read().catch((e: unknown) => e)) as StateError;
-    expect(error.nextSteps).toBe(`Inspect it (skopeo inspect --raw docker://${registry.host}/mirror/${t.image}:main), then push a good state there or delete the tag; mirror will not overwrite it.`);
+    expect(error.nextSteps).toBe(`Inspect it (skopeo inspect --raw docker://${registries.open.host}/mirror/${t.image}:main), then push a good state there or delete the tag; mirror will not overwrite it.`);
   });
 });

@@ -4,11 +4,12 @@
  * other process landing in the one window each rule exists for (a writer after ours, a renewal
  * between a look and a DELETE, a registry that drops or refuses what we write).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
+import type { TestRegistry } from '../../test/rig/registry.js';
+import { useRegistryPair } from '../../test/rig/registry-pair.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AbortError, BugError } from '../errors.js';
 import { RegistryError, RegistryUnavailableError } from '../providers/registry/errors.js';
@@ -27,15 +28,10 @@ import type { LockInfo } from './types.js';
 const ENV = { HOME: '/nonexistent' };
 const USER = 'mirror-lock-user';
 const PASSWORD = 'pw-Lk9-never-stored';
-let registry: TestRegistry;
-let authRegistry: TestRegistry;
-beforeAll(async () => {
-  [registry, authRegistry] = await Promise.all([startRegistry(), startRegistry({ auth: { username: USER, password: PASSWORD } })]);
-});
-afterAll(async () => { await Promise.all([registry?.stop(), authRegistry?.stop()]); });
+const registries = useRegistryPair({ username: USER, password: PASSWORD });
 
 let repos = 0;
-const freshRef = () => `${registry.host}/mirror/lock-${++repos}:main`;
+const freshRef = () => `${registries.open.host}/mirror/lock-${++repos}:main`;
 const clients: RegistryBackend[] = [];
 const lockers: OciLocker[] = [];
 afterAll(async () => {
@@ -45,7 +41,7 @@ afterAll(async () => {
 
 /** A target with its own registry client (another process's view), optionally wrapped to play a race. */
 function targetFor(ref: string, wrap: (r: RegistryBackend) => Partial<RegistryBackend> = () => ({})): OciTarget {
-  const { settings, image, tag } = parseStateRef(ref, { url: registry.url('mirror'), insecure: true });
+  const { settings, image, tag } = parseStateRef(ref, { url: registries.open.url('mirror'), insecure: true });
   const client = createRegistryBackend(settings, { env: ENV, retryBaseMs: 5 });
   clients.push(client);
   return { registry: Object.assign(Object.create(client) as RegistryBackend, wrap(client)), image, tag, location: ref };
@@ -399,7 +395,7 @@ describe('state backends', () => {
   it('the file backend is the state file and its lock file beside it', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'mirror-backend-'));
     const file = path.join(dir, 'state.json');
-    const backend = await openStateBackend({ file: path.join(dir, 'mirror.config.ts'), registry: { url: registry.url('mirror'), insecure: true }, state: { backend: 'file', path: file } } as ResolvedConfig);
+    const backend = await openStateBackend({ file: path.join(dir, 'mirror.config.ts'), registry: { url: registries.open.url('mirror'), insecure: true }, state: { backend: 'file', path: file } } as ResolvedConfig);
     expect(backend.store).toBeInstanceOf(FileStateStore);
     expect(backend.store.location).toBe(file);
     expect((backend.locker as FileLocker).file).toBe(`${file}.lock`);
@@ -407,7 +403,7 @@ describe('state backends', () => {
   });
 
   it('oci without a ref is a bug (validation lets none through)', async () => {
-    const error = await errorOf(openOciBackend({ ...configFor(registry, ''), state: { backend: 'oci', path: '/x' } }, { baseDir: '/' }));
+    const error = await errorOf(openOciBackend({ ...configFor(registries.open, ''), state: { backend: 'oci', path: '/x' } }, { baseDir: '/' }));
     expect(error).toBeInstanceOf(BugError);
     expect(error!.message).toContain("state.backend 'oci' without state.ref");
   });
@@ -415,9 +411,9 @@ describe('state backends', () => {
   it('the oci backend logs in with the docker config of the given env, and names the CI run as the lock holder', async () => {
     // Given credentials only in $DOCKER_CONFIG of the env passed in (not process.env)
     const docker = await mkdtemp(path.join(tmpdir(), 'mirror-docker-'));
-    await writeFile(path.join(docker, 'config.json'), JSON.stringify({ auths: { [authRegistry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+    await writeFile(path.join(docker, 'config.json'), JSON.stringify({ auths: { [registries.auth.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
     const env = { HOME: '/nonexistent', DOCKER_CONFIG: docker, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'org/repo', GITHUB_RUN_ID: '42' };
-    const backend = await openStateBackend(configFor(authRegistry, `${authRegistry.host}/mirror/state:main`) as ResolvedConfig, { env });
+    const backend = await openStateBackend(configFor(registries.auth, `${registries.auth.host}/mirror/state:main`) as ResolvedConfig, { env });
     try {
       // Then it writes the state and takes the lock as that run
       expect((await backend.store.write(newState())).serial).toBe(1);
@@ -431,7 +427,7 @@ describe('state backends', () => {
 
   it('close() ends lease renewal with the lock timings given: the lease of a crashed holder runs out', async () => {
     const ref = freshRef();
-    const backend = await openOciBackend(configFor(registry, ref), { env: ENV, baseDir: '/', lock: { leaseMs: 600, pollMs: 20, settleMs: 15 } });
+    const backend = await openOciBackend(configFor(registries.open, ref), { env: ENV, baseDir: '/', lock: { leaseMs: 600, pollMs: 20, settleMs: 15 } });
     const held = await backend.locker.acquire('apply');
     await backend.close(); // the process dies without releasing
     await sleep(900);
