@@ -11,7 +11,7 @@ import type { SbomSource } from '../providers/attest/sbom.js';
 import { cosignSignStatement, provenanceStatement, sbomStatement, subjectsOf, subjectOf } from '../providers/attest/statement.js';
 import { INTOTO_PAYLOAD_TYPE, KIND_LABELS, kindsFor, type AttestationKind } from '../providers/attest/types.js';
 import { NotFoundError } from '../providers/registry/errors.js';
-import { platformString, type Descriptor } from '../providers/registry/types.js';
+import { entryFor, platformString, type Descriptor } from '../providers/registry/types.js';
 import { indexAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';
 import type { AttestTools } from './attest-tools.js';
@@ -32,7 +32,13 @@ export async function attestStep(ctx: ApplyContext, tools: AttestTools, action: 
     throw new AbortError(`Cannot attest ${address}: the registry's ${version} tag is ${fetched ? `at ${fetched.descriptor.digest}` : 'gone'}, the state records ${rec.digest}.`, 'Run mirror plan to repair the drift first.');
   }
   const index = JSON.parse(Buffer.from(fetched.bytes).toString()) as { manifests?: Descriptor[] };
-  const platforms: PlatformEntry[] = (index.manifests ?? []).flatMap((m) => { const p = platformString(m); return p ? [{ platform: p, digest: m.digest }] : []; });
+  // Each entry under the configured platform it serves (an arm64 image's entry says linux/arm64/v8:
+  // its build is recorded as linux/arm64); an entry no configured platform takes keeps its own.
+  const entries = index.manifests ?? [];
+  const platforms: PlatformEntry[] = entries.flatMap((m) => {
+    const own = platformString(m);
+    return own ? [{ platform: app.platforms.find((p) => entryFor(entries, p) === m) ?? own, digest: m.digest }] : [];
+  });
   const subject: Descriptor = { mediaType: fetched.descriptor.mediaType, digest: rec.digest, size: fetched.bytes.length };
   const repository = ctx.registry.repository(image.name);
   const subjects = subjectsOf(repository, rec.digest, platforms);

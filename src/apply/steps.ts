@@ -10,7 +10,7 @@ import type { ImageSpec } from '../config/model.js';
 import { renderTemplate, versionVars, type TemplateVars } from '../config/template.js';
 import type { ActionOf } from '../plan/types.js';
 import { isDigest } from '../oci/reference.js';
-import { MediaType, platformString, type Descriptor } from '../providers/registry/types.js';
+import { entryFor, MediaType, platformString, servesPlatform, type Descriptor } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
 import { specsOf, type ApplyContext } from './context.js';
 import { resolveContained } from './contained-path.js';
@@ -19,28 +19,6 @@ import { applyPatches, renderPatches } from './patches.js';
 import { assertPlannedCommit } from './source.js';
 
 const parse = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, any>;
-
-/** `linux/arm64` is served by an image of `linux/arm64/v8` (its variant), but `linux/arm` is not by `linux/arm64`. */
-export function servesPlatform(actual: string | undefined, platform: string): boolean {
-  return actual !== undefined && (actual === platform || actual.startsWith(`${platform}/`));
-}
-
-/** The variant an image of `os/arch` is when it names none (the OCI image index spec's defaults). */
-const DEFAULT_VARIANT: Record<string, string> = { 'linux/arm64': 'v8', 'linux/arm': 'v7' };
-
-/**
- * The entry of an index for `platform`: the exact platform, else its one variant (merge writes the
- * platform of the image config: an arm64 image says `linux/arm64/v8`), else, among several
- * variants, the default one; undefined when none, or several and none the default.
- */
-export function entryFor(entries: Descriptor[], platform: string): Descriptor | undefined {
-  const exact = entries.find((m) => platformString(m) === platform);
-  if (exact) return exact;
-  const variants = entries.filter((m) => servesPlatform(platformString(m), platform));
-  if (variants.length <= 1) return variants[0];
-  const preferred = DEFAULT_VARIANT[platform];
-  return preferred ? variants.find((m) => platformString(m) === `${platform}/${preferred}`) : undefined;
-}
 
 /** `repository@digest` of another image of the app for the same version and platform (`{image:NAME}`). */
 export async function imageRef(ctx: ApplyContext, app: string, image: string, version: string, platform: string): Promise<string> {

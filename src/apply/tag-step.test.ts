@@ -10,14 +10,14 @@ import { startRegistry, type TestRegistry } from '../../test/rig/registry.js';
 import { AbortError } from '../errors.js';
 import type { ActionOf } from '../plan/types.js';
 import { createRegistryBackend } from '../providers/registry/index.js';
-import { MediaType, type RegistryBackend } from '../providers/registry/types.js';
+import { entryFor, MediaType, type RegistryBackend } from '../providers/registry/types.js';
 import { buildAddress, indexAddress, tagAddress } from '../state/addresses.js';
 import { MemoryStateStore } from '../../test/state/memory-store.js';
 import { newState } from '../state/new-state.js';
 import type { State } from '../state/types.js';
 import type { ApplyContext } from './context.js';
 import { StateRecorder } from './recorder.js';
-import { entryFor, imageRef, tagStep } from './steps.js';
+import { imageRef, tagStep } from './steps.js';
 
 let registry: TestRegistry;
 let backend: RegistryBackend;

@@ -48,4 +48,9 @@ describe('missingPlatforms', () => {
     expect(missingPlatforms(version([]), ['linux/amd64'])).toEqual(['linux/amd64']);
     expect(missingPlatforms(version(null), ['linux/amd64', 'linux/arm64'])).toEqual(['linux/amd64', 'linux/arm64']);
   });
+
+  it('counts an entry of a variant for its platform (merge writes linux/arm64/v8 from an arm64 image config), never arm64 for arm', () => {
+    expect(missingPlatforms(version(['linux/amd64', 'linux/arm64/v8']), ['linux/amd64', 'linux/arm64'])).toEqual([]);
+    expect(missingPlatforms(version(['linux/arm64/v8']), ['linux/arm'])).toEqual(['linux/arm']);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import type { AttestationKind } from '../providers/attest/types.js';
 import type { WindowVersion } from '../providers/upstream/types.js';
+import { entryFor, platformString } from '../providers/registry/types.js';
 
 /** What the registry said about one image repository. */
 export interface ObservedRepository {
@@ -53,17 +54,21 @@ export function readRegistryVersion(descriptor: { digest: string; mediaType: str
   if (!INDEX_TYPES.includes(mediaType) && !Array.isArray(body.manifests)) return { ...base, platforms: null };
   // Stryker disable next-line ArrayDeclaration: a placeholder entry has no platform, so it is left out like an attestation
   const platforms = (body.manifests ?? []).flatMap((m) => {
-    const p = m.platform && m.platform.os !== 'unknown' ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : undefined;
+    const p = m.platform?.os !== 'unknown' ? platformString(m) : undefined;
     return p ? [{ platform: p, digest: m.digest, mediaType: m.mediaType, size: m.size }] : [];
   });
   return { ...base, platforms };
 }
 
-/** Configured platforms a registry version lacks (all of them for a single-platform image): none means it can be adopted. */
+/**
+ * Configured platforms a registry version lacks (all of them for a single-platform image): none
+ * means it can be adopted. An entry of a variant serves its platform (`linux/arm64/v8` is the
+ * `linux/arm64` of an index merge wrote), as apply reads it (entryFor).
+ */
 export function missingPlatforms(version: RegistryVersion, platforms: readonly string[]): string[] {
-  if (version.platforms === null) return [...platforms];
-  const held = new Set(version.platforms.map((p) => p.platform));
-  return platforms.filter((p) => !held.has(p));
+  const held = version.platforms;
+  if (held === null) return [...platforms];
+  return platforms.filter((p) => !entryFor(held, p, (e) => e.platform));
 }
 
 /** What one manifest references (retention's byte accounting). */

@@ -42,6 +42,32 @@ export function platformString(d: Pick<Descriptor, 'platform'>): string | undefi
   return d.platform && `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}`;
 }
 
+/**
+ * `linux/arm64` is served by an image of `linux/arm64/v8` (its variant), but `linux/arm` is not by
+ * `linux/arm64`. Merge writes each index entry's platform from the image config, where an arm64
+ * image says variant v8; config and plan name the platform without it.
+ */
+export function servesPlatform(actual: string | undefined, platform: string): boolean {
+  return actual !== undefined && (actual === platform || actual.startsWith(`${platform}/`));
+}
+
+/** The variant an image of `os/arch` is when it names none (the OCI image index spec's defaults). */
+const DEFAULT_VARIANT: Record<string, string> = { 'linux/arm64': 'v8', 'linux/arm': 'v7' };
+
+/**
+ * The entry of an index for `platform`: the exact platform, else its one variant, else, among
+ * several variants, the default one; undefined when none, or several and none the default.
+ * `platformOf` reads an entry's platform (a descriptor's by default).
+ */
+export function entryFor<T>(entries: readonly T[], platform: string, platformOf: (e: T) => string | undefined = (e) => platformString(e as Pick<Descriptor, 'platform'>)): T | undefined {
+  const exact = entries.find((m) => platformOf(m) === platform);
+  if (exact) return exact;
+  const variants = entries.filter((m) => servesPlatform(platformOf(m), platform));
+  if (variants.length <= 1) return variants[0];
+  const preferred = DEFAULT_VARIANT[platform];
+  return preferred ? variants.find((m) => platformOf(m) === `${platform}/${preferred}`) : undefined;
+}
+
 /** A fetched manifest: its descriptor (digest verified against the body) and raw bytes. */
 export interface FetchedManifest {
   descriptor: Descriptor;
