@@ -48,17 +48,16 @@ export async function createPlan(opts: PlanOptions): Promise<PlanResult> {
 /**
  * The plan of a workspace's config against its state (undefined: no state yet), read or being read.
  * `mirror apply` plans this way under its lock, so the config is imported and the state read once.
+ * The caller has checked --target against the config (before touching the state).
  */
 export async function planAgainst(ws: Workspace, stored: State | undefined | Promise<State | undefined>, opts: Omit<PlanOptions, 'cwd' | 'config'>): Promise<PlanResult> {
   const { config } = ws;
   const targets = opts.targets ?? [];
-  checkTargets(config, targets);
   const apps = targets.length > 0 ? new Set(targets.map((t) => parseAddress(t).app)) : undefined;
   const replace = opts.replace ?? [];
   // --replace is checked against the state before anything is asked; otherwise the upstream and
   // registry reads start while the state is still being read (observe waits for it where it must).
-  const known = replace.length > 0 ? await stored : stored;
-  const reading = Promise.resolve(known).then((s) => s ?? newState());
+  const reading = Promise.resolve(stored).then((s) => s ?? newState());
   reading.catch(() => undefined); // observe and the diff below await it and throw its error
   if (replace.length > 0) checkReplace(replace, await reading);
   const registry = ws.openRegistry();
@@ -66,7 +65,7 @@ export async function planAgainst(ws: Workspace, stored: State | undefined | Pro
   try {
     const { observed, warnings, upstreamRequests, upstreamConditional } = await observe({ config, state: reading, registry, env: opts.env, warn: opts.warn, notice: opts.notice, apps, refresh: opts.refreshOnly, progress: opts.progress });
     const state = await reading;
-    const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: (await known) !== undefined, replace });
+    const plan = diff(config, state, observed, { targets, refreshOnly: opts.refreshOnly, stateExists: (await stored) !== undefined, replace });
     const outside = replace.find((r) => !plan.refreshOnly && !plan.actions.some((a) => a.type === 'merge' && a.replace && matchesTarget(a.address, r)));
     if (outside) throw new AbortError(`--replace ${outside}: that version is not in the window mirror keeps (or not in --target), so it would not be rebuilt.`, 'Replace a version the plan shows in its window.');
     if (apps) plan.apps = plan.apps.filter((a) => apps.has(a.name));

@@ -128,6 +128,28 @@ describe('early drift HEADs', () => {
     expect(observed.registry.get('app')?.tagDigests.get('1.2.0')).toBe(digests.get('1.2.0'));
   });
 
+  it("HEADs a floating tag with the listing, before the state is read (it needs none)", async () => {
+    // Given an image whose registry holds 2.0.0 and latest, and a state whose read ends only when the test says so
+    await pushTestImage(backend, 'float', { architecture: 'amd64', tag: '2.0.0', content: 'float' });
+    await pushTestImage(backend, 'float', { architecture: 'amd64', tag: 'latest', content: 'float' });
+    upstream.github.setReleases('early/float', [{ tag_name: 'v2.0.0' }]);
+    const config = resolveConfig({
+      registry: { url: registry.url('early'), insecure: true },
+      defaults: { maxVersions: 1, platforms: ['linux/amd64'], attest: { sbom: false, provenance: false, sign: false } },
+      apps: { float: { upstream: { type: 'github-releases', repository: 'early/float', apiUrl: upstream.url }, source: { git: 'https://git.invalid/f.git', ref: 'v{version}' } } },
+    }, '/nonexistent/mirror.config.json', {});
+    const { heads, spy } = headsSeen();
+    let finishRead!: (state: State) => void;
+    const observation = observe({ config, state: new Promise<State>((resolve) => { finishRead = resolve; }), registry: spy, env: {} });
+    // When the listing is in (or 5 s passed)
+    for (let waited = 0; waited < 5000 && heads.length === 0; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    const beforeRead = heads.map((h) => h.reference);
+    finishRead(newState());
+    await observation;
+    // Then latest was HEADed before the state was there
+    expect(beforeRead).toEqual(['latest']);
+  });
+
   it('a state that cannot be read is the error reported, also when an upstream failed first', async () => {
     // Given an app whose repository the upstream does not know (a 404 at once) and a state read that fails later
     const config = resolveConfig({

@@ -41,12 +41,17 @@ export interface ImageRound {
  *   drift check of window versions. The window holds at most that many versions, so on a steady
  *   cron plan each of these is one round 1 would send; a version that has just left the window
  *   costs one HEAD, whose answer a later round (--refresh-only's, retention's) takes if it asks.
- * Their digests are recorded only when a round asks for the tag (learnTagDigest).
+ * Their digests are recorded only when a round asks for the tag (learnTagDigest). The floating
+ * tags' HEADs need no state and go out with the listing; the recorded versions' once the state is read.
  */
-export function startEarlyHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, recorded: RecordedImage): void {
-  const floating: string[] = app.floatingTags.filter((tag) => !tag.includes('{') && repo.tags.has(tag));
+export function startFloatingHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend): void {
+  for (const tag of app.floatingTags) if (!tag.includes('{') && repo.tags.has(tag)) startTagHead(registry, image, repo, tag);
+}
+
+/** The recorded-version half of the early HEADs (see startFloatingHeads). */
+export function startRecordedHeads(app: AppSpec, image: string, repo: ObservedRepository, registry: RegistryBackend, recorded: RecordedImage): void {
   const listed = recorded.versions.filter((v) => repo.tags.has(v) && semver.valid(v));
-  for (const tag of [...floating, ...listed.sort(semver.rcompare).slice(0, app.maxVersions)]) startTagHead(registry, image, repo, tag);
+  for (const tag of listed.sort(semver.rcompare).slice(0, app.maxVersions)) startTagHead(registry, image, repo, tag);
 }
 
 /** Rounds 1, 1b and 2 for one image, filling `repo` in place. */

@@ -17,7 +17,7 @@ import { observeRetention } from './observe-retention.js';
 import { observeAttestations } from './observe-attestations.js';
 import { observeUntrackedImage } from './observe-untracked.js';
 import { learnTagDigest, tagsWithoutDigest } from './tag-digests.js';
-import { observeImage, startEarlyHeads } from './observe-image.js';
+import { observeImage, startFloatingHeads, startRecordedHeads } from './observe-image.js';
 import type { State } from '../../state/types.js';
 import { githubApiBase } from '../../system/github-api.js';
 
@@ -129,7 +129,8 @@ export async function observe(opts: ObserveOptions): Promise<Observation> {
     await Promise.all([reading, budgets, ...apps.map(async (app) => {
       const listed = Promise.all(app.images.map(async (image) => {
         const repo = await listingOf(image.name);
-        startEarlyHeads(app, image.name, repo, registry, recordedOf(await grouped, app.name, image.name));
+        startFloatingHeads(app, image.name, repo, registry);
+        startRecordedHeads(app, image.name, repo, registry, recordedOf(await grouped, app.name, image.name));
         return repo;
       }));
       const [window, listings] = await Promise.all([windowOf(app), listed]);

@@ -9,7 +9,7 @@ export function tagsWithoutDigest(repo: ObservedRepository): string[] {
 }
 
 /**
- * HEADs started before a round knew it would need them (observe-image.ts startEarlyHeads), by
+ * HEADs started before a round knew it would need them (observe-image.ts startFloatingHeads, startRecordedHeads), by
  * repository and tag: whichever round asks for the tag first takes that answer instead of asking
  * again. Kept beside the observed repository rather than in it: the diff reads only what was learnt.
  */
