@@ -257,10 +257,8 @@ export class RegistryHttp {
     // Every request waiting for this scope waits for this fetch: a hiccup of the token service
     // (a reset, a 429 or 5xx) is retried as the registry's own answers are.
     const retries = this.opts.retries ?? 4;
-    const base = this.opts.retryBaseMs ?? RETRY_BASE_MS;
     let res;
     for (let attempt = 0; ; attempt++) {
-      const backoff = base * 2 ** attempt * (0.5 + Math.random());
       this.count('token');
       try {
         debugHttp('registry', method, url.href, undefined, headers);
@@ -274,10 +272,10 @@ export class RegistryHttp {
         if (error instanceof RegistryError) throw error;
         if (certificateError(error)) throw this.unreachable({ reference } as RegistryRequest, error);
         const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (RETRY_CODES.has(code) && attempt < retries) { await sleep(backoff); continue; }
+        if (RETRY_CODES.has(code) && attempt < retries) { await sleep(this.backoffMs(attempt)); continue; }
         throw new RegistryUnavailableError(reference, `token service ${url.host} of registry ${this.opts.host} is not reachable (${code || 'error'}).`, undefined, undefined, { cause: error });
       }
-      if ((res.statusCode === 429 || res.statusCode >= 500) && attempt < retries) { await sleep(retryAfterMs(headerOf(res.headers, 'retry-after'), backoff)); continue; }
+      if ((RETRY_STATUS.has(res.statusCode) || res.statusCode >= 500) && attempt < retries) { await sleep(this.backoffMs(attempt, headerOf(res.headers, 'retry-after'))); continue; }
       break;
     }
     const text = bodyText(res.body);
@@ -321,15 +319,20 @@ export class RegistryHttp {
     return (req.method === 'HEAD' ? this.headLimit : this.limit)(() => this.sendNow(req));
   }
 
+  /** The wait before attempt `attempt + 1`: exponential with jitter, or the server's Retry-After when it gave one (capped). */
+  private backoffMs(attempt: number, retryAfter?: string): number {
+    const wait = (this.opts.retryBaseMs ?? RETRY_BASE_MS) * 2 ** attempt * (0.5 + Math.random());
+    return retryAfterMs(retryAfter, wait);
+  }
+
   private async sendNow(req: RegistryRequest): Promise<RegistryResponse> {
     const retries = this.opts.retries ?? 4;
-    const base = this.opts.retryBaseMs ?? RETRY_BASE_MS;
     let authRetried = false;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { 'user-agent': 'mirror', ...req.headers };
       const auth = await this.authHeader(req);
       if (auth) headers.authorization = auth;
-      const backoff = base * 2 ** attempt * (0.5 + Math.random());
+      const backoff = this.backoffMs(attempt);
       let res: BufferedAnswer;
       let body: Buffer;
       this.count(req.kind);
@@ -376,7 +379,7 @@ export class RegistryHttp {
       }
       if (req.noRetry) return { status: res.statusCode, headers: res.headers, body };
       if (RETRY_STATUS.has(res.statusCode)) {
-        if (attempt < retries) { await sleep(retryAfterMs(headerOf(res.headers, 'retry-after'), backoff)); continue; }
+        if (attempt < retries) { await sleep(this.backoffMs(attempt, headerOf(res.headers, 'retry-after'))); continue; }
         if (res.statusCode === 429) throw new RateLimitedError(req.reference, `Registry ${this.opts.host} is rate limiting requests (429) for ${req.reference}, still after ${retries} retries.`, 'Wait and run again, or authenticate for a higher limit.', 429);
         throw new RegistryUnavailableError(req.reference, `Registry ${this.opts.host} answered HTTP ${res.statusCode} for ${req.reference}, still after ${retries} retries.`, 'Run again later.', res.statusCode);
       }
