@@ -65,14 +65,21 @@ function builderOf(builder: ParsedApp['builder']): { builder: AppSpec['builder']
   return { builder: builder.type, isolation: builder.isolation };
 }
 
-function normalizeApp(name: string, app: ParsedApp, cfg: ParsedConfig, errors: string[]): AppSpec {
+/**
+ * `repositories`: image name → the config path that builds it, shared by all apps. Every image is
+ * a repository under registry.url named after it: two apps with an image of the same name would
+ * publish into one repository, move each other's `latest` and prune each other's versions.
+ */
+function normalizeApp(name: string, app: ParsedApp, cfg: ParsedConfig, errors: string[], repositories: Map<string, string>): AppSpec {
   const d = cfg.defaults;
   const at = `apps.${name}`;
   const rawImages = app.images ?? { [name]: {} };
-  const imageNames = Object.keys(rawImages);
   const images: ImageSpec[] = [];
   for (const [imageName, img] of Object.entries(rawImages)) {
     const where = app.images ? `${at}.images.${imageName}` : at;
+    const first = repositories.get(imageName);
+    if (first) errors.push(`${where}: image "${imageName}" is also built by ${first}; both would publish into the one repository "${imageName}" (each app's latest and retention would act on the other's versions). Rename one of them (a single-image app's image is named after the app).`);
+    else repositories.set(imageName, where);
     const source = img.source ?? app.source;
     if (!source) errors.push(`${where}.source: Required (a git repository and ref to build from)`);
     const spec: ImageSpec = {
@@ -95,7 +102,6 @@ function normalizeApp(name: string, app: ParsedApp, cfg: ParsedConfig, errors: s
     });
     images.push(spec);
   }
-  void imageNames;
   (app.requires ?? []).forEach((r, i) => checkTemplate(r, `${at}.requires.${i}`, errors));
   const attest = { ...DEFAULTS.attest, ...d.attest, ...app.attest };
   // SBOM and provenance are attached as signed Sigstore bundles: there is no unsigned form to attach.
@@ -151,28 +157,11 @@ function checkRegistryUrl(url: string, errors: string[]): void {
   }
 }
 
-/**
- * Every image is a repository under registry.url named after it: two apps with an image of the
- * same name would publish into one repository, move each other's `latest` and prune each other's
- * versions. Refused, naming both.
- */
-function checkOneAppPerRepository(cfg: ParsedConfig, errors: string[]): void {
-  const owner = new Map<string, string>();
-  for (const [name, app] of Object.entries(cfg.apps)) {
-    for (const image of Object.keys(app.images ?? { [name]: {} })) {
-      const where = app.images ? `apps.${name}.images.${image}` : `apps.${name}`;
-      const first = owner.get(image);
-      if (first) errors.push(`${where}: image "${image}" is also built by ${first}; both would publish into the one repository "${image}" (each app's latest and retention would act on the other's versions). Rename one of them (a single-image app's image is named after the app).`);
-      else owner.set(image, where);
-    }
-  }
-}
-
 /** Turn a parsed config into the model everything else uses. */
 export function normalizeConfig(cfg: ParsedConfig, file: string, env: NodeJS.ProcessEnv): NormalizeResult {
   const errors: string[] = [];
-  const apps = Object.entries(cfg.apps).map(([name, app]) => normalizeApp(name, app, cfg, errors));
-  checkOneAppPerRepository(cfg, errors);
+  const repositories = new Map<string, string>();
+  const apps = Object.entries(cfg.apps).map(([name, app]) => normalizeApp(name, app, cfg, errors, repositories));
   const url = resolveEnv(cfg.registry.url, 'registry.url', env, errors) ?? '';
   const registry = {
     url,
