@@ -18,7 +18,8 @@ const commands = path.join(root, 'dist/commands');
 const outdir = path.join(root, 'dist/bundle');
 
 /**
- * Left out of the bundle, imported from node_modules at run time as before:
+ * Left out of the bundle (scripts/bundle-externals.json, which test/bundle.test.ts reads too),
+ * imported from node_modules at run time as before:
  * - @oclif/*: the commands extend its Command and its plugins load their own copy; one instance.
  * - ink, react (and react/jsx-runtime), yoga-layout: Ink loads only where it renders, and React must
  *   be the one instance Ink's reconciler uses.
@@ -29,7 +30,7 @@ const outdir = path.join(root, 'dist/bundle');
  *   does not follow, so those resolve from node_modules wherever the chunk is; listing it here
  *   keeps the one `import('undici')` (keyless signing's fetch) the same instance.
  */
-const EXTERNAL = ['@oclif/*', 'ink', 'react', 'react/*', 'react-reconciler', 'yoga-layout', '@sigstore/*', 'jiti', 'sucrase', 'undici', 'undici/*'];
+const EXTERNAL = JSON.parse(readFileSync(path.join(root, 'scripts/bundle-externals.json'), 'utf8'));
 
 /** Every .js file under dir. */
 function entries(dir) {
@@ -79,7 +80,7 @@ const result = await build({
 });
 // A warning (a require esbuild cannot follow, a missing export) is a bundle that may break at run time.
 if (result.warnings.length > 0) {
-  console.error(`bundle-cli: ${result.warnings.length} warning(s) above; fix them (or list the package in EXTERNAL with its reason).`);
+  console.error(`bundle-cli: ${result.warnings.length} warning(s) above; fix them (or list the package in scripts/bundle-externals.json, with its reason in the comment above EXTERNAL).`);
   process.exit(1);
 }
 

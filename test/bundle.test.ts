@@ -23,8 +23,9 @@ function commandFiles(dir = path.join(ROOT, 'src/commands'), prefix = ''): strin
 }
 const COMMANDS = commandFiles().sort();
 
-/** Packages a command may leave to node_modules (scripts/bundle-cli.mjs EXTERNAL says why), and Node's builtins. */
-const EXTERNAL = /^(node:.+|@oclif\/[^/]+|ink|react|react\/jsx-runtime|react-reconciler|yoga-layout|@sigstore\/[^/]+|jiti|sucrase|undici(\/.+)?)$/;
+/** Packages a command may leave to node_modules (the build's list; scripts/bundle-cli.mjs says why), and Node's builtins. */
+const externals = JSON.parse(readFileSync(path.join(ROOT, 'scripts/bundle-externals.json'), 'utf8')) as string[];
+const EXTERNAL = new RegExp(`^(node:.+|${externals.map((e) => e.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace('/*', '/.+')).join('|')})$`);
 /** What plan has no use for when it starts: the terminal UI, signing, builds, apply, preflight, the config transpilers. */
 const NOT_AT_PLAN_START = /^(dist\/(ui\/ink\/|apply\/|services\/(apply|preflight|verify|import)\.js|providers\/builder\/|providers\/attest\/(signer|verify-bundle|sbom)\.js)|node_modules\/(ink|react|react-reconciler|yoga-layout|@sigstore\/[^/]+|sigstore|execa|jiti|sucrase|undici)\/)/;
 
