@@ -1,5 +1,5 @@
 /** Saved plans: written atomically, read back exactly, and anything else refused naming the file. */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -61,5 +61,12 @@ describe('plan files', () => {
     const file = path.join(dir, 'text-version.json');
     await writeFile(file, JSON.stringify({ ...smallPlan(), formatVersion: '2' }));
     expect((await refusal(file)).message).toMatch(/is not a mirror plan \(formatVersion 1\): formatVersion: /);
+  });
+
+  it('a write that cannot land (the path is a directory) leaves no temp file behind', async () => {
+    const target = path.join(dir, 'plan.json');
+    await mkdir(target);
+    await expect(writePlanFile(target, smallPlan())).rejects.toThrow();
+    expect(await readdir(dir)).toEqual(['plan.json']);
   });
 });

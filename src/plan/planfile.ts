@@ -1,17 +1,19 @@
 /** Saved plans (`plan --out`): the plan JSON itself, which carries the state serial/lineage and config hash. */
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { AbortError } from '../errors.js';
 import { issuePath } from '../system/issue-path.js';
 import { PlanSchema } from './plan-schema.js';
 import type { Plan } from './types.js';
 import { jsonProblem } from '../system/json-problem.js';
+import { writeFileAtomic } from '../state/file-store.js';
 
-/** Write a plan file atomically (temp + rename) so a killed run never leaves half a plan. */
+/**
+ * Write a plan file atomically (the state's temp + rename, which also removes the temp file when
+ * the write or the rename fails) so a killed run never leaves half a plan. 0644: a plan holds no
+ * credential and CI jobs of other users read it.
+ */
 export async function writePlanFile(file: string, plan: Plan): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  // Stryker disable next-line ObjectLiteral: the mode only narrows a umask looser than 022, and Stryker's test workers cannot set one
-  await writeFile(tmp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o644 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, 0o644);
 }
 
 /** Read a plan file; anything that is not a formatVersion 1 plan is refused naming the file. */
