@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { pidAlive } from '../system/pid.js';
 import { AbortError } from '../errors.js';
 import { whoAmI } from '../system/who-am-i.js';
 import type { LockHandle, LockInfo, Locker } from './types.js';
@@ -44,16 +45,6 @@ export function unreadableHolder(what: string, since: number, leaseMs: number): 
   };
 }
 
-/** Whether a process with this pid exists on this machine (EPERM counts as alive). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else; only ESRCH proves it is gone.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 /**
  * The pause between two looks at a held lock, cut short by `signal`: an interrupted apply waiting

@@ -11,7 +11,8 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AbortError } from '../errors.js';
-import { holderInfo, LockedError, lockWait, pidAlive, unreadableHolder } from './lock-core.js';
+import { holderInfo, LockedError, lockWait, unreadableHolder } from './lock-core.js';
+import { pidAlive } from '../system/pid.js';
 import { FileLocker, type FileLockerOptions } from './lock.js';
 import type { LockInfo } from './types.js';
 

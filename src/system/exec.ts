@@ -7,6 +7,7 @@ import pidtree from 'pidtree';
 import { AbortError, ExternalError } from '../errors.js';
 import { setChildStopper } from './interrupt-exit.js';
 import { currentRunDir } from './run-dir.js';
+import { pidAlive } from './pid.js';
 
 // Children still running, so a second Ctrl-C can kill them (each by its own pid) before exiting;
 // the value says whether the child's own children go with it (RunOptions.stopDescendants).
@@ -15,9 +16,6 @@ const live = new Map<ResultPromise, boolean>();
 // Stops in progress: the descendants they signalled may outlive the child (childrenSettled waits for them).
 const stopping = new Set<Promise<void>>();
 
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); return true; } catch (error) { return (error as NodeJS.ErrnoException).code === 'EPERM'; }
-};
 
 /**
  * Stop `child` and, with `descendants`, the processes it started, each by its pid: listed before the
@@ -33,7 +31,7 @@ function stop(child: ResultPromise, signal: NodeJS.Signals, descendants: boolean
       try { process.kill(pid, signal); } catch { /* already gone */ }
     }
     const until = Date.now() + 5_000;
-    while (below.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (below.some(pidAlive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   })();
   stopping.add(done);
   void done.finally(() => stopping.delete(done));

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { pidAlive } from './pid.js';
 
 const PREFIX = 'mirror-run-';
 const OWNER = 'owner.json';
@@ -48,15 +49,6 @@ export function removeRunDirsSync(): void {
   current = undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the pid exists but belongs to someone else; only ESRCH says it is gone.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 /**
  * Remove run dirs left by killed runs (SIGKILL leaves no chance to clean up, and an auth file with
@@ -74,7 +66,7 @@ export function sweepStaleRunDirs(base = tmpdir()): string[] {
     try {
       if (uid !== undefined && statSync(dir).uid !== uid) continue;
       const owner = JSON.parse(readFileSync(path.join(dir, OWNER), 'utf8')) as { pid?: unknown; host?: unknown };
-      if (owner.host !== hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid || alive(owner.pid)) continue;
+      if (owner.host !== hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid || pidAlive(owner.pid)) continue;
       rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch {
